@@ -1,0 +1,113 @@
+"""The ``autobuild`` command line: ``train``, ``score`` and ``data``."""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from .datasets import register_data_commands
+
+
+def _write_json(path: Path, obj) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        json.dump(obj, f, indent=2)
+    os.replace(tmp, path)
+
+
+def cmd_train(args) -> int:
+    from .checkpoint import save_predictor
+    from .datasets import load_dataset
+    from .scoring import SubgraphScorer
+    from .training import TrainConfig, train_predictor
+
+    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+                         device=args.device, ranking_loss=not args.mse_only)
+    dataset = load_dataset(args.space, source=args.data)
+    y = dataset.target(args.target)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"training on {len(y)} {args.space} architectures ({dataset.source}), target {args.target!r}",
+          file=sys.stderr)
+    start = time.perf_counter()
+    trained = train_predictor(dataset.space, dataset.archs, y, config)
+    seconds = time.perf_counter() - start
+    scorer = SubgraphScorer.from_data(trained, dataset.archs, y)
+    save_predictor(trained, out / "predictor.pt", equation=args.target, scorer_state=scorer.state,
+                   data_source=dataset.source)
+    metrics = {**trained.metrics, "target": args.target, "space": args.space, "data_source": dataset.source,
+               "train_seconds": round(seconds, 2), "config": config.to_dict()}
+    _write_json(out / "metrics.json", metrics)
+    hops = " ".join(f"{v:.3f}" for v in trained.metrics["hop_srcc"])
+    print(f"test SRCC head {trained.metrics['srcc']:.3f} | hops 0..{len(trained.metrics['hop_srcc']) - 1}: "
+          f"{hops} | MAE {trained.metrics['mae']:.4g} | {seconds:.1f} s")
+    print(f"wrote {out / 'predictor.pt'} and {out / 'metrics.json'}")
+    return 0
+
+
+def cmd_score(args) -> int:
+    from .checkpoint import load_predictor
+    from .scoring import SubgraphScorer
+
+    trained, payload = load_predictor(args.checkpoint)
+    if not payload.get("scorer_state"):
+        raise ValueError(f"{args.checkpoint} holds no scorer moments; retrain with `autobuild train`")
+    scorer = SubgraphScorer(trained, payload["scorer_state"])
+    scores = scorer.score_all()
+    top = scores[scores["rank"] <= args.top_k].sort_values(["stage", "rank"])
+    out = Path(args.out) if args.out else Path(args.checkpoint).with_name(f"top{args.top_k}_subgraphs.csv")
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    os.close(fd)
+    top.to_csv(tmp, index=False)
+    os.replace(tmp, out)
+    reduced = scorer.top_k(args.top_k)
+    best = reduced.best()
+    text = trained.space.to_string(best) if hasattr(trained.space, "to_string") else str(best)
+    print(f"target {payload.get('equation')!r}: top-{args.top_k} space of {reduced.size} architectures")
+    print(f"top-1 architecture: {text}")
+    print(f"wrote {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autobuild", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train a predictor with the hop-level ranking loss (Eq. 4)")
+    t.add_argument("--space", required=True, help="search space: mbv3 or pn")
+    t.add_argument("--target", required=True, help="label name or equation, e.g. 'acc' or 'acc*100/latency_gpu'")
+    t.add_argument("--out", required=True, help="output directory")
+    t.add_argument("--data", default="embedded", help="embedded (default), paper, or a path to a dataset file")
+    t.add_argument("--epochs", type=int, default=200)
+    t.add_argument("--batch-size", type=int, default=128)
+    t.add_argument("--lr", type=float, default=1e-4)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    t.add_argument("--mse-only", action="store_true", help="train with MSE only (ablation of Eq. 4)")
+    t.set_defaults(func=cmd_train)
+
+    s = sub.add_parser("score", help="score every stage subgraph and build the top-K reduced space")
+    s.add_argument("--checkpoint", required=True, help="predictor.pt written by `autobuild train`")
+    s.add_argument("--top-k", type=int, default=3)
+    s.add_argument("--out", help="CSV of the ranked top-K subgraphs per stage (default: beside the checkpoint)")
+    s.set_defaults(func=cmd_score)
+    register_data_commands(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"autobuild: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""The AutoBuild predictor: FE-MLP embedding, GATv2 message passing, per-hop pooling, head.
+
+* FE-MLP (Sec. 4.3): every node-feature category has its own small module mapping a value to
+  one scalar; the scalars are concatenated and passed through ``abs`` to form ``h_v^0``.
+* ``n_hops`` GATv2 layers (width ``hidden``, residual) give ``h_v^m`` for m = 1..M: the
+  embedding of the m-hop subgraph rooted at v (edges point forward, so v sees its m
+  predecessors).
+* With ``fe_stop_gradient`` (default) the GATv2 layers read ``h^0`` through a stop-gradient,
+  so the FE-MLP learns only from the 0-hop ranking term of Eq. 4. Without it, the MSE and
+  deeper-hop terms pull ``h^0`` wherever suits them and its norm can end up
+  anti-correlated with the label (on 3k MBv3 architectures: 0-hop test SRCC -0.07 without,
+  0.97 with), which would make the FE-MLP readout meaningless.
+* Mean pooling per hop gives ``h_G^m`` (Eq. 2); an MLP on ``h_G^M`` predicts the label.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+from torch_geometric.nn import GATv2Conv, global_mean_pool
+
+
+class FeatureEmbedding(nn.Module):
+    """FE-MLP: one embedding + MLP per feature category, each yielding one scalar."""
+
+    def __init__(self, feature_vocab: dict[str, tuple], dim: int = 16):
+        super().__init__()
+        self.feature_names = list(feature_vocab)
+        self.embeddings = nn.ModuleList(nn.Embedding(len(v), dim) for v in feature_vocab.values())
+        self.mlps = nn.ModuleList(
+            nn.Sequential(nn.Linear(dim, dim), nn.LeakyReLU(), nn.Linear(dim, 1)) for _ in feature_vocab)
+
+    def value_scalars(self) -> list[torch.Tensor]:
+        """Signed scalar of every value of every feature, one ``[V_f]`` tensor per feature."""
+        return [mlp(emb.weight).squeeze(1) for emb, mlp in zip(self.embeddings, self.mlps)]
+
+    def scalars(self, x: torch.Tensor) -> torch.Tensor:
+        """Signed per-feature scalars ``[N, F]`` for vocabulary indices ``x`` ``[N, F]``.
+
+        Features are categorical, so each module is evaluated once on its vocabulary and
+        looked up per node: the same function as applying it node by node, far cheaper.
+        """
+        return torch.stack([table[x[:, i]] for i, table in enumerate(self.value_scalars())], dim=1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.scalars(x).abs()
+
+    @torch.no_grad()
+    def value_scores(self) -> dict[str, torch.Tensor]:
+        """Importance ``|scalar|`` of every value of every feature (the 0-hop readout)."""
+        return {name: t.abs() for name, t in zip(self.feature_names, self.value_scalars())}
+
+
+class AutoBuildPredictor(nn.Module):
+    def __init__(self, feature_vocab: dict[str, tuple], hidden: int = 32, n_hops: int = 4,
+                 heads: int = 1, fe_dim: int = 16, fe_stop_gradient: bool = True):
+        super().__init__()
+        self.fe_stop_gradient = fe_stop_gradient
+        self.feature_vocab = {k: tuple(v) for k, v in feature_vocab.items()}
+        self.hidden, self.n_hops = hidden, n_hops
+        self.fe_mlp = FeatureEmbedding(self.feature_vocab, fe_dim)
+        n_feat = len(feature_vocab)
+        dims = [n_feat] + [hidden] * n_hops
+        self.convs = nn.ModuleList(
+            GATv2Conv(dims[i], hidden, heads=heads, concat=False, add_self_loops=False) for i in range(n_hops))
+        self.skips = nn.ModuleList(
+            nn.Identity() if dims[i] == hidden else nn.Linear(dims[i], hidden, bias=False)
+            for i in range(n_hops))
+        self.act = nn.LeakyReLU()
+        self.head = nn.Sequential(nn.Linear(hidden, hidden), nn.LeakyReLU(), nn.Linear(hidden, 1))
+
+    def node_embeddings(self, x: torch.Tensor, edge_index: torch.Tensor) -> list[torch.Tensor]:
+        """``h_v^m`` for m = 0..M, each ``[N, d_m]``."""
+        h = self.fe_mlp(x)
+        hs = [h]
+        if self.fe_stop_gradient:
+            h = h.detach()
+        for conv, skip in zip(self.convs, self.skips):
+            h = skip(h) + self.act(conv(h, edge_index))
+            hs.append(h)
+        return hs
+
+    def forward(self, x, edge_index, batch, n_graphs: int):
+        node_embs = self.node_embeddings(x, edge_index)
+        graph_embs = [global_mean_pool(h, batch, n_graphs) for h in node_embs]
+        pred = self.head(graph_embs[-1]).squeeze(1)
+        return pred, node_embs, graph_embs

@@ -1,0 +1,326 @@
+"""Macro search spaces as sequence graphs (paper Sec. 3.1).
+
+An architecture is a sequence of stages, each a tuple of layers; every layer is one node
+of a directed chain graph. A space knows its stages, its per-node categorical features,
+every stage subgraph it admits, and how to sample and build architectures.
+
+Spaces implemented here: OFA-MobileNetV3 (``mbv3``, width 1.2) and OFA-ProxylessNAS
+(``pn``, width 1.3). Other spaces (e.g. the Stable Diffusion U-Net space) implement the
+same :class:`SequenceSpace` interface.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+import numpy as np
+
+
+@dataclass(frozen=True, order=True)
+class Layer:
+    """One MBConv layer: block type (``mbconv3`` = MobileNetV3, ``mbconv2`` = ProxylessNAS)."""
+
+    block: str
+    expand: int
+    kernel: int
+
+    def __str__(self) -> str:
+        return f"{self.block}_e{self.expand}_k{self.kernel}"
+
+    @classmethod
+    def parse(cls, text: str) -> "Layer":
+        """Parse a paper-cache layer string such as ``"mbconv3_e4_k5"``."""
+        m = re.fullmatch(r"(mbconv[23])_e(\d+)_k(\d+)", text)
+        if not m:
+            raise ValueError(f"malformed layer string {text!r}: expected e.g. 'mbconv3_e4_k5'")
+        return cls(m.group(1), int(m.group(2)), int(m.group(3)))
+
+
+Stage = tuple  # a stage subgraph: a tuple of layers (Layer for OFA spaces)
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """An architecture of a named space: its input resolution and one subgraph per stage."""
+
+    space: str
+    resolution: int
+    stages: tuple
+
+    @property
+    def depths(self) -> tuple[int, ...]:
+        return tuple(len(s) for s in self.stages)
+
+    @property
+    def n_layers(self) -> int:
+        return sum(self.depths)
+
+
+class SequenceSpace:
+    """Interface every space implements (OFA spaces below, the U-Net space elsewhere).
+
+    ``feature_vocab`` maps each node-feature name to its tuple of allowed values; a node
+    is encoded as one vocabulary index per feature, in ``feature_names`` order.
+    """
+
+    name: str
+    feature_vocab: dict[str, tuple]
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return tuple(self.feature_vocab)
+
+    @property
+    def n_stages(self) -> int:
+        raise NotImplementedError
+
+    def stage_subgraphs(self, stage: int) -> list[Stage]:
+        """Every subgraph that stage ``stage`` admits, in a fixed order."""
+        raise NotImplementedError
+
+    def node_features(self, arch: Architecture) -> np.ndarray:
+        """``(n_nodes, n_features)`` int64 vocabulary indices, nodes in forward order."""
+        raise NotImplementedError
+
+    def subgraph_features(self, stage: int, subgraph: Stage, arch_context: dict | None = None) -> np.ndarray:
+        """Node features of a stage subgraph standing alone (for scoring it)."""
+        raise NotImplementedError
+
+    def build(self, subgraphs: Sequence[Stage], **context) -> Architecture:
+        """The architecture made of one subgraph per stage."""
+        raise NotImplementedError
+
+    def sample(self, n: int, seed: int) -> list[Architecture]:
+        raise NotImplementedError
+
+    # Generic helpers -----------------------------------------------------------------
+    def subgraph_label(self, subgraph) -> str:
+        """Short text naming a stage subgraph (for tables and plots)."""
+        return ",".join(map(str, subgraph))
+
+    def n_stage_subgraphs(self, stage: int) -> int:
+        return len(self.stage_subgraphs(stage))
+
+    @property
+    def size(self) -> int:
+        """Number of architectures in the space (excluding global context such as resolution)."""
+        return int(np.prod([self.n_stage_subgraphs(u) for u in range(self.n_stages)], dtype=object))
+
+    def encode_value(self, feature: str, value) -> int:
+        try:
+            return self.feature_vocab[feature].index(value)
+        except ValueError:
+            raise ValueError(
+                f"{self.name}: value {value!r} is not allowed for feature {feature!r}; "
+                f"allowed: {self.feature_vocab[feature]}"
+            ) from None
+
+
+class OFASpace(SequenceSpace):
+    """An OFA macro space: searchable stages of 2-4 MBConv layers (k x e = 9 choices each).
+
+    ``fixed_stages`` are extra trailing stages with a single searchable layer (PN's last).
+    Node features: stage, layer position, block type, expand, kernel, resolution.
+    """
+
+    KERNELS = (3, 5, 7)
+    EXPANDS = (3, 4, 6)
+    DEPTHS = (2, 3, 4)
+    MAX_DEPTH = 4
+
+    def __init__(self, name: str, block: str, resolutions: tuple[int, ...], fixed_stages: int,
+                 ofa_net: str):
+        self.name = name
+        self.block = block
+        self.resolutions = resolutions
+        self.searchable_stages = 5
+        self.fixed_stages = fixed_stages
+        self.ofa_net = ofa_net
+        self.default_resolution = max(resolutions)
+        # A shared vocabulary for both OFA spaces, so one predictor can read both.
+        self.feature_vocab = {
+            "stage": tuple(range(6)),
+            "layer": tuple(range(self.MAX_DEPTH)),
+            "block": ("mbconv2", "mbconv3"),
+            "expand": self.EXPANDS,
+            "kernel": self.KERNELS,
+            "resolution": (160, 176, 192, 208, 224),
+        }
+
+    def __repr__(self) -> str:
+        return f"OFASpace({self.name!r})"
+
+    @property
+    def n_stages(self) -> int:
+        return self.searchable_stages + self.fixed_stages
+
+    def depth_choices(self, stage: int) -> tuple[int, ...]:
+        self._check_stage(stage)
+        return self.DEPTHS if stage < self.searchable_stages else (1,)
+
+    @property
+    def layer_choices(self) -> list[Layer]:
+        return [Layer(self.block, e, k) for k in self.KERNELS for e in self.EXPANDS]
+
+    def stage_subgraphs(self, stage: int) -> list[tuple[Layer, ...]]:
+        choices = self.layer_choices
+        return [tuple(c) for d in self.depth_choices(stage) for c in itertools.product(choices, repeat=d)]
+
+    def n_stage_subgraphs(self, stage: int) -> int:
+        return sum(len(self.layer_choices) ** d for d in self.depth_choices(stage))
+
+    # Validation -----------------------------------------------------------------------
+    def _check_stage(self, stage: int) -> None:
+        if not 0 <= stage < self.n_stages:
+            raise ValueError(f"{self.name} has stages 0..{self.n_stages - 1}, not {stage}")
+
+    def validate(self, arch: Architecture) -> Architecture:
+        if arch.space != self.name:
+            raise ValueError(f"architecture of space {arch.space!r} given to space {self.name!r}")
+        if arch.resolution not in self.resolutions:
+            raise ValueError(f"{self.name}: resolution {arch.resolution} not in {self.resolutions}")
+        if len(arch.stages) != self.n_stages:
+            raise ValueError(f"{self.name} needs {self.n_stages} stages, got {len(arch.stages)}")
+        for u, stage in enumerate(arch.stages):
+            if len(stage) not in self.depth_choices(u):
+                raise ValueError(f"{self.name}: stage {u} has {len(stage)} layers; "
+                                 f"allowed {self.depth_choices(u)}")
+            for layer in stage:
+                if layer.block != self.block or layer.expand not in self.EXPANDS \
+                        or layer.kernel not in self.KERNELS:
+                    raise ValueError(f"{self.name}: layer {layer} is not in the space")
+        return arch
+
+    # Construction -----------------------------------------------------------------------
+    def build(self, subgraphs: Sequence[Sequence[Layer]], resolution: int | None = None) -> Architecture:
+        res = self.default_resolution if resolution is None else resolution
+        arch = Architecture(self.name, res, tuple(tuple(s) for s in subgraphs))
+        return self.validate(arch)
+
+    def sample(self, n: int, seed: int) -> list[Architecture]:
+        """``n`` architectures drawn uniformly: depth, then kernel and expand per layer, resolution."""
+        if n < 0:
+            raise ValueError(f"cannot sample {n} architectures")
+        rng = np.random.default_rng(seed)
+        out = []
+        for _ in range(n):
+            stages = []
+            for u in range(self.n_stages):
+                depth = int(rng.choice(self.depth_choices(u)))
+                stages.append(tuple(Layer(self.block, int(rng.choice(self.EXPANDS)),
+                                          int(rng.choice(self.KERNELS))) for _ in range(depth)))
+            res = int(rng.choice(self.resolutions))
+            out.append(Architecture(self.name, res, tuple(stages)))
+        return out
+
+    # Encodings ---------------------------------------------------------------------------
+    def _node_row(self, stage: int, pos: int, layer: Layer, resolution: int) -> list[int]:
+        return [stage, pos, self.encode_value("block", layer.block), self.encode_value("expand", layer.expand),
+                self.encode_value("kernel", layer.kernel), self.encode_value("resolution", resolution)]
+
+    def node_features(self, arch: Architecture) -> np.ndarray:
+        rows = [self._node_row(u, i, layer, arch.resolution)
+                for u, stage in enumerate(arch.stages) for i, layer in enumerate(stage)]
+        return np.asarray(rows, dtype=np.int64)
+
+    def subgraph_features(self, stage: int, subgraph, arch_context: dict | None = None) -> np.ndarray:
+        res = (arch_context or {}).get("resolution", self.default_resolution)
+        return np.asarray([self._node_row(stage, i, layer, res) for i, layer in enumerate(subgraph)],
+                          dtype=np.int64)
+
+    # Conversions ---------------------------------------------------------------------------
+    @staticmethod
+    def subgraph_label(subgraph) -> str:
+        """Short text of a stage subgraph, e.g. ``"e6k7,e4k5"``."""
+        return ",".join(f"e{l.expand}k{l.kernel}" for l in subgraph)
+
+    def to_string(self, arch: Architecture) -> str:
+        """Compact canonical text, e.g. ``"224:e4k5,e6k7|e3k3,e3k3|..."`` (block type implied)."""
+        stages = "|".join(self.subgraph_label(s) for s in arch.stages)
+        return f"{arch.resolution}:{stages}"
+
+    def from_string(self, text: str) -> Architecture:
+        m = re.fullmatch(r"(\d+):(.*)", text.strip())
+        if not m:
+            raise ValueError(f"malformed architecture string {text!r}")
+        stages = []
+        for part in m.group(2).split("|"):
+            layers = []
+            for tok in part.split(","):
+                lm = re.fullmatch(r"e(\d+)k(\d+)", tok)
+                if not lm:
+                    raise ValueError(f"malformed layer {tok!r} in architecture string {text!r}")
+                layers.append(Layer(self.block, int(lm.group(1)), int(lm.group(2))))
+            stages.append(tuple(layers))
+        return self.validate(Architecture(self.name, int(m.group(1)), tuple(stages)))
+
+    def to_cache_config(self, arch: Architecture) -> tuple[int, list[list[str]]]:
+        """The paper caches' ``"original config"``: ``(resolution, [[layer strings] per stage])``."""
+        return arch.resolution, [[str(l) for l in s] for s in arch.stages]
+
+    def from_cache_config(self, config) -> Architecture:
+        try:
+            res, stages = config
+            parsed = tuple(tuple(Layer.parse(s) for s in stage) for stage in stages)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"{self.name}: malformed 'original config' {config!r}: {exc}") from None
+        return self.validate(Architecture(self.name, int(res), parsed))
+
+    def to_ofa_config(self, arch: Architecture) -> dict:
+        """The ``ofa`` package's subnet config: ``ks``/``e`` per layer slot, ``d`` per stage, ``r``."""
+        ks, es, ds = [], [], []
+        for u, stage in enumerate(arch.stages):
+            slots = self.MAX_DEPTH if u < self.searchable_stages else 1
+            pad = stage[-1]
+            for i in range(slots):
+                layer = stage[i] if i < len(stage) else pad
+                ks.append(layer.kernel)
+                es.append(layer.expand)
+            ds.append(len(stage))
+        return {"ks": ks, "e": es, "d": ds, "r": [arch.resolution]}
+
+    def from_ofa_config(self, config: dict) -> Architecture:
+        try:
+            ks, es, ds = list(config["ks"]), list(config["e"]), list(config["d"])
+            res = config.get("r", [self.default_resolution])
+            res = int(res[0] if isinstance(res, (list, tuple)) else res)
+        except (KeyError, TypeError) as exc:
+            raise ValueError(f"{self.name}: malformed ofa config {config!r}: {exc}") from None
+        n_slots = self.searchable_stages * self.MAX_DEPTH + self.fixed_stages
+        if len(ks) != n_slots or len(es) != n_slots:
+            raise ValueError(f"{self.name}: ofa config needs {n_slots} 'ks'/'e' entries, got {len(ks)}/{len(es)}")
+        if len(ds) == self.searchable_stages:
+            ds = ds + [1] * self.fixed_stages
+        stages, slot = [], 0
+        for u in range(self.n_stages):
+            slots = self.MAX_DEPTH if u < self.searchable_stages else 1
+            d = min(int(ds[u]), slots)
+            stages.append(tuple(Layer(self.block, int(es[slot + i]), int(ks[slot + i])) for i in range(d)))
+            slot += slots
+        return self.validate(Architecture(self.name, res, tuple(stages)))
+
+    def iter_all_subgraphs(self) -> Iterator[tuple[int, tuple[Layer, ...]]]:
+        for u in range(self.n_stages):
+            for sg in self.stage_subgraphs(u):
+                yield u, sg
+
+
+MBV3 = OFASpace("mbv3", "mbconv3", resolutions=(160, 176, 192, 208, 224), fixed_stages=0,
+                ofa_net="ofa_mbv3_d234_e346_k357_w1.2")
+PN = OFASpace("pn", "mbconv2", resolutions=(224,), fixed_stages=1,
+              ofa_net="ofa_proxyless_d234_e346_k357_w1.3")
+
+_SPACES: dict[str, SequenceSpace] = {"mbv3": MBV3, "pn": PN}
+
+
+def register_space(space: SequenceSpace) -> None:
+    """Make a space available by name to :func:`get_space` (and so to checkpoints and the CLI)."""
+    _SPACES[space.name] = space
+
+
+def get_space(name: str) -> SequenceSpace:
+    if name not in _SPACES:
+        raise ValueError(f"unknown search space {name!r}; known: {sorted(_SPACES)}")
+    return _SPACES[name]

@@ -1,0 +1,209 @@
+"""Training an AutoBuild predictor with the hop-level ranking loss (Eq. 4), and its metrics."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import torch
+from scipy.stats import spearmanr
+from tqdm.auto import tqdm
+
+from .graphs import GraphTable
+from .model import AutoBuildPredictor
+from .ranking import hop_ranking_loss
+
+
+@dataclass
+class TrainConfig:
+    """Hyper-parameters; the defaults are the paper code's."""
+
+    epochs: int = 200
+    batch_size: int = 128
+    lr: float = 1e-4
+    weight_decay: float = 1e-5
+    test_fraction: float = 0.1
+    seed: int = 0
+    device: str = "cpu"
+    ranking_loss: bool = True
+    hidden: int = 32
+    n_hops: int = 4
+    fe_stop_gradient: bool = True
+    rank_strength: float = 1.0
+    cpu_threads: int = 1  # the graphs are small: one intra-op thread is fastest and fair to neighbours
+    progress: bool = True
+
+    def __post_init__(self):
+        checks = {"epochs": self.epochs >= 1, "batch_size": self.batch_size >= 2, "lr": self.lr > 0,
+                  "weight_decay": self.weight_decay >= 0, "test_fraction": 0 <= self.test_fraction < 1,
+                  "hidden": self.hidden >= 1, "n_hops": self.n_hops >= 1,
+                  "rank_strength": self.rank_strength > 0, "cpu_threads": self.cpu_threads >= 1}
+        bad = [k for k, ok in checks.items() if not ok]
+        if bad:
+            raise ValueError(f"impossible training parameter(s): " + ", ".join(f"{k}={getattr(self, k)!r}" for k in bad))
+        self.device = resolve_device(self.device)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def resolve_device(device: str) -> str:
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device not in ("cpu", "cuda") and not device.startswith("cuda:"):
+        raise ValueError(f"unknown device {device!r}; use 'cpu', 'cuda' or 'auto'")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(f"device {device!r} requested but torch sees no CUDA GPU")
+    return device
+
+
+def split_indices(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Seeded random split into train and test indices."""
+    perm = np.random.default_rng(seed).permutation(n)
+    n_test = int(round(n * test_fraction))
+    return np.sort(perm[n_test:]), np.sort(perm[:n_test])
+
+
+def _srcc(a, b) -> float:
+    if len(a) < 2 or np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
+    return float(spearmanr(a, b).statistic)
+
+
+@dataclass
+class TrainedPredictor:
+    """A trained model with everything needed to predict and score later."""
+
+    model: AutoBuildPredictor
+    config: TrainConfig
+    space: object | None
+    y_mean: float
+    y_std: float
+    train_idx: np.ndarray
+    test_idx: np.ndarray
+    metrics: dict = field(default_factory=dict)
+    history: list = field(default_factory=list)
+
+    @torch.no_grad()
+    def _run(self, table: GraphTable, chunk: int = 2048):
+        """Head predictions (label scale), graph-embedding norms per hop, node-embedding norms per hop."""
+        self.model.eval()
+        dev = next(self.model.parameters()).device
+        table = table.to(dev)
+        preds, hop, nodes = [], [], []
+        for s in range(0, len(table), chunk):
+            idx = torch.arange(s, min(s + chunk, len(table)), device=dev)
+            pred, node_embs, graph_embs = self.model(*table.batch(idx))
+            preds.append(pred * self.y_std + self.y_mean)
+            hop.append(torch.stack([g.abs().sum(1) for g in graph_embs], 1))
+            nodes.append(torch.stack([h.abs().sum(1) for h in node_embs], 1))
+        return (torch.cat(preds).cpu().numpy(), torch.cat(hop).cpu().numpy(), torch.cat(nodes).cpu().numpy())
+
+    def table(self, archs) -> GraphTable:
+        if self.space is None:
+            raise ValueError("this predictor was trained on pre-built graphs; pass a GraphTable")
+        return GraphTable.from_architectures(self.space, archs)
+
+    def predict(self, archs) -> np.ndarray:
+        return self._run(self.table(archs))[0]
+
+    def hop_norms(self, archs) -> np.ndarray:
+        """``||h_G^m||_1`` for every architecture (rows) and hop m = 0..M (columns)."""
+        return self._run(self.table(archs))[1]
+
+    def predict_table(self, table: GraphTable) -> np.ndarray:
+        return self._run(table)[0]
+
+    def node_norms_table(self, table: GraphTable) -> np.ndarray:
+        """``||h_v^m||_1`` for every node of the table (rows) and hop m (columns)."""
+        return self._run(table)[2]
+
+    def evaluate(self, table: GraphTable, y: np.ndarray, idx: np.ndarray) -> dict:
+        """Test metrics: SRCC of each hop's graph-embedding norm, SRCC and MAE of the head."""
+        pred, hop, _ = self._run(_subset(table, idx))
+        y = np.asarray(y, dtype=np.float64)[idx]
+        return {"hop_srcc": [_srcc(hop[:, m], y) for m in range(hop.shape[1])],
+                "srcc": _srcc(pred, y), "mae": float(np.mean(np.abs(pred - y))), "n_test": int(len(idx))}
+
+
+def _subset(table: GraphTable, idx) -> GraphTable:
+    idx = torch.as_tensor(np.asarray(idx), dtype=torch.long)
+    x, edge_index, batch, n = table.batch(idx)
+    counts = table.n_nodes[idx]
+    node_ptr = torch.cat([torch.zeros(1, dtype=torch.long), torch.cumsum(counts, 0)])
+    e_counts = (table.edge_ptr[idx + 1] - table.edge_ptr[idx])
+    edge_ptr = torch.cat([torch.zeros(1, dtype=torch.long), torch.cumsum(e_counts, 0)])
+    e_graph = torch.repeat_interleave(torch.arange(n), e_counts)
+    local_edges = edge_index - node_ptr[e_graph]
+    return GraphTable(x, node_ptr, local_edges, edge_ptr)
+
+
+def train_predictor(space, archs, y, config: TrainConfig | None = None,
+                    train_idx=None, test_idx=None) -> TrainedPredictor:
+    """Train on architectures of ``space`` with labels ``y`` (one float per architecture)."""
+    table = GraphTable.from_architectures(space, archs)
+    trained = train_predictor_on_table(table, space.feature_vocab, y, config, train_idx, test_idx)
+    trained.space = space
+    return trained
+
+
+def train_predictor_on_table(table: GraphTable, feature_vocab: dict, y, config: TrainConfig | None = None,
+                             train_idx=None, test_idx=None) -> TrainedPredictor:
+    """Train on pre-built graphs (e.g. op-level IR graphs). See :func:`train_predictor`."""
+    config = config or TrainConfig()
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim != 1 or len(y) != len(table):
+        raise ValueError(f"need one label per graph: {len(table)} graphs, labels of shape {y.shape}")
+    if not np.isfinite(y).all():
+        raise ValueError(f"{int((~np.isfinite(y)).sum())} labels are NaN or infinite; clean the target first")
+    if train_idx is None:
+        train_idx, test_idx = split_indices(len(y), config.test_fraction, config.seed)
+    train_idx = np.asarray(train_idx, dtype=np.int64)
+    test_idx = np.asarray(test_idx if test_idx is not None else [], dtype=np.int64)
+    if len(train_idx) < 2:
+        raise ValueError(f"need at least 2 training graphs, got {len(train_idx)}")
+
+    threads = torch.get_num_threads()
+    if config.device == "cpu":
+        torch.set_num_threads(config.cpu_threads)
+    try:
+        return _fit(table, feature_vocab, y, config, train_idx, test_idx)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _fit(table, feature_vocab, y, config, train_idx, test_idx) -> TrainedPredictor:
+    torch.manual_seed(config.seed)
+    dev = torch.device(config.device)
+    model = AutoBuildPredictor(feature_vocab, hidden=config.hidden, n_hops=config.n_hops,
+                               fe_stop_gradient=config.fe_stop_gradient).to(dev)
+    y_mean, y_std = float(y[train_idx].mean()), float(y[train_idx].std() or 1.0)
+    y_t = torch.as_tensor((y - y_mean) / y_std, dtype=torch.float32, device=dev)
+    dtable = table.to(dev)
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
+                            foreach=True)
+    gen = torch.Generator().manual_seed(config.seed)
+    train_t = torch.as_tensor(train_idx)
+    history = []
+    for _ in tqdm(range(config.epochs), desc="training", disable=not config.progress, leave=False):
+        model.train()
+        perm = train_t[torch.randperm(len(train_t), generator=gen)].to(dev)
+        total, steps = 0.0, 0
+        for s in range(0, len(perm), config.batch_size):
+            idx = perm[s:s + config.batch_size]
+            if len(idx) < 2:
+                continue
+            pred, _, graph_embs = model(*dtable.batch(idx))
+            target = y_t[idx]
+            loss = torch.nn.functional.mse_loss(pred, target)
+            if config.ranking_loss:
+                loss = loss + hop_ranking_loss(graph_embs, target, config.rank_strength)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            total += float(loss.detach())
+            steps += 1
+        history.append(total / max(steps, 1))
+    trained = TrainedPredictor(model.eval(), config, None, y_mean, y_std, train_idx, test_idx, history=history)
+    if len(test_idx):
+        trained.metrics = trained.evaluate(table, y, test_idx)
+    return trained

@@ -1,0 +1,144 @@
+import numpy as np
+import pytest
+import torch
+
+from autobuild.checkpoint import load_predictor, read_checkpoint, save_predictor
+from autobuild.graphs import GraphTable
+from autobuild.scoring import SubgraphScorer, shift_score
+from autobuild.spaces import MBV3, PN
+from autobuild.training import TrainConfig, split_indices, train_predictor
+
+
+def synthetic_label(arch):
+    """A known ground truth: wide (e6) and large-kernel (k7) layers are good."""
+    return sum((l.expand == 6) + 0.5 * (l.kernel == 7) for s in arch.stages for l in s)
+
+
+@pytest.fixture(scope="module")
+def trained():
+    archs = MBV3.sample(600, seed=0)
+    y = np.array([synthetic_label(a) for a in archs], dtype=float)
+    config = TrainConfig(epochs=25, lr=3e-3, batch_size=64, seed=0, progress=False)
+    return train_predictor(MBV3, archs, y, config), archs, y
+
+
+def test_training_learns_a_magnitude_ranked_space(trained):
+    tr, archs, y = trained
+    m = tr.metrics
+    assert len(m["hop_srcc"]) == 5 and m["n_test"] == 60
+    assert m["srcc"] > 0.9
+    assert min(m["hop_srcc"]) > 0.6, m["hop_srcc"]
+    assert tr.history[-1] < tr.history[0]
+    np.testing.assert_allclose(tr.predict(archs[:5]), tr.predict(archs[:5]))
+
+
+def test_split_is_seeded_and_disjoint():
+    a_train, a_test = split_indices(100, 0.1, seed=3)
+    b_train, b_test = split_indices(100, 0.1, seed=3)
+    assert np.array_equal(a_test, b_test) and len(a_test) == 10
+    assert not set(a_train) & set(a_test) and len(a_train) + len(a_test) == 100
+
+
+def test_eq5_shift_matches_hand_computation(trained):
+    tr, archs, y = trained
+    scorer = SubgraphScorer.from_data(tr, archs, y)
+    df = scorer.score_stage(2)
+    row = df.iloc[1234]
+    sg = MBV3.stage_subgraphs(2)[1234]
+    # by hand: the last node's norm at hop l-1, from a graph of the subgraph alone
+    x = MBV3.subgraph_features(2, sg, scorer.context)
+    norms = tr.node_norms_table(GraphTable.from_arrays([x]))
+    l = len(sg)
+    raw = norms[-1, l - 1]
+    mu_h, sd_h = norms_mu_sd = scorer.hop_moments[l - 1]
+    depth = np.array([len(a.stages[2]) for a in archs])
+    mu_y, sd_y = y[depth == l].mean(), y[depth == l].std()
+    assert row.norm == pytest.approx(raw, rel=1e-5)
+    assert row.score == pytest.approx((raw - mu_h) / sd_h * sd_y + mu_y, rel=1e-5)
+    assert shift_score(2.0, 1.0, 0.5, 10.0, 3.0) == pytest.approx(16.0)
+
+
+def test_scores_recover_the_known_ground_truth(trained):
+    tr, archs, y = trained
+    scorer = SubgraphScorer.from_data(tr, archs, y)
+    reduced = scorer.top_k(3)
+    best = reduced.best()
+    layers = [l for s in best.stages for l in s]
+    assert np.mean([l.expand == 6 for l in layers]) > 0.6
+    worst = scorer.bottom_k(1)
+    worst_layers = [l for s in worst for l in s[0]]
+    assert np.mean([l.expand == 6 for l in worst_layers]) < 0.3
+    imp = scorer.feature_importance()
+    e = imp[imp.feature == "expand"].set_index("value").importance
+    assert e[6] > e[3]
+
+
+def test_top_k_space_size_and_members(trained):
+    tr, archs, y = trained
+    scorer = SubgraphScorer.from_data(tr, archs, y)
+    reduced = scorer.top_k(3)
+    assert reduced.size == 3 ** 5 == len(list(reduced.architectures()))
+    assert all(len(c) == 3 for c in reduced.candidates)
+    assert scorer.top_k(1).size == 1
+    with pytest.raises(ValueError, match="k >= 1"):
+        scorer.top_k(0)
+    df = scorer.score_all()
+    assert len(df) == 5 * 7371
+    top = df[df["rank"] == 1].sort_values("stage")
+    assert list(top["index"]) == [MBV3.stage_subgraphs(u).index(c[0]) for u, c in enumerate(reduced.candidates)]
+
+
+def test_pn_last_stage_is_scored_at_hop_zero():
+    archs = PN.sample(80, seed=1)
+    y = np.array([synthetic_label(a) for a in archs])
+    tr = train_predictor(PN, archs, y, TrainConfig(epochs=2, batch_size=32, progress=False))
+    scorer = SubgraphScorer.from_data(tr, archs, y)
+    last = scorer.score_stage(5)
+    assert len(last) == 9 and (last.hop == 0).all()
+    assert scorer.top_k(4).size == 4 ** 5 * 4
+
+
+def test_checkpoint_round_trip(trained, tmp_path):
+    tr, archs, y = trained
+    scorer = SubgraphScorer.from_data(tr, archs, y)
+    path = save_predictor(tr, tmp_path / "p.pt", equation="acc", scorer_state=scorer.state)
+    loaded, payload = load_predictor(path)
+    np.testing.assert_allclose(loaded.predict(archs[:20]), tr.predict(archs[:20]), rtol=1e-6)
+    assert payload["equation"] == "acc" and loaded.metrics == tr.metrics
+    again = SubgraphScorer(loaded, payload["scorer_state"])
+    assert again.context == scorer.context
+    np.testing.assert_allclose(again.score_stage(0).score, scorer.score_stage(0).score, rtol=1e-6)
+    assert [p.name for p in tmp_path.iterdir()] == ["p.pt"]  # nothing half-written left behind
+
+
+def test_wrong_or_corrupt_checkpoints_fail_clearly(trained, tmp_path):
+    tr, _, _ = trained
+    (tmp_path / "junk.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a readable AutoBuild checkpoint"):
+        read_checkpoint(tmp_path / "junk.pt")
+    torch.save({"weights": torch.zeros(2)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="not an AutoBuild predictor checkpoint"):
+        read_checkpoint(tmp_path / "other.pt")
+    path = save_predictor(tr, tmp_path / "p.pt")
+    payload = torch.load(path, weights_only=True)
+    payload["version"] = 99
+    torch.save(payload, tmp_path / "future.pt")
+    with pytest.raises(ValueError, match="version 99"):
+        read_checkpoint(tmp_path / "future.pt")
+    with pytest.raises(FileNotFoundError):
+        read_checkpoint(tmp_path / "missing.pt")
+
+
+@pytest.mark.parametrize("kwargs, name", [({"epochs": 0}, "epochs"), ({"batch_size": 1}, "batch_size"),
+                                          ({"test_fraction": 1.0}, "test_fraction"), ({"device": "tpu"}, "tpu")])
+def test_impossible_parameters_are_refused(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        TrainConfig(**kwargs)
+
+
+def test_bad_labels_are_refused():
+    archs = MBV3.sample(10, 0)
+    with pytest.raises(ValueError, match="NaN"):
+        train_predictor(MBV3, archs, [1.0] * 9 + [float("nan")], TrainConfig(epochs=1, progress=False))
+    with pytest.raises(ValueError, match="one label per graph"):
+        train_predictor(MBV3, archs, [1.0] * 3, TrainConfig(epochs=1, progress=False))
