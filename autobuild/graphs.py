@@ -33,16 +33,21 @@ class GraphTable:
         """Build from per-graph feature arrays; ``edge_indices=None`` means chain graphs."""
         if len(xs) == 0:
             raise ValueError("a graph table needs at least one graph")
-        if edge_indices is None:
-            edge_indices = [chain_edges(len(x)) for x in xs]
-        if len(edge_indices) != len(xs):
-            raise ValueError(f"{len(xs)} feature arrays but {len(edge_indices)} edge arrays")
         n_nodes = np.array([len(x) for x in xs])
         if (n_nodes == 0).any():
             raise ValueError("every graph needs at least one node")
-        n_edges = np.array([e.shape[1] for e in edge_indices])
+        if edge_indices is None:  # chains, built in one vectorised step
+            n_edges = n_nodes - 1
+            starts = np.repeat(np.cumsum(n_edges) - n_edges, n_edges)
+            src = np.arange(n_edges.sum(), dtype=np.int64) - starts
+            edges_np = np.stack([src, src + 1])
+        else:
+            if len(edge_indices) != len(xs):
+                raise ValueError(f"{len(xs)} feature arrays but {len(edge_indices)} edge arrays")
+            n_edges = np.array([e.shape[1] for e in edge_indices])
+            edges_np = np.concatenate(edge_indices, axis=1)
         x = torch.from_numpy(np.concatenate(xs).astype(np.int64))
-        edges = torch.from_numpy(np.concatenate(edge_indices, axis=1).astype(np.int64))
+        edges = torch.from_numpy(edges_np.astype(np.int64))
         node_ptr = torch.from_numpy(np.concatenate([[0], np.cumsum(n_nodes)]))
         edge_ptr = torch.from_numpy(np.concatenate([[0], np.cumsum(n_edges)]))
         return cls(x, node_ptr, edges, edge_ptr)

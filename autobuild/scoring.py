@@ -9,6 +9,7 @@ has ``l`` layers.
 """
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 
@@ -22,6 +23,13 @@ from .training import TrainedPredictor
 def shift_score(norm, hop_mean: float, hop_std: float, label_mean: float, label_std: float):
     """Eq. 5: move a norm from N(mu_m^h, sigma_m^h) to N(mu_{u,l}^y, sigma_{u,l}^y)."""
     return (np.asarray(norm) - hop_mean) * (label_std / hop_std) + label_mean
+
+
+@functools.lru_cache(maxsize=64)
+def stage_table(space, stage: int, context: tuple) -> GraphTable:
+    """Every subgraph of one stage as a graph table (cached: scoring many predictors reuses it)."""
+    ctx = dict(context)
+    return GraphTable.from_arrays([space.subgraph_features(stage, sg, ctx) for sg in space.stage_subgraphs(stage)])
 
 
 @dataclass
@@ -122,8 +130,7 @@ class SubgraphScorer:
 
     def score_stage(self, stage: int) -> pd.DataFrame:
         subgraphs = self.space.stage_subgraphs(stage)
-        xs = [self.space.subgraph_features(stage, sg, self.context) for sg in subgraphs]
-        table = GraphTable.from_arrays(xs)
+        table = stage_table(self.space, stage, tuple(sorted(self.context.items())))
         n_layers = table.n_nodes.numpy()
         hops = np.minimum(n_layers - 1, self.n_hops)
         last = (table.node_ptr[1:] - 1).numpy()

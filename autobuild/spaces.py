@@ -139,6 +139,7 @@ class OFASpace(SequenceSpace):
         self.fixed_stages = fixed_stages
         self.ofa_net = ofa_net
         self.default_resolution = max(resolutions)
+        self._subgraph_cache: dict[int, list] = {}
         # A shared vocabulary for both OFA spaces, so one predictor can read both.
         self.feature_vocab = {
             "stage": tuple(range(6)),
@@ -148,6 +149,7 @@ class OFASpace(SequenceSpace):
             "kernel": self.KERNELS,
             "resolution": (160, 176, 192, 208, 224),
         }
+        self._index = {name: {v: i for i, v in enumerate(vals)} for name, vals in self.feature_vocab.items()}
 
     def __repr__(self) -> str:
         return f"OFASpace({self.name!r})"
@@ -165,8 +167,11 @@ class OFASpace(SequenceSpace):
         return [Layer(self.block, e, k) for k in self.KERNELS for e in self.EXPANDS]
 
     def stage_subgraphs(self, stage: int) -> list[tuple[Layer, ...]]:
-        choices = self.layer_choices
-        return [tuple(c) for d in self.depth_choices(stage) for c in itertools.product(choices, repeat=d)]
+        if stage not in self._subgraph_cache:
+            choices = self.layer_choices
+            self._subgraph_cache[stage] = [tuple(c) for d in self.depth_choices(stage)
+                                           for c in itertools.product(choices, repeat=d)]
+        return list(self._subgraph_cache[stage])
 
     def n_stage_subgraphs(self, stage: int) -> int:
         return sum(len(self.layer_choices) ** d for d in self.depth_choices(stage))
@@ -217,8 +222,14 @@ class OFASpace(SequenceSpace):
 
     # Encodings ---------------------------------------------------------------------------
     def _node_row(self, stage: int, pos: int, layer: Layer, resolution: int) -> list[int]:
-        return [stage, pos, self.encode_value("block", layer.block), self.encode_value("expand", layer.expand),
-                self.encode_value("kernel", layer.kernel), self.encode_value("resolution", resolution)]
+        try:
+            return [stage, pos, self._index["block"][layer.block], self._index["expand"][layer.expand],
+                    self._index["kernel"][layer.kernel], self._index["resolution"][resolution]]
+        except KeyError:  # name the offending value
+            for name, value in (("block", layer.block), ("expand", layer.expand), ("kernel", layer.kernel),
+                                ("resolution", resolution)):
+                self.encode_value(name, value)
+            raise
 
     def node_features(self, arch: Architecture) -> np.ndarray:
         rows = [self._node_row(u, i, layer, arch.resolution)

@@ -1,0 +1,54 @@
+import json
+import pickle
+
+import pandas as pd
+import pytest
+
+from autobuild.cli import main
+from autobuild.spaces import MBV3
+
+
+@pytest.fixture()
+def cache_file(tmp_path):
+    """A small labelled set in the paper caches' sequence schema."""
+    archs = MBV3.sample(120, seed=5)
+    rows = [{"original config": MBV3.to_cache_config(a),
+             "acc": 0.7 + 0.01 * sum(l.expand == 6 for s in a.stages for l in s),
+             "latency_gpu": 5.0 + a.n_layers * 0.3} for a in archs]
+    path = tmp_path / "cache.pkl"
+    path.write_bytes(pickle.dumps(rows))
+    return path
+
+
+def test_train_then_score(cache_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    rc = main(["train", "--space", "mbv3", "--target", "acc*100/latency_gpu", "--data", str(cache_file),
+               "--epochs", "3", "--out", str(out)])
+    assert rc == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert len(metrics["hop_srcc"]) == 5 and {"srcc", "mae"} <= set(metrics)
+    assert metrics["target"] == "acc*100/latency_gpu"
+    rc = main(["score", "--checkpoint", str(out / "predictor.pt"), "--top-k", "2"])
+    assert rc == 0
+    printed = capsys.readouterr().out
+    assert "top-2 space of 32 architectures" in printed
+    top1 = printed.split("top-1 architecture: ")[1].split()[0]
+    assert MBV3.from_string(top1).space == "mbv3"
+    table = pd.read_csv(out / "top2_subgraphs.csv")
+    assert len(table) == 10 and sorted(table["rank"].unique()) == [1, 2]
+
+
+def test_unknown_label_is_a_clear_error(cache_file, tmp_path, capsys):
+    out = tmp_path / "bad"
+    rc = main(["train", "--space", "mbv3", "--target", "acc/latency_tpu", "--data", str(cache_file),
+               "--epochs", "1", "--out", str(out)])
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert "latency_tpu" in err and "latency_gpu" in err
+    assert not (out / "predictor.pt").exists()
+
+
+def test_score_refuses_a_foreign_file(tmp_path, capsys):
+    (tmp_path / "x.pt").write_bytes(b"\x80\x04junk")
+    assert main(["score", "--checkpoint", str(tmp_path / "x.pt")]) == 2
+    assert "not a readable AutoBuild checkpoint" in capsys.readouterr().err
