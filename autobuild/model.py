@@ -4,7 +4,10 @@
   one scalar; the scalars are concatenated and passed through ``abs`` to form ``h_v^0``.
 * ``n_hops`` GATv2 layers (width ``hidden``, residual) give ``h_v^m`` for m = 1..M: the
   embedding of the m-hop subgraph rooted at v (edges point forward, so v sees its m
-  predecessors).
+  predecessors). Attention runs over a node's predecessors only (no self-loops): the
+  residual already carries the node's own state, and with self-loops attention kept
+  choosing the node itself, so a stage's score ignored its first layers (on a synthetic
+  label that rewards e6 layers, the top-1 4-layer subgraphs held 2 instead of 3 e6 layers).
 * With ``fe_stop_gradient`` (default) the GATv2 layers read ``h^0`` through a stop-gradient,
   so the FE-MLP learns only from the 0-hop ranking term of Eq. 4. Without it, the MSE and
   deeper-hop terms pull ``h^0`` wherever suits them and its norm can end up
