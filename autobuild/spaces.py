@@ -10,6 +10,7 @@ same :class:`SequenceSpace` interface.
 """
 from __future__ import annotations
 
+import importlib
 import itertools
 import re
 from dataclasses import dataclass
@@ -324,6 +325,8 @@ PN = OFASpace("pn", "mbconv2", resolutions=(224,), fixed_stages=1,
               ofa_net="ofa_proxyless_d234_e346_k357_w1.3")
 
 _SPACES: dict[str, SequenceSpace] = {"mbv3": MBV3, "pn": PN}
+# Spaces defined in modules with heavier imports register themselves when first asked for.
+_LAZY_SPACES = {"sd14_unet": "autobuild.unet_space"}
 
 
 def register_space(space: SequenceSpace) -> None:
@@ -332,6 +335,8 @@ def register_space(space: SequenceSpace) -> None:
 
 
 def get_space(name: str) -> SequenceSpace:
+    if name not in _SPACES and name in _LAZY_SPACES:
+        importlib.import_module(_LAZY_SPACES[name])
     if name not in _SPACES:
         raise ValueError(f"unknown search space {name!r}; known: {sorted(_SPACES)}")
     return _SPACES[name]
