@@ -15,14 +15,16 @@ test: install
 	$(PY) -m pytest tests
 	$(PY) -m pytest --nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
 
-# Execute every notebook (quick profile, embedded data) with papermill, then build the HTML book.
+# Execute every notebook in place (quick profile, embedded data, CPU) with papermill, then
+# render them into _build/html (the build itself executes nothing and needs no network).
 book: install
 	$(PY) scripts/run_notebooks.py --profile quick
 	$(VENV)/bin/jupyter-book build .
 
-# One section with other parameters, e.g.  make section NB=02_magnitude_ranked_embeddings ARGS="-p profile full -p device cuda"
+# One section with other parameters, written to _build/sections/ (figures in _build/sections/figures/), e.g.
+#   make section NB=02_magnitude_ranked_embeddings ARGS="--profile full --device cuda"
 section: install
-	$(VENV)/bin/papermill notebooks/$(NB).ipynb _build/executed/$(NB).ipynb $(ARGS)
+	$(PY) scripts/run_notebooks.py --only $(NB) --output-dir _build/sections $(ARGS)
 
 clean:
 	rm -rf _build

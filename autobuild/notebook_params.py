@@ -1,0 +1,143 @@
+"""Validation of the papermill parameters every notebook of the book takes.
+
+Each notebook's ``parameters`` cell sets ``profile``, ``data_source``, ``seeds`` and ``device``;
+its next cells call :func:`validate`, which refuses bad values at once (naming the allowed
+ones), resolves ``device="auto"`` and returns the section's settings for the chosen profile.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Mapping
+
+PROFILES = ("quick", "full")
+DATA_SOURCES = ("embedded", "paper")
+DEVICES = ("auto", "cpu", "cuda")
+
+# Per-section settings of each profile. "quick" runs on a 2-core CPU in CI and in the
+# default book build; "full" follows the paper (3k architectures, 200 epochs, all labels).
+# A section not listed here passes its own table to validate(settings=...).
+SECTION_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    "01_graph_encodings": {
+        "quick": {"example_seed": 0, "n_sample": 2000},
+        "full": {"example_seed": 0, "n_sample": 20000},
+    },
+    "02_magnitude_ranked_embeddings": {
+        "quick": {
+            "spaces": ("mbv3", "pn"),
+            "labels": ("acc", "latency_gpu", "latency_cpu", "latency_npu"),
+            "n_archs": 1000, "epochs": 60, "lr": 1e-3,
+            "ablation_labels": ("acc", "latency_gpu", "latency_cpu", "latency_npu"),
+            "ir_archs_per_space": 300, "ir_epochs": 40,
+        },
+        "full": {
+            "spaces": ("mbv3", "pn"),
+            "labels": ("acc", "latency_gpu", "latency_cpu", "latency_npu"),
+            "n_archs": 3000, "epochs": 200, "lr": 1e-4,
+            "ablation_labels": ("acc", "latency_gpu", "latency_cpu", "latency_npu"),
+            "ir_archs_per_space": 3000, "ir_epochs": 200,
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class SectionSettings:
+    """The settings of one section under one profile; values read as attributes."""
+
+    section: str
+    profile: str
+    values: Mapping[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        values = object.__getattribute__(self, "values")
+        if name in values:
+            return values[name]
+        raise AttributeError(f"section {self.section!r} has no setting {name!r}; it has {sorted(values)}")
+
+    def to_frame(self):
+        """The settings as a two-column table, for showing in a notebook."""
+        import pandas as pd
+
+        return pd.DataFrame({"setting": list(self.values),
+                             "value": [_show(v) for v in self.values.values()]}).set_index("setting")
+
+
+@dataclass(frozen=True)
+class NotebookParams:
+    """Validated parameters: ``device`` is resolved ("cpu"/"cuda"), ``data_source`` is
+    "embedded", "paper" or an absolute path."""
+
+    profile: str
+    data_source: str
+    seeds: int
+    device: str
+    settings: SectionSettings
+
+
+def _show(value: Any) -> str:
+    return ", ".join(map(str, value)) if isinstance(value, (tuple, list)) else str(value)
+
+
+def check_profile(profile: Any) -> str:
+    if not isinstance(profile, str) or profile not in PROFILES:
+        raise ValueError(f"profile must be one of {', '.join(map(repr, PROFILES))}; got {profile!r}")
+    return profile
+
+
+def check_data_source(data_source: Any) -> str:
+    """"embedded", "paper", or the absolute form of an existing file or folder."""
+    if isinstance(data_source, str) and data_source in DATA_SOURCES:
+        return data_source
+    if isinstance(data_source, (str, os.PathLike)) and str(data_source) and os.path.exists(data_source):
+        return os.path.abspath(data_source)
+    raise ValueError(f"data_source must be one of {', '.join(map(repr, DATA_SOURCES))} or an existing "
+                     f"path; got {data_source!r}, which is neither")
+
+
+def check_seeds(seeds: Any) -> int:
+    is_int = (isinstance(seeds, int) or _is_numpy_int(seeds)) and not isinstance(seeds, bool)
+    if not is_int or seeds < 1:
+        raise ValueError(f"seeds must be a positive integer (the number of seeds to repeat with); got {seeds!r}")
+    return int(seeds)
+
+
+def _is_numpy_int(value: Any) -> bool:
+    try:
+        import numpy as np
+    except ImportError:  # pragma: no cover - numpy is a dependency
+        return False
+    return isinstance(value, np.integer)
+
+
+def check_device(device: Any) -> str:
+    """Validate ``device`` and resolve "auto" to "cuda" when torch sees a GPU, else "cpu"."""
+    if not isinstance(device, str) or device not in DEVICES:
+        raise ValueError(f"device must be one of {', '.join(map(repr, DEVICES))}; got {device!r}")
+    from .training import resolve_device
+
+    return resolve_device(device)
+
+
+def section_settings(section: str, profile: str,
+                     settings: Mapping[str, Mapping[str, Any]] | None = None) -> SectionSettings:
+    """The settings of ``section`` under ``profile`` (from ``settings`` or :data:`SECTION_SETTINGS`)."""
+    table = settings if settings is not None else SECTION_SETTINGS.get(section)
+    if table is None:
+        raise ValueError(f"no settings for section {section!r}; known sections: {sorted(SECTION_SETTINGS)} "
+                         f"(or pass settings={{'quick': {{...}}, 'full': {{...}}}})")
+    missing = [p for p in PROFILES if p not in table]
+    if missing:
+        raise ValueError(f"settings of section {section!r} lack profile(s) {missing}; need {list(PROFILES)}")
+    return SectionSettings(section, profile, MappingProxyType(dict(table[profile])))
+
+
+def validate(section: str, profile: Any, data_source: Any, seeds: Any, device: Any,
+             settings: Mapping[str, Mapping[str, Any]] | None = None) -> NotebookParams:
+    """Check every parameter (cheapest first) and return them resolved with the section's settings."""
+    profile = check_profile(profile)
+    data_source = check_data_source(data_source)
+    seeds = check_seeds(seeds)
+    device = check_device(device)
+    return NotebookParams(profile, data_source, seeds, device, section_settings(section, profile, settings))

@@ -1,0 +1,190 @@
+#!/usr/bin/env python
+"""Execute the book's notebooks (notebooks/NN_*.ipynb) with papermill.
+
+Two modes:
+
+* in place (the default, quick profile only): the stored notebooks are re-executed with their
+  own default parameters (quick profile, embedded data) on the CPU, and replaced only when they
+  ran without error. These stored notebooks are what the book renders and what nbval checks.
+* ``--output-dir DIR``: any profile/data source/seeds/device; the executed copies go to DIR and
+  their figures to DIR/figures, so the committed quick-profile notebooks and figures stay put.
+
+Examples::
+
+    python scripts/run_notebooks.py --profile quick
+    python scripts/run_notebooks.py --profile full --device cuda --only 02 --output-dir _build/full
+
+Before executing, every notebook is checked against its jupytext pair (NN_name.py); a pair
+that has drifted stops the run (fix it with ``jupytext --sync notebooks/NN_name.ipynb``).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+NOTEBOOK_NAME = re.compile(r"\d\d_[A-Za-z0-9_]+\.ipynb")
+VOLATILE_CELL_METADATA = ("papermill", "execution", "ExecuteTime")
+# As a terminal (and nbval) would show them: text before a carriage return or a backspace is overwritten.
+CARRIAGE_RETURN = re.compile(r"^.*\r(?=[^\n])", re.MULTILINE)
+BACKSPACE = re.compile("[^\\n]\\x08")
+
+
+def discover(folder: Path = NOTEBOOKS, only: list[str] | None = None) -> list[Path]:
+    """The notebooks ``NN_*.ipynb`` in ``folder``, in order; ``only`` keeps names starting with any prefix."""
+    found = sorted(p for p in folder.glob("*.ipynb") if NOTEBOOK_NAME.fullmatch(p.name))
+    if only:
+        found = [p for p in found if any(p.name.startswith(o) for o in only)]
+        if not found:
+            raise SystemExit(f"no notebook in {folder} starts with any of {only}")
+    return found
+
+
+def _cells(nb) -> list[tuple[str, str, tuple[str, ...]]]:
+    return [(c.cell_type, c.source.strip(), tuple(c.metadata.get("tags", ()))) for c in nb.cells]
+
+
+def pair_drift(ipynb: Path, py: Path | None = None) -> list[str]:
+    """Differences between a notebook and its jupytext percent pair (empty when in sync)."""
+    import jupytext
+
+    py = py or ipynb.with_suffix(".py")
+    if not py.is_file():
+        return [f"{ipynb.name} has no jupytext pair {py.name}"]
+    a, b = _cells(jupytext.read(ipynb)), _cells(jupytext.read(py, fmt="py:percent"))
+    problems = []
+    if len(a) != len(b):
+        problems.append(f"{ipynb.name} has {len(a)} cells, {py.name} has {len(b)}")
+    for i, (ca, cb) in enumerate(zip(a, b)):
+        if ca != cb:
+            what = "type" if ca[0] != cb[0] else "source" if ca[1] != cb[1] else "tags"
+            problems.append(f"cell {i}: {what} differs between {ipynb.name} and {py.name}")
+    return problems
+
+
+def tidy(nb) -> None:
+    """Drop run-specific metadata (timings, paths) and collapse progress-bar updates, so that a
+    stored notebook holds what a reader would see and re-running changes as little as possible."""
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        for key in VOLATILE_CELL_METADATA:
+            cell.metadata.pop(key, None)
+        if cell.cell_type == "code":
+            cell.outputs = _merge_streams(cell.outputs)
+
+
+def _merge_streams(outputs: list) -> list:
+    """Join consecutive outputs of the same stream and apply their carriage returns/backspaces."""
+    merged = []
+    for out in outputs:
+        if out.output_type == "stream" and merged and merged[-1].output_type == "stream" \
+                and merged[-1].name == out.name:
+            merged[-1].text += out.text
+        else:
+            merged.append(out)
+    for out in merged:
+        if out.output_type == "stream":
+            text = None
+            while text != out.text:
+                text, out.text = out.text, BACKSPACE.sub("", out.text)
+            out.text = CARRIAGE_RETURN.sub("", out.text)
+    return merged
+
+
+def execute(path: Path, output: Path, parameters: dict, env: dict, timeout: int) -> float:
+    """Run one notebook with papermill (cwd = its folder); returns seconds taken."""
+    import papermill
+
+    old = dict(os.environ)
+    os.environ.update(env)
+    start = time.perf_counter()
+    try:
+        papermill.execute_notebook(str(path), str(output), parameters=parameters or None,
+                                   cwd=str(path.parent), progress_bar=True, execution_timeout=timeout)
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
+    return time.perf_counter() - start
+
+
+def run_in_place(paths: list[Path], timeout: int) -> dict[str, float]:
+    import nbformat
+
+    scratch = ROOT / "_build" / "executed"
+    scratch.mkdir(parents=True, exist_ok=True)
+    # The stored notebooks are CPU runs: hide any GPU from the kernel, so "auto" means "cpu".
+    env = {"CUDA_VISIBLE_DEVICES": ""}
+    times = {}
+    for path in paths:
+        tmp = scratch / f".{path.name}.running.ipynb"
+        try:
+            times[path.name] = execute(path, tmp, {}, env, timeout)
+        except Exception as exc:
+            failed = scratch / f"{path.stem}.failed.ipynb"
+            if tmp.exists():
+                os.replace(tmp, failed)
+            raise SystemExit(f"{path.name} failed ({type(exc).__name__}); the stored notebook is unchanged, "
+                             f"the failed run is in {failed.relative_to(ROOT)}") from exc
+        nb = nbformat.read(tmp, as_version=4)
+        tidy(nb)
+        nbformat.write(nb, tmp)
+        os.replace(tmp, path)
+    return times
+
+
+def run_to_folder(paths: list[Path], out_dir: Path, parameters: dict, timeout: int) -> dict[str, float]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    env = {"AUTOBUILD_FIGURES_DIR": str(out_dir.resolve() / "figures")}
+    times = {}
+    for path in paths:
+        try:
+            times[path.name] = execute(path, out_dir / path.name, parameters, env, timeout)
+        except Exception as exc:
+            raise SystemExit(f"{path.name} failed ({type(exc).__name__}); see {out_dir / path.name}") from exc
+    return times
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--profile", choices=("quick", "full"), default="quick")
+    ap.add_argument("--data-source", help='"embedded" (default in every notebook), "paper" or a path')
+    ap.add_argument("--seeds", type=int, help="number of seeds (default: each notebook's own)")
+    ap.add_argument("--device", choices=("auto", "cpu", "cuda"))
+    ap.add_argument("--only", nargs="+", metavar="PREFIX", help="run only notebooks whose name starts so (e.g. 02)")
+    ap.add_argument("--output-dir", type=Path,
+                    help="write executed copies here instead of replacing the stored notebooks")
+    ap.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
+    args = ap.parse_args(argv)
+
+    parameters = {"profile": args.profile}
+    for key in ("data_source", "seeds", "device"):
+        if getattr(args, key) is not None:
+            parameters[key] = getattr(args, key)
+    if args.output_dir is None and parameters != {"profile": "quick"}:
+        ap.error("the stored notebooks hold the quick profile with each notebook's default parameters "
+                 "(nbval and the book rely on it); give --output-dir for any other run")
+
+    paths = discover(only=args.only)
+    if not paths:
+        ap.error(f"no notebooks NN_*.ipynb in {NOTEBOOKS}")
+    drift = [msg for p in paths for msg in pair_drift(p)]
+    if drift:
+        raise SystemExit("jupytext pairs out of sync (run `jupytext --sync notebooks/NN_name.ipynb` after "
+                         "deciding which side is right):\n  " + "\n  ".join(drift))
+
+    if args.output_dir is None:
+        times = run_in_place(paths, args.timeout)
+    else:
+        times = run_to_folder(paths, args.output_dir, parameters, args.timeout)
+    for name, seconds in times.items():
+        print(f"{name:45s} {seconds:7.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+#!/usr/bin/env python
+"""Regenerate the SD-mini evaluations under data/sd_mini/ (paper Sec. 5.3, our reconstruction).
+
+Stages, run in the order given (default all):
+  random68  the SDv1.4-shaped U-Net + 67 uniformly sampled ones, seed 0
+  noise     seed noise: 3 of the 68 (SDv1.4-shaped first) retrained with seeds 1 and 2
+  selected  AutoBuild top-4 and Exhaustive-Search top-4 (ensemble of 5 folds x --ensemble-seeds
+            shuffles trained on the 68; autobuild.ensemble), each evaluated with seed 0
+
+Every evaluation is appended to data/sd_mini/results.json (and its kept inpaintings to
+samples.npz) atomically as soon as it finishes, so an interrupted run resumes where it stopped.
+
+    nice -n 10 .venv/bin/python scripts/run_sd_mini.py
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from autobuild.sd_mini import DEFAULT_DIR, Recipe, ResultStore, evaluate
+from autobuild.unet_space import SD14_UNET
+
+STAGES = ("random68", "noise", "selected")
+
+
+def random68(space, seed: int = 0) -> list:
+    """The SDv1.4-shaped U-Net followed by 67 distinct uniform samples."""
+    archs, seen = [space.sdv14()], {space.to_string(space.sdv14())}
+    k = 0
+    while len(archs) < 68:
+        for a in space.sample(68, seed + k):
+            if space.to_string(a) not in seen and len(archs) < 68:
+                seen.add(space.to_string(a))
+                archs.append(a)
+        k += 1
+    return archs
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--out", type=Path, default=DEFAULT_DIR, help="results folder (default data/sd_mini)")
+    ap.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated subset of {STAGES}")
+    ap.add_argument("--ensemble-seeds", type=int, default=4, help="shuffles of the 5-fold ensemble (selected)")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    ap.add_argument("--device", default="cpu", help="torch device for SD-mini training (cpu, cuda)")
+    ap.add_argument("--steps", type=int, default=None, help="override the recipe's training steps (tests only)")
+    ap.add_argument("--limit", type=int, default=None, help="evaluate at most this many of random68 (tests only)")
+    args = ap.parse_args(argv)
+
+    stages = [s.strip() for s in args.stages.split(",") if s.strip()]
+    bad = [s for s in stages if s not in STAGES]
+    if bad or not stages:
+        ap.error(f"unknown stage(s) {bad}; choose from {STAGES}")
+    torch.set_num_threads(args.threads)
+    recipe = Recipe() if args.steps is None else Recipe(steps=args.steps)
+    space = SD14_UNET
+    results = ResultStore(args.out, recipe)
+    results.write_recipe(" ".join(["python", "scripts/run_sd_mini.py"] + list(argv if argv is not None else sys.argv[1:])))
+
+    def run(group: str, arch, seed: int) -> None:
+        name = space.to_string(arch)
+        if results.has(group, name, seed):
+            return
+        done = results.find(name, seed)  # the same evaluation made for another group
+        if done is not None:
+            record = {k: v for k, v in done.items() if k != "group"}
+            results.add(group, record, results.sample_of(name, seed))
+            return
+        record, samples = evaluate(space, arch, recipe, seed, device=args.device)
+        results.add(group, record, samples)
+
+    for stage in stages:
+        if stage == "random68":
+            jobs = [("random68", a, 0) for a in random68(space)][:args.limit]
+        elif stage == "noise":
+            base = random68(space)[:3]
+            jobs = [("seed_noise", a, s) for a in base for s in (1, 2)]
+        else:
+            from autobuild.ensemble import select_top4
+
+            base = results.frame().query("group == 'random68'")
+            sel = select_top4(space, [space.from_string(a) for a in base["arch"]], base["fd"].to_numpy(),
+                              seeds=args.ensemble_seeds)
+            jobs = [("autobuild", a, 0) for a in sel["autobuild"]] + [("exhaustive", a, 0) for a in sel["exhaustive"]]
+        todo = [j for j in jobs if not results.has(j[0], space.to_string(j[1]), j[2])]
+        t0 = time.perf_counter()
+        for group, arch, seed in tqdm(todo, desc=stage, unit="arch"):
+            run(group, arch, seed)
+        print(f"{stage}: {len(jobs)} evaluations ({len(todo)} new) in {time.perf_counter() - t0:.0f}s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Papermill parameter validation shared by every notebook."""
+import numpy as np
+import pytest
+import torch
+
+from autobuild import notebook_params as nbp
+
+SECTION = "02_magnitude_ranked_embeddings"
+
+
+def valid(**overrides):
+    kwargs = dict(profile="quick", data_source="embedded", seeds=1, device="cpu")
+    kwargs.update(overrides)
+    return nbp.validate(SECTION, **kwargs)
+
+
+@pytest.mark.parametrize("profile", ["nonsense", "Quick", "", None, 1])
+def test_bad_profile_names_allowed_values(profile):
+    with pytest.raises(ValueError, match=r"profile must be one of 'quick', 'full'"):
+        valid(profile=profile)
+
+
+def test_bad_profile_is_reported_before_other_bad_values():
+    with pytest.raises(ValueError, match="profile"):
+        nbp.validate(SECTION, "nonsense", "nowhere", 0, "tpu")
+
+
+@pytest.mark.parametrize("source", ["nowhere/at/all.parquet", "", "Embedded", 3])
+def test_bad_data_source_names_allowed_values(source):
+    with pytest.raises(ValueError, match=r"'embedded', 'paper' or an existing path"):
+        valid(data_source=source)
+
+
+def test_existing_path_is_a_data_source_and_made_absolute(tmp_path, monkeypatch):
+    (tmp_path / "cache.pkl").write_bytes(b"")
+    monkeypatch.chdir(tmp_path)
+    params = valid(data_source="cache.pkl")
+    assert params.data_source == str(tmp_path / "cache.pkl")
+
+
+@pytest.mark.parametrize("seeds", [0, -2, 1.5, 2.0, "3", True, None])
+def test_bad_seeds(seeds):
+    with pytest.raises(ValueError, match="seeds must be a positive integer"):
+        valid(seeds=seeds)
+
+
+def test_numpy_integer_seeds_accepted():
+    assert valid(seeds=np.int64(4)).seeds == 4
+
+
+@pytest.mark.parametrize("device", ["tpu", "cuda:0", "CPU", None])
+def test_bad_device_names_allowed_values(device):
+    with pytest.raises(ValueError, match=r"device must be one of 'auto', 'cpu', 'cuda'"):
+        valid(device=device)
+
+
+def test_auto_device_follows_torch(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert valid(device="auto").device == "cpu"
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert valid(device="auto").device == "cuda"
+
+
+def test_cuda_without_gpu_is_refused(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(ValueError, match="no CUDA"):
+        valid(device="cuda")
+
+
+def test_settings_follow_profile():
+    quick, full = valid(profile="quick").settings, valid(profile="full").settings
+    assert quick.profile == "quick" and full.profile == "full"
+    assert quick.n_archs < full.n_archs and quick.epochs < full.epochs
+    # The full profile is the paper's setting: 3k architectures, 200 epochs, every label.
+    assert (full.n_archs, full.epochs) == (3000, 200)
+    assert set(full.labels) == {"acc", "latency_gpu", "latency_cpu", "latency_npu"}
+
+
+def test_settings_table_lists_every_setting():
+    settings = valid().settings
+    frame = settings.to_frame()
+    assert list(frame.index) == list(settings.values)
+    assert frame.loc["epochs", "value"] == str(settings.epochs)
+
+
+def test_unknown_setting_names_known_ones():
+    with pytest.raises(AttributeError, match="n_archs"):
+        valid().settings.no_such_setting
+
+
+def test_settings_cannot_be_changed():
+    with pytest.raises(TypeError):
+        valid().settings.values["epochs"] = 1
+
+
+def test_unknown_section_lists_known_sections():
+    with pytest.raises(ValueError, match="01_graph_encodings"):
+        nbp.validate("99_nothing", "quick", "embedded", 1, "cpu")
+
+
+def test_section_may_bring_its_own_settings():
+    own = {"quick": {"steps": 2}, "full": {"steps": 50}}
+    assert nbp.validate("05_other", "full", "embedded", 1, "cpu", settings=own).settings.steps == 50
+    with pytest.raises(ValueError, match="lack profile"):
+        nbp.validate("05_other", "quick", "embedded", 1, "cpu", settings={"quick": {}})

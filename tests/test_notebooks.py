@@ -1,0 +1,168 @@
+"""The book's notebooks: jupytext pairs, parameters, Colab set-up, failing fast, stored state.
+
+Executing the notebooks themselves is nbval's job (see the Makefile's `test` target).
+"""
+import ast
+import importlib.util
+import re
+import shutil
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+_spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "scripts" / "run_notebooks.py")
+run_notebooks = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(run_notebooks)
+
+NOTEBOOKS = run_notebooks.discover()
+PARAMETERS = {"profile", "data_source", "seeds", "device"}
+
+
+def ids(paths):
+    return [p.stem for p in paths]
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_the_book_has_its_first_sections():
+    names = [p.stem for p in NOTEBOOKS]
+    assert "01_graph_encodings" in names and "02_magnitude_ranked_embeddings" in names
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_jupytext_pair_in_sync(path):
+    assert run_notebooks.pair_drift(path) == []
+
+
+def _copy_pair(tmp_path, name="01_graph_encodings"):
+    for ext in (".ipynb", ".py"):
+        shutil.copy(ROOT / "notebooks" / f"{name}{ext}", tmp_path / f"{name}{ext}")
+    return tmp_path / f"{name}.ipynb", tmp_path / f"{name}.py"
+
+
+def test_drift_in_source_is_detected(tmp_path):
+    ipynb, py = _copy_pair(tmp_path)
+    assert run_notebooks.pair_drift(ipynb) == []
+    py.write_text(py.read_text().replace('device = "auto"', 'device = "cpu"'))
+    assert any("source differs" in d for d in run_notebooks.pair_drift(ipynb))
+
+
+def test_drift_in_tags_and_cell_count_is_detected(tmp_path):
+    ipynb, py = _copy_pair(tmp_path)
+    nb = nbformat.read(ipynb, as_version=4)
+    code_cells(nb)[0].metadata["tags"] = []
+    nb.cells.append(nbformat.v4.new_markdown_cell("an extra cell"))
+    nbformat.write(nb, ipynb)
+    drift = run_notebooks.pair_drift(ipynb)
+    assert any("tags differ" in d for d in drift) and any("cells" in d for d in drift)
+
+
+def test_missing_pair_is_detected(tmp_path):
+    ipynb, py = _copy_pair(tmp_path)
+    py.unlink()
+    assert run_notebooks.pair_drift(ipynb) == [f"{ipynb.name} has no jupytext pair {py.name}"]
+
+
+def _assignments(source):
+    out = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            out[node.targets[0].id] = ast.literal_eval(node.value)
+    return out
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_first_code_cell_holds_the_parameters(path):
+    first = code_cells(jupytext.read(path))[0]
+    assert "parameters" in first.metadata.get("tags", [])
+    values = _assignments(first.source)
+    assert PARAMETERS <= set(values)
+    assert values["profile"] == "quick" and values["data_source"] == "embedded" and values["device"] == "auto"
+    assert isinstance(values["seeds"], int) and values["seeds"] >= 1
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_colab_setup_installs_only_when_missing_from_the_configured_repository(path):
+    repo_url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    setup = code_cells(jupytext.read(path))[1].source
+    assert 'find_spec("autobuild") is None' in setup
+    assert re.findall(r'REPO_URL = "([^"]+)"', setup) == [repo_url]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_invalid_profile_stops_the_notebook_in_its_first_cells(path, tmp_path):
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    out = tmp_path / path.name
+    with pytest.raises(PapermillExecutionError) as err:
+        papermill.execute_notebook(str(path), str(out), parameters={"profile": "nonsense"},
+                                   cwd=str(path.parent), progress_bar=False)
+    assert err.value.ename == "ValueError"
+    assert "'quick', 'full'" in err.value.evalue and "'nonsense'" in err.value.evalue
+    executed = [c for c in code_cells(nbformat.read(out, as_version=4)) if c.execution_count]
+    assert len(executed) <= 4  # parameters, injected parameters, Colab set-up, validation
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_stored_notebook_is_executed_cleanly(path):
+    nb = nbformat.read(path, as_version=4)
+    assert "papermill" not in nb.metadata
+    assert not any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    for cell in code_cells(nb):
+        assert cell.execution_count is not None, f"{path.name}: a code cell was never run"
+        assert not [o for o in cell.outputs if o.output_type == "error"], f"{path.name}: stored error"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
+def test_saved_figures_exist_under_stable_names(path):
+    names = re.findall(r'save_figure\(\w+, "([^"]+)"', path.with_suffix(".py").read_text())
+    assert names, f"{path.name} saves no figure"
+    for name in names:
+        assert re.fullmatch(r"(fig|table)\d+[a-z]?_\w+", name), name
+        for ext in ("png", "pdf"):
+            assert (ROOT / "figures" / f"{name}.{ext}").is_file(), f"figures/{name}.{ext} missing"
+
+
+def test_every_notebook_is_in_the_table_of_contents():
+    toc = (ROOT / "_toc.yml").read_text()
+    for path in NOTEBOOKS:
+        assert f"file: notebooks/{path.stem}\n" in toc
+
+
+def test_runner_refuses_to_store_anything_but_the_quick_defaults():
+    for argv in (["--profile", "full"], ["--device", "cuda"], ["--seeds", "3"]):
+        with pytest.raises(SystemExit) as exit_info:
+            run_notebooks.main(argv)
+        assert exit_info.value.code == 2
+
+
+def test_tidy_removes_run_specific_metadata():
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["papermill"] = {"duration": 1.0, "input_path": "/somewhere"}
+    cell = nbformat.v4.new_code_cell("1", metadata={"papermill": {"duration": 0.1}, "tags": ["parameters"],
+                                                    "execution": {"iopub.status.idle": "now"}})
+    nb.cells.append(cell)
+    run_notebooks.tidy(nb)
+    assert "papermill" not in nb.metadata and cell.metadata == {"tags": ["parameters"]}
+
+
+def test_tidy_collapses_progress_bars_but_keeps_output_order():
+    stream = nbformat.v4.new_output
+    cell = nbformat.v4.new_code_cell("train()")
+    cell.outputs = [stream("stream", name="stderr", text="\rtrain:   0%| 0/2"),
+                    stream("stream", name="stderr", text="\rtrain:  50%| 1/2"),
+                    stream("stream", name="stderr", text="\rtrain: 100%| 2/2\n"),
+                    stream("stream", name="stdout", text="done\n"),
+                    stream("display_data", data={"text/plain": "<Figure>"}),
+                    stream("stream", name="stdout", text="abx\b\bc\n")]
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    run_notebooks.tidy(nb)
+    assert [(o.output_type, o.get("text")) for o in cell.outputs] == [
+        ("stream", "train: 100%| 2/2\n"), ("stream", "done\n"), ("display_data", None), ("stream", "ac\n")]

@@ -1,0 +1,131 @@
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from autobuild.sd_mini import (IMAGES, RandomFeatures, Recipe, ResultStore, eval_set, evaluate, frechet_distance,
+                               inpaint, load_photos, split_photos, train_denoiser)
+from autobuild.unet_space import SD14_UNET as S
+
+TINY = Recipe(steps=3, batch_size=4, n_eval_crops=4, ddim_steps=2, n_samples_kept=2)
+SMALL_ARCH = S.from_string("w0.8d1--|w0.8d1-A|w0.8d1--|w0.8d1-")
+
+
+def test_frechet_distance_known_values():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(4000, 3))
+    assert frechet_distance(a, a) == pytest.approx(0, abs=1e-6)
+    shift = np.array([1.0, -2.0, 0.5])
+    assert frechet_distance(a, a + shift) == pytest.approx(float(shift @ shift), rel=1e-6)
+    # scaling one Gaussian by s: (1 - s)^2 per dimension
+    assert frechet_distance(a, 2 * a) == pytest.approx(3 * 1.0, rel=0.1)
+    with pytest.raises(ValueError):
+        frechet_distance(a, a[:, :2])
+    with pytest.raises(ValueError):
+        frechet_distance(a[:1], a)
+
+
+def test_random_features_are_fixed_by_seed():
+    x = torch.rand(5, 3, 16, 16) * 2 - 1
+    f = RandomFeatures(0)(x)
+    assert f.shape == (5, 16 + 4 * 32)
+    assert torch.equal(f, RandomFeatures(0)(x)) and not torch.equal(f, RandomFeatures(1)(x))
+
+
+def test_photos_ship_with_scikit_image_and_are_split():
+    photos = load_photos(Recipe())
+    assert len(photos) == len(IMAGES)
+    for p in photos:
+        assert p.shape[0] == 3 and min(p.shape[1:]) == 64 and -1 <= p.min() and p.max() <= 1
+    train, held = split_photos(photos, Recipe())
+    for p, t, h in zip(photos, train, held):
+        assert t.shape[2] + h.shape[2] == p.shape[2] and h.shape[2] >= 16
+        np.testing.assert_array_equal(np.concatenate([t, h], axis=2), p)
+
+
+def test_eval_set_is_fixed_with_predefined_masks():
+    reals, images, masks = eval_set(TINY)
+    reals2, images2, masks2 = eval_set(TINY)
+    assert torch.equal(images, images2) and torch.equal(masks, masks2)
+    assert images.shape == (8, 3, 16, 16) and masks.shape == (8, 1, 16, 16)
+    assert set(masks.unique().tolist()) == {0.0, 1.0}
+    assert masks[:4, 0, 4:12, 4:12].eq(1).all() and masks[:4].sum() == 4 * 64  # centred half-side box
+    assert len(reals) > 100
+
+
+def test_inpainting_keeps_known_pixels_and_is_deterministic():
+    model, losses = train_denoiser(S, SMALL_ARCH, TINY, seed=0)
+    assert len(losses) == TINY.steps and np.isfinite(losses).all()
+    _, images, masks = eval_set(TINY)
+    out = inpaint(model, images, masks, TINY)
+    known = (1 - masks).expand_as(images).bool()
+    assert torch.equal(out[known], images[known])
+    assert not torch.equal(out[~known], images[~known])
+    assert torch.equal(out, inpaint(model, images, masks, TINY))
+
+
+def test_evaluate_record_and_samples():
+    rec, samples = evaluate(S, SMALL_ARCH, TINY, seed=0)
+    assert rec["arch"] == S.to_string(SMALL_ARCH) and np.isfinite(rec["fd"]) and rec["fd"] > 0
+    assert samples.shape == (4, 16, 16, 3) and samples.dtype == np.uint8
+    rec2, _ = evaluate(S, SMALL_ARCH, TINY, seed=0)
+    assert rec2["fd"] == pytest.approx(rec["fd"], rel=1e-5)
+
+
+def test_recipe_round_trip_and_unknown_fields():
+    r = Recipe(steps=7)
+    assert Recipe.from_dict(json.loads(json.dumps(r.to_dict()))) == r
+    assert r.digest() != Recipe().digest()
+    with pytest.raises(ValueError, match="stepz"):
+        Recipe.from_dict({"stepz": 3})
+
+
+def test_result_store_is_resumable_and_guards_its_recipe(tmp_path):
+    store = ResultStore(tmp_path, TINY)
+    rec = {"arch": "a", "seed": 0, "fd": 1.5}
+    store.add("random68", rec, np.zeros((2, 4, 4, 3), np.uint8))
+    again = ResultStore(tmp_path)
+    assert again.recipe == TINY and again.has("random68", "a", 0) and not again.has("random68", "a", 1)
+    assert again.find("a")["fd"] == 1.5 and again.sample_of("a").shape == (2, 4, 4, 3)
+    assert not list(tmp_path.glob("*.tmp"))
+    with pytest.raises(ValueError, match="recipe"):
+        ResultStore(tmp_path, Recipe())
+    (tmp_path / "results.json").write_text("[1, 2]")
+    with pytest.raises(ValueError, match="records"):
+        ResultStore(tmp_path)
+
+
+def test_run_script_rejects_unknown_stage(tmp_path):
+    script = Path(__file__).resolve().parent.parent / "scripts" / "run_sd_mini.py"
+    res = subprocess.run([sys.executable, str(script), "--out", str(tmp_path), "--stages", "random68,bogus"],
+                         capture_output=True, text=True)
+    assert res.returncode != 0 and "bogus" in res.stderr
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_default_recipe_builds_the_mini_width():
+    import dataclasses
+
+    from autobuild.unet_space import MINI
+
+    assert dataclasses.replace(Recipe().width(), name="mini") == MINI
+
+
+@pytest.mark.parametrize("seeds", [0, -3])
+def test_notebook_refuses_non_positive_seeds_at_once(seeds, tmp_path):
+    import nbformat
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    nb = Path(__file__).resolve().parent.parent / "notebooks" / "05_sd_inpainting.ipynb"
+    out = tmp_path / "out.ipynb"
+    with pytest.raises(PapermillExecutionError) as err:
+        papermill.execute_notebook(str(nb), str(out), parameters={"seeds": seeds}, cwd=str(nb.parent),
+                                   progress_bar=False)
+    assert err.value.ename == "ValueError" and "seeds must be a positive integer" in err.value.evalue
+    executed = [c for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code" and c.execution_count]
+    assert len(executed) <= 4
