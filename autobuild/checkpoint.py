@@ -5,13 +5,12 @@ The file holds only tensors and plain Python values, so it loads with
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .atomic import atomic_write
 from .model import AutoBuildPredictor
 from .spaces import get_space
 from .training import TrainConfig, TrainedPredictor
@@ -37,15 +36,8 @@ def save_predictor(trained: TrainedPredictor, path, *, equation: str | None = No
         "metrics": trained.metrics, "history": list(trained.history),
         "equation": equation, "scorer_state": scorer_state, "data_source": data_source,
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_write(path) as tmp:
         torch.save(payload, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

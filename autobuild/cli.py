@@ -3,20 +3,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
+
+from .atomic import atomic_write
 
 from .datasets import register_data_commands
 
 
 def _write_json(path: Path, obj) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        json.dump(obj, f, indent=2)
-    os.replace(tmp, path)
+    with atomic_write(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2))
 
 
 def cmd_train(args) -> int:
@@ -60,10 +58,8 @@ def cmd_score(args) -> int:
     scores = scorer.score_all()
     top = scores[scores["rank"] <= args.top_k].sort_values(["stage", "rank"])
     out = Path(args.out) if args.out else Path(args.checkpoint).with_name(f"top{args.top_k}_subgraphs.csv")
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
-    os.close(fd)
-    top.to_csv(tmp, index=False)
-    os.replace(tmp, out)
+    with atomic_write(out) as tmp:
+        top.to_csv(tmp, index=False)
     reduced = scorer.top_k(args.top_k)
     best = reduced.best()
     text = trained.space.to_string(best) if hasattr(trained.space, "to_string") else str(best)

@@ -18,7 +18,6 @@ import argparse
 import functools
 import json
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from . import paper_caches
+from .atomic import atomic_write
 from .equations import LabelEquation
 from .spaces import SequenceSpace, get_space
 
@@ -194,15 +194,8 @@ def write_parquet(dataset: LabelledSet, path, extra_metadata: dict | None = None
     meta = {"space": dataset.space.name, **(extra_metadata or {})}
     schema = pa.schema(fields, metadata={METADATA_KEY: json.dumps(meta)})
     table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_write(path) as tmp:
         pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
     return path
 
 
