@@ -1,6 +1,7 @@
 """Training an AutoBuild predictor with the hop-level ranking loss (Eq. 4), and its metrics."""
 from __future__ import annotations
 
+import contextlib
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -29,7 +30,7 @@ class TrainConfig:
     n_hops: int = 4
     fe_stop_gradient: bool = True
     rank_strength: float = 1.0
-    cpu_threads: int = 1  # the graphs are small: one intra-op thread is fastest and fair to neighbours
+    cpu_threads: int = 1  # see cpu_threads(): one intra-op thread is fastest for these small graphs
     progress: bool = True
 
     def __post_init__(self):
@@ -54,6 +55,22 @@ def resolve_device(device: str) -> str:
     if device.startswith("cuda") and not torch.cuda.is_available():
         raise ValueError(f"device {device!r} requested but torch sees no CUDA GPU")
     return device
+
+
+@contextlib.contextmanager
+def cpu_threads(config: "TrainConfig"):
+    """Run with ``config.cpu_threads`` intra-op threads on the CPU (restored afterwards).
+
+    The graphs are small: extra threads cost more in synchronisation than they save, and on
+    a busy 2-core machine two threads were measured 5-10x slower than one.
+    """
+    threads = torch.get_num_threads()
+    if config.device == "cpu":
+        torch.set_num_threads(config.cpu_threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def split_indices(n: int, test_fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -90,12 +107,13 @@ class TrainedPredictor:
         dev = next(self.model.parameters()).device
         table = table.to(dev)
         preds, hop, nodes = [], [], []
-        for s in range(0, len(table), chunk):
-            idx = torch.arange(s, min(s + chunk, len(table)), device=dev)
-            pred, node_embs, graph_embs = self.model(*table.batch(idx))
-            preds.append(pred * self.y_std + self.y_mean)
-            hop.append(torch.stack([g.abs().sum(1) for g in graph_embs], 1))
-            nodes.append(torch.stack([h.abs().sum(1) for h in node_embs], 1))
+        with cpu_threads(self.config):
+            for s in range(0, len(table), chunk):
+                idx = torch.arange(s, min(s + chunk, len(table)), device=dev)
+                pred, node_embs, graph_embs = self.model(*table.batch(idx))
+                preds.append(pred * self.y_std + self.y_mean)
+                hop.append(torch.stack([g.abs().sum(1) for g in graph_embs], 1))
+                nodes.append(torch.stack([h.abs().sum(1) for h in node_embs], 1))
         return (torch.cat(preds).cpu().numpy(), torch.cat(hop).cpu().numpy(), torch.cat(nodes).cpu().numpy())
 
     def table(self, archs) -> GraphTable:
@@ -162,13 +180,8 @@ def train_predictor_on_table(table: GraphTable, feature_vocab: dict, y, config: 
     if len(train_idx) < 2:
         raise ValueError(f"need at least 2 training graphs, got {len(train_idx)}")
 
-    threads = torch.get_num_threads()
-    if config.device == "cpu":
-        torch.set_num_threads(config.cpu_threads)
-    try:
+    with cpu_threads(config):
         return _fit(table, feature_vocab, y, config, train_idx, test_idx)
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _fit(table, feature_vocab, y, config, train_idx, test_idx) -> TrainedPredictor:
