@@ -193,7 +193,7 @@ def _fit(table, feature_vocab, y, config, train_idx, test_idx) -> TrainedPredict
     y_t = torch.as_tensor((y - y_mean) / y_std, dtype=torch.float32, device=dev)
     dtable = table.to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
-                            foreach=True)
+                            fused=True)
     gen = torch.Generator().manual_seed(config.seed)
     train_t = torch.as_tensor(train_idx)
     history = []
