@@ -120,6 +120,19 @@ def check_device(device: Any) -> str:
     return resolve_device(device)
 
 
+def source_for(data_source: str, space_name: str) -> str:
+    """What to pass to ``load_dataset`` for one space: a folder given as ``data_source`` holds one
+    file per space, named as the embedded files (``ofa_mbv3.parquet``, ``ofa_pn.parquet``)."""
+    if data_source in DATA_SOURCES or not os.path.isdir(data_source):
+        return data_source
+    from .datasets import EMBEDDED_FILES
+
+    if space_name not in EMBEDDED_FILES:
+        raise ValueError(f"no file name is known for space {space_name!r} in folder {data_source}; "
+                         f"known: {sorted(EMBEDDED_FILES)}")
+    return os.path.join(data_source, EMBEDDED_FILES[space_name])
+
+
 def section_settings(section: str, profile: str,
                      settings: Mapping[str, Mapping[str, Any]] | None = None) -> SectionSettings:
     """The settings of ``section`` under ``profile`` (from ``settings`` or :data:`SECTION_SETTINGS`)."""

@@ -88,7 +88,7 @@ use_style()
 # forward order.
 
 # %%
-mbv3 = load_dataset("mbv3", source=params.data_source)
+mbv3 = load_dataset("mbv3", source=notebook_params.source_for(params.data_source, "mbv3"))
 acc = mbv3.labels["acc"].to_numpy()
 best = int(np.argsort(acc)[len(acc) // 2])
 arch = mbv3.archs[best]

@@ -186,7 +186,7 @@ attn
 # %%
 es_members = ensemble.train_ensemble(space, archs, y, params.seeds, ranking_loss=False, config=cfg)
 t0 = time.perf_counter()
-es_scores = ensemble.exhaustive_scores(es_members, space)
+es_scores = ensemble.exhaustive_scores(es_members, space, progress=False)  # one progress bar per cell
 es_seconds = time.perf_counter() - t0
 es_idx = ensemble.top_k_indices(es_scores, params.settings.top_k)
 all_idx = space.all_choice_indices()

@@ -33,6 +33,7 @@ VOLATILE_CELL_METADATA = ("papermill", "execution", "ExecuteTime")
 # As a terminal (and nbval) would show them: text before a carriage return or a backspace is overwritten.
 CARRIAGE_RETURN = re.compile(r"^.*\r(?=[^\n])", re.MULTILINE)
 BACKSPACE = re.compile("[^\\n]\\x08")
+TRAILING_BLANKS = re.compile(r"[ \t\r]+$")
 
 
 def discover(folder: Path = NOTEBOOKS, only: list[str] | None = None) -> list[Path]:
@@ -92,8 +93,9 @@ def _merge_streams(outputs: list) -> list:
             text = None
             while text != out.text:
                 text, out.text = out.text, BACKSPACE.sub("", out.text)
-            out.text = CARRIAGE_RETURN.sub("", out.text)
-    return merged
+            out.text = TRAILING_BLANKS.sub("", CARRIAGE_RETURN.sub("", out.text))
+    # What is left of a bar cleared on completion (tqdm's leave=False) is blank: drop it.
+    return [out for out in merged if out.output_type != "stream" or out.text.strip()]
 
 
 def execute(path: Path, output: Path, parameters: dict, env: dict, timeout: int) -> float:

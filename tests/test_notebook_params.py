@@ -103,3 +103,14 @@ def test_section_may_bring_its_own_settings():
     assert nbp.validate("05_other", "full", "embedded", 1, "cpu", settings=own).settings.steps == 50
     with pytest.raises(ValueError, match="lack profile"):
         nbp.validate("05_other", "quick", "embedded", 1, "cpu", settings={"quick": {}})
+
+
+def test_source_for_maps_a_folder_to_the_space_file(tmp_path):
+    assert nbp.source_for("embedded", "pn") == "embedded"
+    assert nbp.source_for("paper", "mbv3") == "paper"
+    single = tmp_path / "mine.parquet"
+    single.write_bytes(b"")
+    assert nbp.source_for(str(single), "pn") == str(single)
+    assert nbp.source_for(str(tmp_path), "pn") == str(tmp_path / "ofa_pn.parquet")
+    with pytest.raises(ValueError, match="no file name is known for space 'unet'"):
+        nbp.source_for(str(tmp_path), "unet")

@@ -161,7 +161,8 @@ def test_tidy_collapses_progress_bars_but_keeps_output_order():
                     stream("stream", name="stderr", text="\rtrain: 100%| 2/2\n"),
                     stream("stream", name="stdout", text="done\n"),
                     stream("display_data", data={"text/plain": "<Figure>"}),
-                    stream("stream", name="stdout", text="abx\b\bc\n")]
+                    stream("stream", name="stdout", text="abx\b\bc\n"),
+                    stream("stream", name="stderr", text="\rcleared:  50%| 1/2\r            ")]
     nb = nbformat.v4.new_notebook(cells=[cell])
     run_notebooks.tidy(nb)
     assert [(o.output_type, o.get("text")) for o in cell.outputs] == [
