@@ -395,7 +395,7 @@ print(f"\nAutoBuild-NAS has the highest mean hypervolume on {n_win} of {len(winn
 
 # %% [markdown]
 # **What the full profile gave.** The page above is the quick profile. We also ran
-# `make section NB=03_imagenet_construction_and_nas ARGS="--profile full"` on a 2-core CPU (no GPU
+# `scripts/run_notebooks.py --profile full --only 03 --output-dir _build/full` on a 2-core CPU (no GPU
 # was available; 18 min, embedded data, 3 seeds) on 2026-11-24:
 #
 # * Fig. 4: all 7 parts of the paper's reading hold, as in the quick profile.
@@ -408,8 +408,8 @@ print(f"\nAutoBuild-NAS has the highest mean hypervolume on {n_win} of {len(winn
 #   wins PN-NPU, as in the quick profile. A possible reason, not yet tested: with $K=25$ the union
 #   of four equations' top subgraphs per stage is much larger than the quick profile's $K=10$ union
 #   of three, and 250 evaluations explore it less thoroughly. The quick profile's 5 of 6 wins
-#   should therefore not be read as the paper's claim reproduced. On the full profile, **the paper's claim that AutoBuild-NAS gives the best fronts
-#   does not reproduce on our data**.
+#   should therefore not be read as the paper's claim reproduced. On the full profile, **the
+#   paper's claim that AutoBuild-NAS gives the best fronts does not reproduce on our data**.
 
 # %% tags=["nbval-ignore-output"]
 print(f"section 03 ran in {time.perf_counter() - started:.0f} s on {params.device} ({params.profile} profile)")
