@@ -30,7 +30,11 @@
 #    it with the Pareto front of the labelled set the predictors learned from (**Fig. 5, top**);
 # 3. runs a multi-objective evolutionary search with 250 evaluations in the union of the top-$K$
 #    subgraphs of those equations (**AutoBuild-NAS**) and in three baseline spaces (**Fig. 5,
-#    bottom**), repeated over `seeds` seeds.
+#    bottom**).
+#
+# Everything is repeated `seeds` times: repeat $i$ trains every predictor with seed $i$ (its own
+# train/test split and initialisation) and runs every search with seed $i$, so the spread shown
+# covers the luck of the predictors -- which subgraphs make the top-$K$ -- as well as that of the search.
 #
 # Architectures that AutoBuild builds are new, so nothing in the dataset labels them. Here they
 # are labelled by the paper authors' published predictors (ImageNet top-1 and the latency of each
@@ -39,8 +43,9 @@
 # %% tags=["parameters"]
 profile = "quick"          # "quick" (CI, 2-core CPU, minutes) or "full" (the paper's settings)
 data_source = "embedded"   # "embedded", "paper" or a path to a dataset file
-seeds = 3                  # evolutionary searches per method and device (seeds 0..seeds-1)
+seeds = 3                  # repeats: predictors trained and every search run with seeds 0..seeds-1
 device = "auto"            # "auto", "cpu" or "cuda" (predictor training)
+predictor_lr = None        # None: the profile's learning rate; a positive number overrides it
 
 # %% [markdown]
 # *On Colab:* the next cell installs the companion when `autobuild` is not importable, and does
@@ -72,21 +77,27 @@ warnings.filterwarnings("ignore", message="IProgress not found")
 SETTINGS = {
     "quick": {"spaces": ("mbv3", "pn"), "devices": ("gpu", "cpu", "npu"), "n_train": 1500, "epochs": 15,
               "lr": 1e-3, "tradeoff_weights": (1.0,), "k_construct": 3, "k_nas": 10, "budget": 250,
-              "n_initial": 50, "per_round": 50},
+              "n_initial": 50, "per_round": 50, "k_sensitivity": (3, 5, 10, 25, 50)},
     "full": {"spaces": ("mbv3", "pn"), "devices": ("gpu", "cpu", "npu"), "n_train": 3000, "epochs": 200,
              "lr": 1e-4, "tradeoff_weights": (0.5, 2.0), "k_construct": 3, "k_nas": 25, "budget": 250,
-             "n_initial": 50, "per_round": 50},
+             "n_initial": 50, "per_round": 50, "k_sensitivity": (3, 5, 10, 25, 50)},
 }
 params = notebook_params.validate("03_imagenet_construction_and_nas", profile, data_source, seeds, device,
                                   settings=SETTINGS)
 settings = params.settings
+if predictor_lr is not None and (isinstance(predictor_lr, bool) or not isinstance(predictor_lr, (int, float))
+                                 or not 0 < predictor_lr < 1):
+    raise ValueError(f"predictor_lr must be None or a number in (0, 1); got {predictor_lr!r}")
+lr = settings.lr if predictor_lr is None else float(predictor_lr)
 started = time.perf_counter()
-settings.to_frame()
+shown = settings.to_frame()
+shown.loc["lr", "value"] = f"{lr:g}" if predictor_lr is None else f"{lr:g} (predictor_lr; the profile's: {settings.lr:g})"
+shown
 
 # %% [markdown]
 # The **full** profile follows the paper: predictors trained on all 3,000 labelled architectures
-# (90/10 split, 200 epochs, AdamW lr $10^{-4}$), four equations per device and $K=25$ for
-# AutoBuild-NAS. The **quick** profile trains on 1,500 of them for 15 epochs with lr $10^{-3}$,
+# (90/10 split, 200 epochs, AdamW lr $10^{-4}$ as in the authors' code), four equations per device and
+# $K=25$ for AutoBuild-NAS. The **quick** profile trains on 1,500 of them for 15 epochs with lr $10^{-3}$,
 # uses three equations per device and $K=10$ for AutoBuild-NAS. Both compare against the front of
 # *all* labelled architectures, evaluate $K=3$ spaces exhaustively and give every search the
 # paper's budget of 250 architectures (50 random, then 4 rounds of 50).
@@ -98,6 +109,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from tqdm.auto import tqdm
 
 from autobuild import search
 from autobuild.construction import (construct, evaluate_reduced_spaces, front_extension, subgraph_traits,
@@ -113,7 +125,6 @@ use_style()
 if params.device == "cpu":
     torch.set_num_threads(1)  # the graphs are small: one thread is faster than two fighting over a busy CPU
 DEVICE_NAMES = {"gpu": "GPU (RTX 2080 Ti)", "cpu": "CPU (Threadripper 2990WX)", "npu": "NPU (Kirin 9000)"}
-config = TrainConfig(epochs=settings.epochs, lr=settings.lr, seed=0, device=params.device, progress=False)
 datasets = {s: load_dataset(s, source=params.data_source) for s in settings.spaces}
 for s, data in datasets.items():
     print(f"{SPACE_NAMES[s]}: {len(data)} labelled architectures ({os.path.basename(data.source)})")
@@ -148,25 +159,30 @@ pd.DataFrame([{"space": SPACE_NAMES[s], "device": d, "equations": "   |   ".join
               for (s, d), eqs in equations.items()]).set_index(["space", "device"])
 
 # %%
-constructions = {}
-for s in settings.spaces:
-    train_set = datasets[s].subset(np.arange(min(settings.n_train, len(datasets[s]))))
-    unique = list(dict.fromkeys(eq for (s2, _), eqs in equations.items() if s2 == s for eq in eqs))
-    for c in construct(train_set, unique, k=settings.k_construct, config=config, progress=False):
-        constructions[(s, c.equation)] = c
-pd.DataFrame([{"space": SPACE_NAMES[s], "equation": eq, "test SRCC (head)": round(c.trained.metrics["srcc"], 3),
-               "test SRCC per hop 0..4": " ".join(f"{v:.2f}" for v in c.trained.metrics["hop_srcc"]),
-               "resolution chosen": c.reduced.context.get("resolution", 224)}
-              for (s, eq), c in constructions.items()]).set_index(["space", "equation"])
+constructions = {}  # (repeat, space, equation) -> predictor, subgraph scores and K=3 reduced space
+for seed in tqdm(range(params.seeds), desc="predictor seeds"):
+    config = TrainConfig(epochs=settings.epochs, lr=lr, seed=seed, device=params.device, progress=False)
+    for s in settings.spaces:
+        train_set = datasets[s].subset(np.arange(min(settings.n_train, len(datasets[s]))))
+        unique = list(dict.fromkeys(eq for (s2, _), eqs in equations.items() if s2 == s for eq in eqs))
+        for c in construct(train_set, unique, k=settings.k_construct, config=config, progress=False):
+            constructions[(seed, s, c.equation)] = c
+srcc = pd.DataFrame([{"space": SPACE_NAMES[s], "equation": eq, "seed": seed, "head": c.trained.metrics["srcc"],
+                      **{f"hop {h}": v for h, v in enumerate(c.trained.metrics["hop_srcc"])}}
+                     for (seed, s, eq), c in constructions.items()])
+srcc.groupby(["space", "equation"], sort=False).agg(["mean", "min"]).drop(columns="seed").round(3)
 
 # %% [markdown]
+# Test SRCC of each predictor's head and hop-level embedding norms, mean and worst over the
+# `seeds` predictors trained per equation.
+#
 # ## Fig. 4 -- best and worst MBv3 stage subgraphs, GPU latency
 #
 # For each equation, the highest- and lowest-scoring subgraph of each stage (scores are compared
-# within a stage). Colour: kernel size (blue k3, green k5, orange k7), darker for larger expand.
+# within a stage), from the predictors of seed 0. Colour: kernel size (blue k3, green k5, orange k7), darker for larger expand.
 
 # %%
-mbv3_gpu = [constructions[("mbv3", eq)] for eq in equations[("mbv3", "gpu")]] if "mbv3" in settings.spaces else []
+mbv3_gpu = [constructions[(0, "mbv3", eq)] for eq in equations[("mbv3", "gpu")]] if "mbv3" in settings.spaces else []
 table4 = pd.concat([c.best_and_worst() for c in mbv3_gpu], ignore_index=True)
 fig = plot_best_worst_subgraphs(table4, "MBv3, accuracy and GPU latency: best and worst subgraph per stage")
 save_figure(fig, "fig4_best_worst_subgraphs")
@@ -211,25 +227,30 @@ print(f"{sum(checks.values())} of {len(checks)} parts of the paper's reading hol
 # authors' predictors. A cluster *reaches beyond the front* when at least one of its architectures
 # is not weakly dominated by any labelled architecture. The hypervolume is measured from a stated
 # reference point, the labelled set's nadir (lowest accuracy, highest latency), per space and device.
+# The table gives, per repeat (predictor seed 0, 1, ...), how many of the equations' clusters reach
+# beyond the front; the figure shows the clusters of seed 0.
 
 # %%
-fig5_rows, cluster_frames, refs, backends = [], {}, {}, {}
+fig5_rows, cluster_frames, refs = [], {}, {}
 for s in settings.spaces:
     data = datasets[s]
     for d in settings.devices:
         lat_col = f"latency_{d}"
         objectives = search.Objectives("acc", lat_col)
-        built = [constructions[(s, eq)] for eq in equations[(s, d)]]
-        clusters = evaluate_reduced_spaces(built, objectives)
-        backends[(s, d)] = dict(objectives.backends)
         acc, lat = data.labels["acc"].to_numpy(), data.labels[lat_col].to_numpy()
         refs[(s, d)] = nadir_reference(acc, lat)
-        table, summary = front_extension(acc, lat, clusters, refs[(s, d)])
-        cluster_frames[(s, d)] = (clusters, table)
+        beyond, gains = [], []
+        for seed in range(params.seeds):
+            built = [constructions[(seed, s, eq)] for eq in equations[(s, d)]]
+            clusters = evaluate_reduced_spaces(built, objectives)
+            table, summary = front_extension(acc, lat, clusters, refs[(s, d)])
+            cluster_frames[(seed, s, d)] = (clusters, table)
+            beyond.append(summary["clusters_beyond"])
+            gains.append(100 * summary["hv_gain"])
         fig5_rows.append({"space": SPACE_NAMES[s], "device": d,
-                          "clusters beyond front": f"{summary['clusters_beyond']} of {summary['n_clusters']}",
-                          "HV data": round(summary["hv_data"], 4), "HV data + clusters": round(summary["hv_union"], 4),
-                          "HV gain %": round(100 * summary["hv_gain"], 1),
+                          "clusters beyond front, per seed": f"{' / '.join(map(str, beyond))} of {len(built)}",
+                          "HV data": round(summary["hv_data"], 4),
+                          "HV gain % (mean ± std)": f"{np.mean(gains):.1f} ± {np.std(gains):.1f}",
                           "reference (acc, ms)": f"({refs[(s, d)].acc:.4f}, {refs[(s, d)].lat:.2f})"})
 fig5_top = pd.DataFrame(fig5_rows).set_index(["space", "device"])
 fig5_top
@@ -240,7 +261,7 @@ fig, axes = plt.subplots(len(settings.spaces), len(settings.devices),
 for i, s in enumerate(settings.spaces):
     for j, d in enumerate(settings.devices):
         ax, data = axes[i, j], datasets[s]
-        clusters, _ = cluster_frames[(s, d)]
+        clusters, _ = cluster_frames[(0, s, d)]
         colors = {eq: f"C{k}" for k, eq in enumerate(equations[(s, d)])}
         plot_front_and_clusters(ax, data.labels["acc"], data.labels[f"latency_{d}"], clusters, colors)
         ax.set_title(f"{SPACE_NAMES[s]} - {DEVICE_NAMES[d]}")
@@ -248,7 +269,7 @@ for i, s in enumerate(settings.spaces):
         ax.set_ylabel("ImageNet top-1 (fraction)")
         ax.legend(fontsize=6, loc="lower right")
 fig.text(0.01, -0.01, f"Grey: labelled set ({params.data_source} data; labels as its data card states). "
-         "Clusters: K=3 reduced spaces, labelled by the authors' published predictors "
+         "Clusters: K=3 reduced spaces of the seed-0 predictors, labelled by the authors' published predictors "
          "(autobuild.evaluators.AuthorsPredictors: acc and latency_<device>).", fontsize=7, ha="left")
 fig.tight_layout()
 save_figure(fig, "fig5_reduced_spaces")
@@ -260,15 +281,20 @@ plt.show()
 # two of the four reduced search spaces outperform the data Pareto frontier."*
 
 # %%
-for (s, d), (clusters, table) in cluster_frames.items():
-    print(f"{SPACE_NAMES[s]}-{d.upper()}: {int(table.reaches_beyond.sum())} of {len(table)} clusters reach beyond "
-          f"the front ({', '.join(f'{r.equation}: {r.n_beyond_front}/{r.n_archs}' for r in table.itertuples())})")
-beyond_somewhere = {s: any(cluster_frames[(s, d)][1].reaches_beyond.any() for d in settings.devices)
-                    for s in settings.spaces}
-all_beyond = {(s, d): bool(cluster_frames[(s, d)][1].reaches_beyond.all()) for (s, d) in cluster_frames}
-print(f"\nclusters extend the front on at least one device per space: {all(beyond_somewhere.values())}; "
-      f"every cluster reaches beyond on {sum(all_beyond.values())} of {len(all_beyond)} space/device pairs "
-      f"(paper: all clusters on the three MBv3 devices, PN-GPU and PN-NPU; 2 of 4 on PN-CPU).")
+for (seed, s, d), (clusters, table) in cluster_frames.items():
+    if seed == 0:
+        print(f"{SPACE_NAMES[s]}-{d.upper()}, seed 0: {int(table.reaches_beyond.sum())} of {len(table)} clusters reach "
+              f"beyond the front ({', '.join(f'{r.equation}: {r.n_beyond_front}/{r.n_archs}' for r in table.itertuples())})")
+print()
+for seed in range(params.seeds):
+    somewhere = {s: any(cluster_frames[(seed, s, d)][1].reaches_beyond.any() for d in settings.devices)
+                 for s in settings.spaces}
+    every = sum(bool(cluster_frames[(seed, s, d)][1].reaches_beyond.all())
+                for s in settings.spaces for d in settings.devices)
+    print(f"seed {seed}: clusters extend the front on at least one device per space: {all(somewhere.values())}; "
+          f"every cluster reaches beyond on {every} of {len(settings.spaces) * len(settings.devices)} "
+          f"space/device pairs")
+print("(paper: all clusters on the three MBv3 devices, PN-GPU and PN-NPU; 2 of 4 on PN-CPU)")
 print("Differences may come from the data (the embedded labels are the authors' predictor estimates on our own "
       "3,000 random architectures, not their measured set), the profile, and the equations, which are ours."
       if params.data_source == "embedded" else
@@ -283,7 +309,8 @@ print("Differences may come from the data (the embedded labels are the authors' 
 # best in NSGA-II order, every architecture evaluated once):
 #
 # * **AutoBuild-NAS** -- per stage, the union of the top-$K$ subgraphs of this device's equations;
-#   a mutation swaps one whole stage subgraph;
+#   a mutation swaps one whole stage subgraph. Repeat $i$ searches the union built from the
+#   predictors of seed $i$;
 # * **Stage-Full** -- every subgraph of every stage (7,371 per stage), stage-swap mutation;
 # * **Layer-Full** -- the whole space, mutation adds, removes or edits one layer of one stage;
 # * **Layer-Insight** -- Layer-Full's mutation in the human-restricted space of Mills et al.
@@ -306,14 +333,20 @@ print("Differences may come from the data (the embedded labels are the authors' 
 # predictors; the hypervolume uses the same reference point as Fig. 5 (top).
 
 # %%
+def autobuild_nas_spaces(s: str, d: str, k: int) -> list:
+    """One AutoBuild-NAS space per repeat: the union of the top-k of the equations' seed-i predictors."""
+    return [search.autobuild_nas(get_space(s), [constructions[(seed, s, eq)].scorer.top_k(k)
+                                                for eq in equations[(s, d)]])
+            for seed in range(params.seeds)]
+
+
 base_spaces = {s: {"Stage-Full": search.stage_full(get_space(s)), "Layer-Full": search.layer_full(get_space(s))}
                for s in settings.spaces}
 nas_results, nas_rows, size_rows = {}, [], []
 for s in settings.spaces:
     space = get_space(s)
     for d in settings.devices:
-        candidates = [constructions[(s, eq)].scorer.top_k(settings.k_nas) for eq in equations[(s, d)]]
-        spaces = {"AutoBuild-NAS": search.autobuild_nas(space, candidates), **base_spaces[s],
+        spaces = {"AutoBuild-NAS": autobuild_nas_spaces(s, d, settings.k_nas), **base_spaces[s],
                   "Layer-Insight": search.layer_insight(space, d)}
         results, summary = search.compare_searches(
             spaces, search.Objectives("acc", f"latency_{d}"), seeds=range(params.seeds), ref=refs[(s, d)],
@@ -329,7 +362,8 @@ sizes = pd.DataFrame(size_rows).pivot_table(index="method", columns=["space", "d
 sizes.map(lambda v: f"{float(v):.2e}")
 
 # %% [markdown]
-# The search-space sizes (architectures at 224 px): AutoBuild-NAS's union of top-$K$ subgraphs is
+# The search-space sizes (architectures at 224 px; for AutoBuild-NAS the median over the repeats):
+# AutoBuild-NAS's union of top-$K$ subgraphs is
 # many orders of magnitude smaller than the full spaces ($7371^5 \approx 2.2 \times 10^{19}$ for
 # MBv3), and smaller than the human-restricted Layer-Insight spaces as well.
 
@@ -392,6 +426,61 @@ n_win = int((winners.method == "AutoBuild-NAS").sum())
 print(f"\nAutoBuild-NAS has the highest mean hypervolume on {n_win} of {len(winners)} space/device pairs "
       f"({params.seeds} seeds; paper: best on all MBv3 devices and PN-GPU) -> "
       f"{'agrees with' if n_win > len(winners) / 2 else 'does not reproduce'} the paper's claim on most pairs.")
+
+# %% [markdown]
+# ## How much does AutoBuild-NAS depend on $K$?
+#
+# The paper fixes $K=25$ and does not vary it. A union of four equations' top-25 subgraphs holds up
+# to 100 candidates per stage, and 250 evaluations sample such a space thinly; a small $K$ gives a
+# space that is quick to search but may leave out good subgraphs. To see how much the comparison
+# above hangs on that one number, we repeat only the AutoBuild-NAS search for several $K$ -- same
+# predictors, equations, repeats, budget and reference point -- and draw its mean hypervolume beside
+# the best baseline of each pair. This is a sensitivity check, not a choice: the table and verdict
+# above use the profile's $K$ (`k_nas`), fixed before any search was run.
+
+# %%
+baseline_best = hv[hv.method != "AutoBuild-NAS"].groupby(["space", "device"])["HV mean"].max()
+k_rows = []
+for s in settings.spaces:
+    for d in settings.devices:
+        variants = {k: autobuild_nas_spaces(s, d, k) for k in settings.k_sensitivity}
+        _, by_k = search.compare_searches(
+            {f"K={k}": cs for k, cs in variants.items()}, search.Objectives("acc", f"latency_{d}"),
+            seeds=range(params.seeds), ref=refs[(s, d)], budget=settings.budget, n_initial=settings.n_initial,
+            per_round=settings.per_round, progress=False)
+        for k, row in zip(variants, by_k.itertuples()):
+            k_rows.append({"space": SPACE_NAMES[s], "device": d, "K": k, "architectures": row.space_size,
+                           "HV mean": row.hv_mean, "HV std": row.hv_std,
+                           "best baseline": baseline_best[(SPACE_NAMES[s], d)]})
+k_table = pd.DataFrame(k_rows)
+k_table.assign(beats_baselines=k_table["HV mean"] > k_table["best baseline"]) \
+    .pivot_table(index="K", columns=["space", "device"], values="beats_baselines", aggfunc="first")
+
+# %%
+fig, axes = plt.subplots(1, len(pairs), figsize=(1.9 * len(pairs), 2.6), squeeze=False)
+for ax, (s, d) in zip(axes[0], pairs):
+    part = k_table[(k_table.space == SPACE_NAMES[s]) & (k_table.device == d)]
+    ax.errorbar(part["K"], part["HV mean"], yerr=part["HV std"], color=METHOD_COLORS["AutoBuild-NAS"], marker="o",
+                ms=3, capsize=2, label="AutoBuild-NAS")
+    ax.axhline(part["best baseline"].iloc[0], color="0.4", ls="--", lw=1, label="best baseline")
+    ax.axvline(settings.k_nas, color="0.8", lw=0.8)
+    ax.set_xscale("log")
+    ax.minorticks_off()
+    ax.set_xticks(list(settings.k_sensitivity), [str(k) for k in settings.k_sensitivity], fontsize=6)
+    ax.set_title(f"{SPACE_NAMES[s]}-{d.upper()}", fontsize=8)
+    ax.set_xlabel("K", fontsize=7)
+axes[0, 0].set_ylabel("hypervolume (acc x ms)")
+axes[0, 0].legend(fontsize=6, loc="lower right")
+fig.suptitle(f"AutoBuild-NAS against K (mean ± std over {params.seeds} seed(s); grey line: the profile's "
+             f"K={settings.k_nas})", fontsize=9)
+fig.tight_layout()
+save_figure(fig, "fig5_k_sensitivity")
+plt.show()
+
+# %%
+wins_by_k = (k_table["HV mean"] > k_table["best baseline"]).groupby(k_table["K"]).sum()
+for k, n in wins_by_k.items():
+    print(f"K={k:>2}: AutoBuild-NAS above every baseline's mean hypervolume on {n} of {len(pairs)} pairs")
 
 # %% [markdown]
 # **What the full profile gave.** The page above is the quick profile. We also ran

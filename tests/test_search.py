@@ -219,3 +219,20 @@ def test_compare_searches_summarises_per_method():
     assert summary["n_seeds"].tolist() == [2, 2]
     a = [r.hypervolume((0.6, 200.0)) for r in results if r.method == "A"]
     assert summary.loc[0, "hv_mean"] == pytest.approx(np.mean(a))
+
+
+def test_compare_searches_takes_one_space_per_seed():
+    ref = (0.6, 200.0)
+    small, shifted = small_stage_space(n=2), small_stage_space(n=3, offset=50)
+    results, summary = compare_searches({"per-seed": [small, shifted], "fixed": small}, stand_in, seeds=[0, 1],
+                                        ref=ref, budget=40, progress=False)
+    by_seed = {r.seed: r for r in results if r.method == "per-seed"}
+    assert all(small.contains(a) for a in by_seed[0].archs)
+    assert all(shifted.contains(a) for a in by_seed[1].archs)
+    assert not any(small.contains(a) for a in by_seed[1].archs)
+    row = summary.set_index("method").loc["per-seed"]
+    assert row["space_size"] == int(np.median([small.size, shifted.size]))
+    assert row["hv_mean"] == pytest.approx(np.mean([r.hypervolume(ref) for r in by_seed.values()]))
+    with pytest.raises(ValueError, match="2 candidate spaces for 3 seeds"):
+        compare_searches({"per-seed": [small, shifted]}, stand_in, seeds=[0, 1, 2], ref=ref, budget=10,
+                         progress=False)
