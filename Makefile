@@ -23,6 +23,7 @@ book: install
 
 # One section with other parameters, written to _build/sections/ (figures in _build/sections/figures/), e.g.
 #   make section NB=02_magnitude_ranked_embeddings ARGS="--profile full --device cuda"
+#   make section NB=03 ARGS="--profile full -p predictor_lr 0.001"
 section: install
 	$(PY) scripts/run_notebooks.py --only $(NB) --output-dir _build/sections $(ARGS)
 

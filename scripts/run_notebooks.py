@@ -13,6 +13,11 @@ Examples::
 
     python scripts/run_notebooks.py --profile quick
     python scripts/run_notebooks.py --profile full --device cuda --only 02 --output-dir _build/full
+    python scripts/run_notebooks.py --only 03 -p profile full -p predictor_lr 0.001 --output-dir _build/lr
+
+``-p NAME VALUE`` passes any parameter of the notebooks' parameters cell (as papermill's own
+``-p`` does); a name that some selected notebook does not declare stops the run before anything
+executes, instead of being ignored.
 
 Before executing, every notebook is checked against its jupytext pair (NN_name.py); a pair
 that has drifted stops the run (fix it with ``jupytext --sync notebooks/NN_name.ipynb``).
@@ -98,6 +103,40 @@ def _merge_streams(outputs: list) -> list:
     return [out for out in merged if out.output_type != "stream" or out.text.strip()]
 
 
+def parse_value(text: str):
+    """A ``-p`` value as papermill's command line reads it: int, float, True/False/None, else the string."""
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return {"True": True, "False": False, "None": None}.get(text, text)
+
+
+def collect_parameters(args) -> dict:
+    """The parameters to inject: ``--profile/--data-source/--seeds/--device`` and every ``-p NAME VALUE``."""
+    parameters = {key: getattr(args, key) for key in ("profile", "data_source", "seeds", "device")
+                  if getattr(args, key) is not None}
+    given = set()
+    for name, text in args.parameter or ():
+        if name in given:
+            raise ValueError(f"parameter {name!r} given twice with -p")
+        if name in parameters:
+            raise ValueError(f"parameter {name!r} given both as --{name.replace('_', '-')} and with -p")
+        given.add(name)
+        parameters[name] = parse_value(text)
+    parameters.setdefault("profile", "quick")
+    return parameters
+
+
+def undeclared(paths: list[Path], names) -> list[str]:
+    """``NAME (notebook)`` for every parameter name a notebook's parameters cell does not declare."""
+    import papermill
+
+    return [f"{name} ({path.name})" for path in paths
+            for name in names if name not in papermill.inspect_notebook(str(path))]
+
+
 def execute(path: Path, output: Path, parameters: dict, env: dict, timeout: int) -> float:
     """Run one notebook with papermill (cwd = its folder); returns seconds taken."""
     import papermill
@@ -151,22 +190,29 @@ def run_to_folder(paths: list[Path], out_dir: Path, parameters: dict, timeout: i
     return times
 
 
-def main(argv: list[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--profile", choices=("quick", "full"), default="quick")
+    ap.add_argument("--profile", choices=("quick", "full"), help='"quick" (default) or "full"')
     ap.add_argument("--data-source", help='"embedded" (default in every notebook), "paper" or a path')
     ap.add_argument("--seeds", type=int, help="number of seeds (default: each notebook's own)")
     ap.add_argument("--device", choices=("auto", "cpu", "cuda"))
     ap.add_argument("--only", nargs="+", metavar="PREFIX", help="run only notebooks whose name starts so (e.g. 02)")
     ap.add_argument("--output-dir", type=Path,
                     help="write executed copies here instead of replacing the stored notebooks")
+    ap.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                    help="any other notebook parameter, e.g. -p predictor_lr 0.001 (repeatable)")
     ap.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
+    return ap
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = parser()
     args = ap.parse_args(argv)
 
-    parameters = {"profile": args.profile}
-    for key in ("data_source", "seeds", "device"):
-        if getattr(args, key) is not None:
-            parameters[key] = getattr(args, key)
+    try:
+        parameters = collect_parameters(args)
+    except ValueError as exc:
+        ap.error(str(exc))
     if args.output_dir is None and parameters != {"profile": "quick"}:
         ap.error("the stored notebooks hold the quick profile with each notebook's default parameters "
                  "(nbval and the book rely on it); give --output-dir for any other run")
@@ -174,6 +220,9 @@ def main(argv: list[str] | None = None) -> int:
     paths = discover(only=args.only)
     if not paths:
         ap.error(f"no notebooks NN_*.ipynb in {NOTEBOOKS}")
+    unknown = undeclared(paths, parameters)
+    if unknown:
+        ap.error("not a parameter of the notebook: " + ", ".join(unknown))
     drift = [msg for p in paths for msg in pair_drift(p)]
     if drift:
         raise SystemExit("jupytext pairs out of sync (run `jupytext --sync notebooks/NN_name.ipynb` after "

@@ -167,3 +167,30 @@ def test_tidy_collapses_progress_bars_but_keeps_output_order():
     run_notebooks.tidy(nb)
     assert [(o.output_type, o.get("text")) for o in cell.outputs] == [
         ("stream", "train: 100%| 2/2\n"), ("stream", "done\n"), ("display_data", None), ("stream", "ac\n")]
+
+
+@pytest.mark.parametrize("text, value", [("3", 3), ("0.001", 0.001), ("1e-3", 0.001), ("None", None),
+                                         ("True", True), ("full", "full"), ("runs/x.parquet", "runs/x.parquet")])
+def test_runner_reads_p_values_as_papermill_does(text, value):
+    assert run_notebooks.parse_value(text) == value and type(run_notebooks.parse_value(text)) is type(value)
+
+
+def test_runner_passes_p_parameters_and_rejects_conflicts():
+    def collect(*argv):
+        return run_notebooks.collect_parameters(run_notebooks.parser().parse_args(list(argv)))
+
+    assert collect() == {"profile": "quick"}
+    assert collect("-p", "profile", "full", "-p", "predictor_lr", "0.001") == {"profile": "full", "predictor_lr": 0.001}
+    assert collect("--seeds", "2", "-p", "device", "cpu") == {"profile": "quick", "seeds": 2, "device": "cpu"}
+    with pytest.raises(ValueError, match="'seeds' given both"):
+        collect("--seeds", "2", "-p", "seeds", "3")
+    with pytest.raises(ValueError, match="'device' given twice"):
+        collect("-p", "device", "cpu", "-p", "device", "cuda")
+
+
+def test_runner_stops_on_a_parameter_the_notebook_does_not_declare(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run_notebooks.main(["--only", "03", "-p", "predictor_Lr", "0.001", "--output-dir", str(tmp_path)])
+    assert exit_info.value.code == 2
+    assert "predictor_Lr (03_imagenet_construction_and_nas.ipynb)" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())  # nothing executed, nothing written
