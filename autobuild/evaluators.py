@@ -13,7 +13,9 @@ Back ends (metric names as in the embedded data sets; kind in brackets):
 Every :class:`Evaluation` records the back end that produced it. Third-party files (the
 authors' predictors, OFA's accuracy predictor and Note10 tables) are read at run time from the
 shared-data directory: an explicit path, else ``$AUTOBUILD_SHARED_DATA``, else
-``../shared/data`` next to the repository.
+``../shared/data`` next to the repository. Where that lacks them, they are downloaded once
+from where their authors publish them: the predictors from the AutoBuild repository (a pinned
+commit) into ``$AUTOBUILD_CACHE/l1_models``, OFA's files into ``~/.torch/`` as ``ofa`` does.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ import pandas as pd
 import torch
 
 from autobuild import authors_predictor
+from autobuild.paper_caches import cache_dir
 from autobuild.spaces import MBV3, Architecture, Layer, OFASpace, get_space
 
 SHARED_ENV = "AUTOBUILD_SHARED_DATA"
@@ -43,35 +46,35 @@ def shared_data_dir(path: str | Path | None = None) -> Path:
     return Path(path).expanduser()
 
 
-def _require(path: Path, what: str) -> Path:
-    if not path.exists():
-        raise FileNotFoundError(f"{what} not found at {path}; pass its directory or set ${SHARED_ENV}")
-    return path
-
-
 _OFA_FILES = "https://raw.githubusercontent.com/han-cai/files/master/ofa/"
+# The authors' public repository, pinned to the commit that added their predictors (l1_models/).
+_AUTHORS_FILES = ("https://raw.githubusercontent.com/Ascend-Research/AutoBuild/"
+                  "a2675b9a9d2d6396f477272f882739863f4b7d9c/l1_models/")
 
 
-def _download(url: str, model_dir: str) -> Path | None:
-    """Fetch ``url`` into ``model_dir`` with the ``ofa`` package's downloader; ``None`` when that fails."""
-    from ofa.utils import download_url
+def _download(url: str, model_dir: str) -> Path:
+    """Fetch ``url`` into ``model_dir`` under its own file name (kept if already there).
 
-    try:
-        found = download_url(url, model_dir=model_dir)
-    except Exception:  # ofa's own clean-up raises when the download fails
-        return None
-    return Path(found) if found else None
+    ``torch.hub`` writes to a temporary file and renames it once complete, so an interrupted
+    download leaves nothing half-written behind.
+    """
+    target = Path(model_dir).expanduser() / url.rsplit("/", 1)[-1]
+    if not target.is_file():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        torch.hub.download_url_to_file(url, str(target), progress=True)
+    return target
 
 
 def _local_or_download(path: Path, url: str, model_dir: str, what: str) -> Path:
-    """``path`` when present, else the file the ``ofa`` package downloads from ``url`` into ``model_dir``."""
+    """``path`` when present, else the file downloaded from ``url`` into ``model_dir``."""
     if path.exists():
         return path
-    found = _download(url, model_dir)
-    if found is None or not found.exists():
-        raise FileNotFoundError(f"{what} not found at {path} and could not be downloaded from {url}; "
-                                f"pass the shared-data directory or set ${SHARED_ENV}")
-    return found
+    try:
+        return _download(url, model_dir)
+    except Exception as exc:  # no network, HTTP errors, a full disk: all end here
+        raise FileNotFoundError(f"{what} not found at {path} and could not be downloaded from {url} "
+                                f"({type(exc).__name__}: {exc}); pass the shared-data directory or set "
+                                f"${SHARED_ENV}") from None
 
 
 @dataclass(frozen=True)
@@ -134,11 +137,21 @@ class AuthorsPredictors(Evaluator):
     def metrics(self, space: str) -> tuple[str, ...]:
         return tuple(authors_predictor.TARGETS) if space in ("mbv3", "pn") else ()
 
+    def files_dir(self, space: str, metric: str) -> Path:
+        """The folder holding one predictor's two files: the shared-data copy when complete, else
+        the download cache (``$AUTOBUILD_CACHE/l1_models``), filled once from the authors' repository."""
+        if all(p.is_file() for p in authors_predictor.checkpoint_paths(self.models_dir, space, metric)):
+            return self.models_dir
+        cache = cache_dir() / "l1_models"
+        for path in authors_predictor.checkpoint_paths(cache, space, metric):
+            _local_or_download(path, _AUTHORS_FILES + path.name, str(cache),
+                               f"the authors' predictor file {path.name} (not in {self.models_dir} either)")
+        return cache
+
     def model(self, space: str, metric: str) -> authors_predictor.AuthorsPredictor:
         key = (space, metric)
         if key not in self._models:
-            _require(self.models_dir, "the authors' predictors (autobuild_l1_models)")
-            self._models[key] = authors_predictor.load_authors_predictor(self.models_dir, space, metric)
+            self._models[key] = authors_predictor.load_authors_predictor(self.files_dir(space, metric), space, metric)
         return self._models[key]
 
     def _values(self, space, archs, metric):

@@ -236,14 +236,56 @@ def test_note10_latency_grows_with_the_network():
     assert 0 < lat.values[0] < lat.values[1] and lat.unit.endswith("Note10")
 
 
+def _offline(requested):
+    def download(url, model_dir):
+        requested.append(url)
+        raise OSError("network is unreachable")
+    return download
+
+
 def test_ofa_files_missing_offline_fail_clearly(tmp_path, monkeypatch):
     requested = []
-    monkeypatch.setattr(ev, "_download", lambda url, model_dir: requested.append(url))  # offline: nothing fetched
-    with pytest.raises(FileNotFoundError, match="Note10 lookup table not found .* could not be downloaded"):
+    monkeypatch.setattr(ev, "_download", _offline(requested))
+    with pytest.raises(FileNotFoundError, match="Note10 lookup table not found .* could not be downloaded .*unreachable"):
         ev.Note10Latency(tmp_path).evaluate([extreme(MBV3, False)], "latency_note10")
     with pytest.raises(FileNotFoundError, match="accuracy predictor not found"):
         ev.OFAAccuracy(tmp_path).evaluate([extreme(MBV3, False)], "acc_ofa")
     assert requested[0].endswith("note10/160_lookup_table.yaml") and requested[1].endswith("acc_predictor.pth")
+
+
+def test_authors_predictors_missing_offline_fail_clearly(tmp_path, monkeypatch):
+    requested = []
+    monkeypatch.setattr(ev, "_download", _offline(requested))
+    monkeypatch.setenv("AUTOBUILD_CACHE", str(tmp_path / "cache"))
+    with pytest.raises(FileNotFoundError, match=r"minMAE_ofa_pn_latency_npu.*not in .*nowhere.*could not be downloaded"):
+        ev.AuthorsPredictors(tmp_path / "nowhere").evaluate([extreme(PN, False)], "latency_npu")
+    assert requested == [ev._AUTHORS_FILES + "minMAE_ofa_pn_latency_npu_custom_latency_npu_GraphConv_sum_directed"
+                                             "_srcc1_predictor.pt"]
+    assert "Ascend-Research/AutoBuild/a2675b9" in requested[0]  # a pinned commit, not a moving branch
+    assert not (tmp_path / "cache" / "l1_models").exists() or not any((tmp_path / "cache" / "l1_models").iterdir())
+
+
+@needs_shared
+def test_authors_predictors_are_downloaded_once_when_the_shared_copy_is_missing(tmp_path, monkeypatch):
+    requested = []
+
+    def from_shared(url, model_dir):  # stands in for the network: serves the published files
+        requested.append(url)
+        target = ev.Path(model_dir) / url.rsplit("/", 1)[-1]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes((MODELS / target.name).read_bytes())
+        return target
+
+    monkeypatch.setattr(ev, "_download", from_shared)
+    monkeypatch.setenv("AUTOBUILD_CACHE", str(tmp_path / "cache"))
+    archs = MBV3.sample(5, seed=3)
+    expected = ev.AuthorsPredictors().evaluate(archs, "acc").values
+    assert requested == []  # the shared copy is complete: nothing fetched
+    got = ev.AuthorsPredictors(tmp_path / "nowhere").evaluate(archs, "acc")
+    assert np.array_equal(got.values, expected) and "minMAE_ofa_mbv3_custom_acc" in got.backend
+    assert [u.rsplit("_", 1)[-1] for u in requested] == ["predictor.pt", "config.pkl"]
+    ev.AuthorsPredictors(tmp_path / "nowhere").evaluate(archs, "acc")
+    assert len(requested) == 2  # the cache is reused by the next evaluator
 
 
 def test_corrupt_ofa_predictor_fails_clearly(tmp_path):
