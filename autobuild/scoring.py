@@ -53,11 +53,6 @@ class ReducedSpace:
         """The architecture built from the top-1 subgraph of every stage."""
         return self.space.build([c[0] for c in self.candidates], **self.context)
 
-    def union(self, other: "ReducedSpace") -> "ReducedSpace":
-        """Stage-wise union of candidates (order kept, duplicates dropped)."""
-        merged = [list(dict.fromkeys(list(a) + list(b))) for a, b in zip(self.candidates, other.candidates)]
-        return ReducedSpace(self.space, merged, dict(self.context))
-
 
 class SubgraphScorer:
     """Scores every stage subgraph of ``trained.space``.

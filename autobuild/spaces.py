@@ -14,7 +14,7 @@ import importlib
 import itertools
 import re
 from dataclasses import dataclass
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -206,7 +206,7 @@ class OFASpace(SequenceSpace):
         return self.validate(arch)
 
     def sample(self, n: int, seed: int) -> list[Architecture]:
-        """``n`` architectures drawn uniformly: depth, then kernel and expand per layer, resolution."""
+        """``n`` architectures drawn uniformly: per stage its depth, then expand and kernel per layer; then resolution."""
         if n < 0:
             raise ValueError(f"cannot sample {n} architectures")
         rng = np.random.default_rng(seed)
@@ -312,11 +312,6 @@ class OFASpace(SequenceSpace):
             stages.append(tuple(Layer(self.block, int(es[slot + i]), int(ks[slot + i])) for i in range(d)))
             slot += slots
         return self.validate(Architecture(self.name, res, tuple(stages)))
-
-    def iter_all_subgraphs(self) -> Iterator[tuple[int, tuple[Layer, ...]]]:
-        for u in range(self.n_stages):
-            for sg in self.stage_subgraphs(u):
-                yield u, sg
 
 
 MBV3 = OFASpace("mbv3", "mbconv3", resolutions=(160, 176, 192, 208, 224), fixed_stages=0,

@@ -128,9 +128,6 @@ class TrainedPredictor:
         """``||h_G^m||_1`` for every architecture (rows) and hop m = 0..M (columns)."""
         return self._run(self.table(archs))[1]
 
-    def predict_table(self, table: GraphTable) -> np.ndarray:
-        return self._run(table)[0]
-
     def node_norms_table(self, table: GraphTable) -> np.ndarray:
         """``||h_v^m||_1`` for every node of the table (rows) and hop m (columns)."""
         return self._run(table)[2]

@@ -28,7 +28,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"          # "quick" (CI, 2-core CPU) or "full" (the paper's settings)
-data_source = "embedded"   # "embedded", "paper" or a path to a dataset file
+data_source = "embedded"   # "embedded", "paper", a dataset file, or a folder holding ofa_mbv3/ofa_pn.parquet
 seeds = 1                  # number of seeds (this section draws no random training runs)
 device = "auto"            # "auto", "cpu" or "cuda"
 

@@ -32,7 +32,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"          # "quick" (CI, 2-core CPU, minutes) or "full" (the paper's settings)
-data_source = "embedded"   # "embedded", "paper" or a path to a dataset file
+data_source = "embedded"   # "embedded", "paper", a dataset file, or a folder holding ofa_mbv3/ofa_pn.parquet
 seeds = 1                  # runs per predictor (seeds 0..seeds-1 vary init and split); >1 adds error bars
 device = "auto"            # "auto", "cpu" or "cuda"
 

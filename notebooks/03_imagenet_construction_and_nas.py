@@ -42,7 +42,7 @@
 
 # %% tags=["parameters"]
 profile = "quick"          # "quick" (CI, 2-core CPU, minutes) or "full" (the paper's settings)
-data_source = "embedded"   # "embedded", "paper" or a path to a dataset file
+data_source = "embedded"   # "embedded", "paper", a dataset file, or a folder holding ofa_mbv3/ofa_pn.parquet
 seeds = 3                  # repeats: predictors trained and every search run with seeds 0..seeds-1
 device = "auto"            # "auto", "cpu" or "cuda" (predictor training)
 predictor_lr = None        # None: the profile's learning rate; a positive number overrides it
@@ -125,7 +125,7 @@ use_style()
 if params.device == "cpu":
     torch.set_num_threads(1)  # the graphs are small: one thread is faster than two fighting over a busy CPU
 DEVICE_NAMES = {"gpu": "GPU (RTX 2080 Ti)", "cpu": "CPU (Threadripper 2990WX)", "npu": "NPU (Kirin 9000)"}
-datasets = {s: load_dataset(s, source=params.data_source) for s in settings.spaces}
+datasets = {s: load_dataset(s, source=notebook_params.source_for(params.data_source, s)) for s in settings.spaces}
 for s, data in datasets.items():
     print(f"{SPACE_NAMES[s]}: {len(data)} labelled architectures ({os.path.basename(data.source)})")
     for col in ("acc",) + tuple(f"latency_{d}" for d in settings.devices):

@@ -6,6 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -112,7 +113,7 @@ if params.device == "cpu":
     torch.set_num_threads(1)  # the graphs are small: one thread is faster than two fighting over a busy CPU
 STAND_IN = params.data_source != "paper"
 if STAND_IN:
-    data = load_dataset("mbv3", source=params.data_source)
+    data = load_dataset("mbv3", source=notebook_params.source_for(params.data_source, "mbv3"))
     perf, cost = "acc", "flops"
     equations = tradeoff_equations(data.labels, perf, cost, weights=(0.25, 1.0))[1:3]
     perf_axis = "STAND-IN, not PQ: ImageNet top-1 in % (100*acc)"

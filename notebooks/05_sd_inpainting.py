@@ -59,7 +59,7 @@ if importlib.util.find_spec("autobuild") is None:  # e.g. a fresh Colab runtime
 
     REPO_URL = "https://github.com/YOUR-ORG/autobuild-companion"
     subprocess.run(["git", "clone", "--depth=1", REPO_URL, "autobuild-companion"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "autobuild-companion"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "autobuild-companion[sd]"], check=True)
     sys.path.insert(0, os.path.abspath("autobuild-companion"))
     os.chdir("autobuild-companion/notebooks")
 

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import torch
+from scipy.stats import spearmanr
 
 from autobuild.checkpoint import load_predictor, read_checkpoint, save_predictor
 from autobuild.graphs import GraphTable
@@ -30,6 +31,15 @@ def test_training_learns_a_magnitude_ranked_space(trained):
     assert min(m["hop_srcc"]) > 0.6, m["hop_srcc"]
     assert tr.history[-1] < tr.history[0]
     np.testing.assert_allclose(tr.predict(archs[:5]), tr.predict(archs[:5]))
+
+
+def test_hop_norms_are_what_the_test_srcc_is_measured_on(trained):
+    tr, archs, y = trained
+    test = [archs[i] for i in tr.test_idx]
+    norms = tr.hop_norms(test)
+    assert norms.shape == (len(test), 5) and (norms >= 0).all()
+    for m, expected in enumerate(tr.metrics["hop_srcc"]):
+        assert spearmanr(norms[:, m], y[tr.test_idx]).statistic == pytest.approx(expected, abs=1e-6)
 
 
 def test_split_is_seeded_and_disjoint():
