@@ -120,6 +120,21 @@ def check_device(device: Any) -> str:
     return resolve_device(device)
 
 
+def check_override(name: str, value: Any, default, *, integer: bool = False, below: float | None = None):
+    """A section parameter that overrides one profile setting (e.g. 03's ``predictor_lr``).
+
+    ``None`` keeps ``default``; otherwise ``value`` must be a positive number (an integer when
+    ``integer``, smaller than ``below`` when given), returned as ``int`` or ``float``.
+    """
+    if value is None:
+        return default
+    number = (isinstance(value, int) or _is_numpy_int(value)) if integer else isinstance(value, (int, float))
+    if isinstance(value, bool) or not number or not value > 0 or (below is not None and not value < below):
+        what = "a positive integer" if integer else "a positive number" + (f" below {below:g}" if below else "")
+        raise ValueError(f"{name} must be None (the profile's {default!r}) or {what}; got {value!r}")
+    return int(value) if integer else float(value)
+
+
 def source_for(data_source: str, space_name: str) -> str:
     """What to pass to ``load_dataset`` for one space: a folder given as ``data_source`` holds one
     file per space, named as the embedded files (``ofa_mbv3.parquet``, ``ofa_pn.parquet``)."""

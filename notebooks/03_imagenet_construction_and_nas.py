@@ -46,6 +46,7 @@ data_source = "embedded"   # "embedded", "paper", a dataset file, or a folder ho
 seeds = 3                  # repeats: predictors trained and every search run with seeds 0..seeds-1
 device = "auto"            # "auto", "cpu" or "cuda" (predictor training)
 predictor_lr = None        # None: the profile's learning rate; a positive number overrides it
+predictor_epochs = None    # None: the profile's training epochs; a positive integer overrides it
 
 # %% [markdown]
 # *On Colab:* the next cell installs the companion when `autobuild` is not importable, and does
@@ -85,13 +86,13 @@ SETTINGS = {
 params = notebook_params.validate("03_imagenet_construction_and_nas", profile, data_source, seeds, device,
                                   settings=SETTINGS)
 settings = params.settings
-if predictor_lr is not None and (isinstance(predictor_lr, bool) or not isinstance(predictor_lr, (int, float))
-                                 or not 0 < predictor_lr < 1):
-    raise ValueError(f"predictor_lr must be None or a number in (0, 1); got {predictor_lr!r}")
-lr = settings.lr if predictor_lr is None else float(predictor_lr)
+lr = notebook_params.check_override("predictor_lr", predictor_lr, settings.lr, below=1)
+epochs = notebook_params.check_override("predictor_epochs", predictor_epochs, settings.epochs, integer=True)
 started = time.perf_counter()
 shown = settings.to_frame()
 shown.loc["lr", "value"] = f"{lr:g}" if predictor_lr is None else f"{lr:g} (predictor_lr; the profile's: {settings.lr:g})"
+if predictor_epochs is not None:
+    shown.loc["epochs", "value"] = f"{epochs} (predictor_epochs; the profile's: {settings.epochs})"
 shown
 
 # %% [markdown]
@@ -161,7 +162,7 @@ pd.DataFrame([{"space": SPACE_NAMES[s], "device": d, "equations": "   |   ".join
 # %%
 constructions = {}  # (repeat, space, equation) -> predictor, subgraph scores and K=3 reduced space
 for seed in tqdm(range(params.seeds), desc="predictor seeds"):
-    config = TrainConfig(epochs=settings.epochs, lr=lr, seed=seed, device=params.device, progress=False)
+    config = TrainConfig(epochs=epochs, lr=lr, seed=seed, device=params.device, progress=False)
     for s in settings.spaces:
         train_set = datasets[s].subset(np.arange(min(settings.n_train, len(datasets[s]))))
         unique = list(dict.fromkeys(eq for (s2, _), eqs in equations.items() if s2 == s for eq in eqs))

@@ -114,3 +114,22 @@ def test_source_for_maps_a_folder_to_the_space_file(tmp_path):
     assert nbp.source_for(str(tmp_path), "pn") == str(tmp_path / "ofa_pn.parquet")
     with pytest.raises(ValueError, match="no file name is known for space 'unet'"):
         nbp.source_for(str(tmp_path), "unet")
+
+
+def test_override_keeps_the_profile_value_unless_given():
+    assert nbp.check_override("predictor_lr", None, 1e-4, below=1) == 1e-4
+    assert nbp.check_override("predictor_lr", 0.001, 1e-4, below=1) == 0.001
+    got = nbp.check_override("predictor_epochs", np.int64(15), 200, integer=True)
+    assert got == 15 and type(got) is int
+
+
+@pytest.mark.parametrize("value", [0, -1e-3, 1.0, 2, float("nan"), True, "0.001"])
+def test_bad_learning_rate_override_is_refused(value):
+    with pytest.raises(ValueError, match=r"predictor_lr must be None \(the profile's 0.0001\) or a positive number below 1"):
+        nbp.check_override("predictor_lr", value, 1e-4, below=1)
+
+
+@pytest.mark.parametrize("value", [0, -5, 15.0, 1.5, False, "15"])
+def test_bad_epochs_override_is_refused(value):
+    with pytest.raises(ValueError, match=r"predictor_epochs must be None \(the profile's 200\) or a positive integer"):
+        nbp.check_override("predictor_epochs", value, 200, integer=True)
