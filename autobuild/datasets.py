@@ -183,19 +183,27 @@ def _indices(idx, n: int) -> np.ndarray:
 
 # Parquet (the embedded format) ------------------------------------------------------------
 
-def write_parquet(dataset: LabelledSet, path, extra_metadata: dict | None = None) -> Path:
-    """Write ``dataset`` in the embedded schema, atomically (temp file, then rename)."""
+def write_parquet(dataset: LabelledSet, path, extra_metadata: dict | None = None, dtype: str = "float64") -> Path:
+    """Write ``dataset`` in the embedded schema, atomically (temp file, then rename).
+
+    ``dtype`` is the label columns' type: ``"float64"`` keeps every value exactly;
+    ``scripts/make_embedded_data.py`` writes the committed sets as ``"float32"``.
+    """
     import pyarrow as pa
     import pyarrow.parquet as pq
+    if dtype not in ("float32", "float64"):
+        raise ValueError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
     path = Path(path)
     frame = pd.concat([pd.DataFrame({ARCH_COLUMN: dataset.arch_strings}), dataset.labels], axis=1)
     fields = [pa.field(ARCH_COLUMN, pa.string(), metadata={DESCRIPTION_KEY: ARCH_DESCRIPTION})]
-    fields += [pa.field(c, pa.float64(), metadata={DESCRIPTION_KEY: dataset.provenance[c]}) for c in dataset.columns]
+    fields += [pa.field(c, pa.from_numpy_dtype(np.dtype(dtype)), metadata={DESCRIPTION_KEY: dataset.provenance[c]})
+               for c in dataset.columns]
     meta = {"space": dataset.space.name, **(extra_metadata or {})}
     schema = pa.schema(fields, metadata={METADATA_KEY: json.dumps(meta)})
     table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
     with atomic_write(path) as tmp:
-        pq.write_table(table, tmp)
+        pq.write_table(table, tmp, compression="zstd")
+        os.chmod(tmp, 0o644)
     return path
 
 

@@ -17,7 +17,6 @@ import dataclasses
 import functools
 import hashlib
 import json
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from .atomic import atomic_write
 from .spaces import Architecture
 from .unet_space import MINI, UNetSpace, UNetWidth, count_flops
 
@@ -325,10 +325,9 @@ def to_uint8(x: torch.Tensor) -> np.ndarray:
 DEFAULT_DIR = Path(__file__).resolve().parent.parent / "data" / "sd_mini"
 
 
-def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    write(tmp)
-    os.replace(tmp, path)
+def _write_json(path: Path, body: dict) -> None:
+    with atomic_write(path) as tmp:
+        tmp.write_text(json.dumps(body, indent=1) + "\n")
 
 
 class ResultStore:
@@ -368,10 +367,12 @@ class ResultStore:
         key = f"{group}|{record['seed']}|{record['arch']}"
         kept = self.samples()
         kept[key] = samples
-        _atomic_write(self.samples_path, lambda p: np.savez_compressed(open(p, "wb"), **kept))
-        self.records.append({"group": group, **record})
-        body = {"recipe": self.recipe.to_dict(), "recipe_digest": self.recipe.digest(), "records": self.records}
-        _atomic_write(self.results_path, lambda p: p.write_text(json.dumps(body, indent=1) + "\n"))
+        with atomic_write(self.samples_path) as tmp, open(tmp, "wb") as fh:
+            np.savez_compressed(fh, **kept)
+        records = self.records + [{"group": group, **record}]
+        body = {"recipe": self.recipe.to_dict(), "recipe_digest": self.recipe.digest(), "records": records}
+        _write_json(self.results_path, body)
+        self.records = records
 
     def samples(self) -> dict[str, np.ndarray]:
         if not self.samples_path.exists():
@@ -399,7 +400,7 @@ class ResultStore:
             "metric": "Frechet distance (FD) between RandomFeatures(seed=feature_seed) features of all held-out "
                       "real crops and of the inpainted crops; lower is better; not FID",
         }
-        _atomic_write(self.recipe_path, lambda p: p.write_text(json.dumps(body, indent=1) + "\n"))
+        _write_json(self.recipe_path, body)
 
 
 # Summaries for the book ------------------------------------------------------------------------

@@ -16,21 +16,18 @@ import argparse
 import csv
 import datetime
 import json
-import os
 import platform
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import torch
 from scipy.stats import spearmanr
 from tqdm import tqdm
 
 from autobuild import evaluators as ev
+from autobuild.datasets import LabelledSet, write_parquet
 from autobuild.spaces import MBV3, OFASpace, get_space
 
 DEFAULT_SEED = 2024
@@ -139,22 +136,6 @@ def provenance(space: OFASpace, shared: Path, args, machine: str) -> dict:
     return {c: text[c] for c in COLUMNS if c in text}
 
 
-def write_parquet(frame: pd.DataFrame, meta: dict, column_text: dict, out: Path) -> None:
-    fields = [pa.field("arch", pa.string(), metadata={"description": "canonical architecture string (space.to_string)"})]
-    fields += [pa.field(c, pa.float32(), metadata={"description": column_text[c]}) for c in frame.columns[1:]]
-    schema = pa.schema(fields, metadata={"autobuild": json.dumps(meta)})
-    table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, suffix=".tmp")
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp, compression="zstd")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def build_space(name: str, args) -> Path:
     space = get_space(name)
     shared = ev.shared_data_dir(args.shared_data)
@@ -169,7 +150,6 @@ def build_space(name: str, args) -> Path:
                            args.clock)
     labels.update({c: measured[c].to_numpy() for c in measured})
     columns = [c for c in COLUMNS if c in labels]
-    frame = pd.DataFrame({"arch": [space.to_string(a) for a in archs], **{c: labels[c] for c in columns}})
     machine = machine_description(args.threads)
     meta = {
         "space": name, "ofa_net": space.ofa_net, "n": args.n, "seed": args.seed,
@@ -185,9 +165,11 @@ def build_space(name: str, args) -> Path:
         print(f"{name}: SRCC(acc, acc_ofa) = {meta['srcc_acc_vs_acc_ofa']}", file=sys.stderr)
         print(pd.DataFrame(meta["specialized_nets"]).to_string(index=False), file=sys.stderr)
         print(f"skipped: {meta['specialized_skipped']}", file=sys.stderr)
-    write_parquet(frame, meta, provenance(space, shared, args, machine), out)
+    dataset = LabelledSet(space, archs, pd.DataFrame({c: labels[c] for c in columns}),
+                          provenance(space, shared, args, machine), str(out))
+    write_parquet(dataset, out, {k: v for k, v in meta.items() if k != "space"}, dtype="float32")
     out.with_suffix(".partial.csv").unlink()
-    print(f"{name}: wrote {out} ({len(frame)} rows)", file=sys.stderr)
+    print(f"{name}: wrote {out} ({len(dataset)} rows)", file=sys.stderr)
     return out
 
 

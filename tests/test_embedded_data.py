@@ -122,3 +122,19 @@ def test_regeneration_refuses_a_foreign_checkpoint(tmp_path):
     result = _run(tmp_path, "--spaces", "pn")
     assert result.returncode != 0 and "belongs to another run" in result.stderr
     assert not (tmp_path / "ofa_pn.parquet").exists()
+
+
+@pytest.mark.parametrize("name", ["ofa_mbv3.parquet", "ofa_pn.parquet"])
+def test_package_writer_reproduces_the_committed_files(name, tmp_path):
+    """scripts/make_embedded_data.py writes through autobuild.datasets.write_parquet(dtype="float32")."""
+    from autobuild.datasets import load_dataset, write_parquet
+
+    committed = pq.read_table(DATA / name)
+    meta = json.loads(committed.schema.metadata[b"autobuild"])
+    data = load_dataset(meta["space"], source=str(DATA / name))
+    out = write_parquet(data, tmp_path / name, {k: v for k, v in meta.items() if k != "space"}, dtype="float32")
+    rewritten = pq.read_table(out)
+    assert rewritten.schema.equals(committed.schema, check_metadata=True)
+    assert rewritten.equals(committed)
+    assert pq.ParquetFile(out).metadata.row_group(0).column(1).compression == "ZSTD"
+    assert oct(out.stat().st_mode & 0o777) == "0o644" and list(tmp_path.iterdir()) == [out]

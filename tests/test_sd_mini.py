@@ -92,6 +92,12 @@ def test_result_store_is_resumable_and_guards_its_recipe(tmp_path):
     assert again.recipe == TINY and again.has("random68", "a", 0) and not again.has("random68", "a", 1)
     assert again.find("a")["fd"] == 1.5 and again.sample_of("a").shape == (2, 4, 4, 3)
     assert not list(tmp_path.glob("*.tmp"))
+    before = (tmp_path / "results.json").read_text()
+    with pytest.raises(TypeError):  # a record that cannot be written: the stored results stay whole
+        store.add("random68", {"arch": "b", "seed": 0, "fd": {1.0}}, np.zeros((2, 4, 4, 3), np.uint8))
+    assert (tmp_path / "results.json").read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json", "samples.npz"]
+    assert not store.has("random68", "b", 0)
     with pytest.raises(ValueError, match="recipe"):
         ResultStore(tmp_path, Recipe())
     (tmp_path / "results.json").write_text("[1, 2]")
