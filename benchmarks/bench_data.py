@@ -18,14 +18,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autobuild import datasets, ir  # noqa: E402
-from autobuild.spaces import MBV3, PN  # noqa: E402
+from autobuild import _paths
+from autobuild.data import load
+from autobuild.graphs import ofa_ir as ir  # noqa: E402
+from autobuild.spaces.ofa import MBV3, PN  # noqa: E402
 
 
 def timed_load(space: str, source) -> tuple[float, int]:
-    datasets._load_cached.cache_clear()
+    load._load_cached.cache_clear()
     start = time.perf_counter()
-    d = datasets.load_dataset(space, source)
+    d = load.load_dataset(space, source)
     return time.perf_counter() - start, len(d)
 
 
@@ -34,7 +36,7 @@ def main() -> None:
     parser.add_argument("--ir-archs", type=int, default=1000, help="IR graphs to build per space")
     args = parser.parse_args()
     shared = Path(os.environ.get("AUTOBUILD_SHARED_DATA", ROOT.parent / "shared" / "data"))
-    sources = [(name, "embedded") for name, f in datasets.EMBEDDED_FILES.items() if (datasets.data_dir() / f).is_file()]
+    sources = [(name, "embedded") for name, f in _paths.EMBEDDED_FILES.items() if (_paths.data_dir() / f).is_file()]
     sample = shared / "paper_schema_samples" / "mbv3_ofaacc_3k_cache.pkl"
     if sample.is_file():
         sources.append(("mbv3", sample))

@@ -2,7 +2,7 @@
 
 Target: every one of the 839,808 architectures scored by one predictor in well under
 2 min / 20 on a CPU (a 20-member ensemble then scores the space in < 2 min), seconds on a GPU.
-Prints the rate of ``autobuild.ensemble.predict_space`` (stage-sum tables, exact) beside
+Prints the rate of ``autobuild.predictor.ensemble.predict_space`` (stage-sum tables, exact) beside
 plain batched ``TrainedPredictor.predict`` on a sample, and checks they agree.
 
     .venv/bin/python benchmarks/bench_exhaustive_search.py [--members 1] [--threads 1]
@@ -15,9 +15,9 @@ import time
 import numpy as np
 import torch
 
-from autobuild.ensemble import predict_space
-from autobuild.training import TrainConfig, train_predictor
-from autobuild.unet_space import SD14_UNET as S
+from autobuild.predictor.ensemble import predict_space
+from autobuild.predictor.training import TrainConfig, train_predictor
+from autobuild.spaces.unet import SD14_UNET as S
 
 
 def main() -> None:

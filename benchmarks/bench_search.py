@@ -17,8 +17,8 @@ import time
 import torch
 
 from autobuild import search
-from autobuild.pareto import nadir_reference
-from autobuild.spaces import get_space
+from autobuild.search.pareto import nadir_reference
+from autobuild.spaces.registry import get_space
 
 
 class Timed:

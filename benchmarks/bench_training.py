@@ -17,9 +17,9 @@ import time
 
 import torch
 
-from autobuild.datasets import load_dataset
-from autobuild.scoring import SubgraphScorer
-from autobuild.training import TrainConfig, train_predictor
+from autobuild.data.load import load_dataset
+from autobuild.predictor.scoring import SubgraphScorer
+from autobuild.predictor.training import TrainConfig, train_predictor
 
 TARGETS = {"cpu": 60.0, "cuda": 15.0}
 AUTHORS_CPU_SECONDS = 125.0

@@ -54,7 +54,7 @@ if importlib.util.find_spec("autobuild") is None:  # e.g. a fresh Colab runtime
 import time
 import warnings
 
-from autobuild import notebook_params
+from autobuild.book import params as notebook_params
 
 # Import-time notices of dependencies (torch_geometric's use of torch.jit, tqdm without
 # ipywidgets) say nothing about this section; keep them out of its output.
@@ -72,11 +72,11 @@ import numpy as np
 import pandas as pd
 import torch
 
-from autobuild.datasets import load_dataset
-from autobuild.graphs import GraphTable
-from autobuild.model import AutoBuildPredictor
-from autobuild.plotting import SPACE_COLORS, SPACE_NAMES, save_figure, use_style
-from autobuild.spaces import MBV3, PN
+from autobuild.data.load import load_dataset
+from autobuild.graphs.table import GraphTable
+from autobuild.predictor.model import AutoBuildPredictor
+from autobuild.book.plotting import SPACE_COLORS, SPACE_NAMES, save_figure, use_style
+from autobuild.spaces.ofa import MBV3, PN
 
 use_style()
 

@@ -58,7 +58,7 @@ if importlib.util.find_spec("autobuild") is None:  # e.g. a fresh Colab runtime
 import time
 import warnings
 
-from autobuild import notebook_params
+from autobuild.book import params as notebook_params
 
 # Import-time notices of dependencies (torch_geometric's use of torch.jit, tqdm without
 # ipywidgets) say nothing about this section; keep them out of its output.
@@ -84,12 +84,12 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from autobuild.datasets import ir_set_from_labelled, load_dataset, load_ir_dataset
-from autobuild.graphs import GraphTable
-from autobuild.ir import ir_feature_vocab
-from autobuild.plotting import LABEL_COLORS, SPACE_COLORS, SPACE_NAMES, save_figure, use_style
-from autobuild.scoring import SubgraphScorer
-from autobuild.training import TrainConfig, train_predictor, train_predictor_on_table
+from autobuild.data.load import ir_set_from_labelled, load_dataset, load_ir_dataset
+from autobuild.graphs.table import GraphTable
+from autobuild.graphs.ir import ir_feature_vocab
+from autobuild.book.plotting import LABEL_COLORS, SPACE_COLORS, SPACE_NAMES, save_figure, use_style
+from autobuild.predictor.scoring import SubgraphScorer
+from autobuild.predictor.training import TrainConfig, train_predictor, train_predictor_on_table
 
 use_style()
 HOPS = ["hop 0", "hop 1", "hop 2", "hop 3", "hop 4"]
@@ -243,7 +243,7 @@ print(f"Eq. 4 ranks better than MSE only at {int((gain > 0).to_numpy().sum())} o
 # node feature."* (Sec. 5.1)
 #
 # Our IR graphs are traced with `torch.fx` from the `ofa` package's subnets of each architecture
-# (`autobuild.ir`): one node per primitive op, with categorical features op type, kernel size,
+# (`autobuild.graphs`): one node per primitive op, with categorical features op type, kernel size,
 # grouping, and buckets of output channels and spatial size. One predictor is trained on both
 # spaces together for accuracy.
 

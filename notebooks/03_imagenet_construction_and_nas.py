@@ -70,7 +70,7 @@ if importlib.util.find_spec("autobuild") is None:  # e.g. a fresh Colab runtime
 import time
 import warnings
 
-from autobuild import notebook_params
+from autobuild.book import params as notebook_params
 
 warnings.filterwarnings("ignore", message=".*torch.jit.script.*deprecated")
 warnings.filterwarnings("ignore", message="IProgress not found")
@@ -112,15 +112,14 @@ import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
+from autobuild.experiments import nas
 from autobuild import search
-from autobuild.construction import (construct, evaluate_reduced_spaces, front_extension, subgraph_traits,
-                                    tradeoff_equations)
-from autobuild.datasets import load_dataset
-from autobuild.pareto import nadir_reference
-from autobuild.plotting import (METHOD_COLORS, SPACE_NAMES, plot_best_worst_subgraphs, plot_front_and_clusters,
-                                plot_search_fronts, save_figure, use_style)
-from autobuild.spaces import get_space
-from autobuild.training import TrainConfig
+from autobuild.experiments.construction import construct, evaluate_reduced_spaces, front_extension, subgraph_traits, tradeoff_equations
+from autobuild.data.load import load_dataset
+from autobuild.search.pareto import nadir_reference
+from autobuild.book.plotting import METHOD_COLORS, SPACE_NAMES, plot_best_worst_subgraphs, plot_front_and_clusters, plot_search_fronts, save_figure, use_style
+from autobuild.spaces.registry import get_space
+from autobuild.predictor.training import TrainConfig
 
 use_style()
 if params.device == "cpu":
@@ -141,7 +140,7 @@ for s, data in datasets.items():
 #
 # The labels live on their own scales: `acc` is a fraction spanning about five points, GPU and NPU
 # latencies span a few to tens of ms, CPU latencies hundreds of ms. A literal `acc - latency` is
-# therefore all latency. We use (`autobuild.construction.tradeoff_equations`), from the accuracy end
+# therefore all latency. We use (`autobuild.experiments.construction.tradeoff_equations`), from the accuracy end
 # of the front to the latency end:
 #
 # * `100**acc` -- accuracy only, stretched at the top (the paper's $y = 100^{Acc}$);
@@ -349,7 +348,7 @@ for s in settings.spaces:
     for d in settings.devices:
         spaces = {"AutoBuild-NAS": autobuild_nas_spaces(s, d, settings.k_nas), **base_spaces[s],
                   "Layer-Insight": search.layer_insight(space, d)}
-        results, summary = search.compare_searches(
+        results, summary = nas.compare_searches(
             spaces, search.Objectives("acc", f"latency_{d}"), seeds=range(params.seeds), ref=refs[(s, d)],
             budget=settings.budget, n_initial=settings.n_initial, per_round=settings.per_round, progress=False)
         nas_results[(s, d)] = results
@@ -445,7 +444,7 @@ k_rows = []
 for s in settings.spaces:
     for d in settings.devices:
         variants = {k: autobuild_nas_spaces(s, d, k) for k in settings.k_sensitivity}
-        _, by_k = search.compare_searches(
+        _, by_k = nas.compare_searches(
             {f"K={k}": cs for k, cs in variants.items()}, search.Objectives("acc", f"latency_{d}"),
             seeds=range(params.seeds), ref=refs[(s, d)], budget=settings.budget, n_initial=settings.n_initial,
             per_round=settings.per_round, progress=False)

@@ -70,7 +70,7 @@ if importlib.util.find_spec("autobuild") is None:  # e.g. a fresh Colab runtime
 import time
 import warnings
 
-from autobuild import notebook_params
+from autobuild.book import params as notebook_params
 
 warnings.filterwarnings("ignore", message=".*torch.jit.script.*deprecated")
 warnings.filterwarnings("ignore", message="IProgress not found")
@@ -100,13 +100,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from autobuild.construction import (PredictorObjectives, construct, evaluate_reduced_spaces, front_extension,
-                                    tradeoff_equations)
-from autobuild.datasets import load_dataset
-from autobuild.pareto import nadir_reference
-from autobuild.plotting import plot_front_and_clusters, save_figure, use_style
-from autobuild.spaces import MBV3
-from autobuild.training import TrainConfig
+from autobuild.search.objectives import PredictorObjectives
+from autobuild.experiments.construction import construct, evaluate_reduced_spaces, front_extension, tradeoff_equations
+from autobuild.data.load import load_dataset
+from autobuild.search.pareto import nadir_reference
+from autobuild.book.plotting import plot_front_and_clusters, save_figure, use_style
+from autobuild.spaces.ofa import MBV3
+from autobuild.predictor.training import TrainConfig
 
 use_style()
 if params.device == "cpu":
@@ -137,7 +137,7 @@ print("label equations:", " | ".join(equations))
 # while the classification FLOPs span a factor of four, so both $acc/\log_{10}(FLOPs)$ and
 # $\sqrt{acc} - \sqrt{FLOPs}$ simply pick the smallest networks. The stand-in equations therefore
 # keep the paper's two *roles* instead -- one leaning to performance, one balanced -- as trade-offs in
-# units of each label's standard deviation (`autobuild.construction.tradeoff_equations`, as in
+# units of each label's standard deviation (`autobuild.experiments.construction.tradeoff_equations`, as in
 # section 3): `acc/s_a - 0.25*flops/s_f` and `acc/s_a - 1*flops/s_f`.
 #
 # ## Constructed architectures -- *the PQ result needs the paper data*

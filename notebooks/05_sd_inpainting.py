@@ -26,12 +26,12 @@
 # **No data of that experiment was released, and we cannot afford it. This page runs the same
 # procedure on our own, affordable reconstruction, "SD-mini"; its numbers are not the paper's.**
 #
-# * **The space** (`autobuild.unet_space`): SDv1.4's `UNet2DConditionModel` configuration with,
+# * **The space** (`autobuild.spaces.unet`): SDv1.4's `UNet2DConditionModel` configuration with,
 #   per stage, a width multiplier (0.8/1.0/1.2), a depth (1-3 residual layers down, one more up)
 #   and attention on/off for the down and the up path of stages 0-2 (the mid block's attention
 #   for stage 3): 839,808 architectures. The paper does not publish its choice sets; ours are a
 #   reconstruction of its description.
-# * **The evaluation** (`autobuild.sd_mini`): every U-Net is built at 1/32 of SDv1.4's width as a
+# * **The evaluation** (`autobuild.experiments.sd_mini`): every U-Net is built at 1/32 of SDv1.4's width as a
 #   pixel-space inpainting denoiser (noisy image + mask + masked image in, as SD-inpainting),
 #   trained 150 steps with `diffusers`' DDPM scheduler on 16x16 crops of eight photographs that
 #   ship with scikit-image, and used with 10 DDIM steps to inpaint held-out crops under
@@ -67,7 +67,7 @@ if importlib.util.find_spec("autobuild") is None:  # e.g. a fresh Colab runtime
 import time
 import warnings
 
-from autobuild import notebook_params
+from autobuild.book import params as notebook_params
 
 warnings.filterwarnings("ignore", message=".*torch.jit.script.*deprecated")
 warnings.filterwarnings("ignore", message="IProgress not found")
@@ -90,14 +90,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from autobuild import ensemble, sd_mini
-from autobuild.plotting import figures_dir, save_figure, use_style
-from autobuild.scoring import SubgraphScorer
-from autobuild.unet_space import FULL, SD14_UNET as space, count_flops, count_params
+from autobuild.experiments import sd_selection
+from autobuild.predictor import ensemble
+from autobuild.experiments import sd_mini
+from autobuild.experiments import sd_results
+from autobuild._paths import figures_dir
+from autobuild.book.plotting import save_figure, use_style
+from autobuild.predictor.scoring import SubgraphScorer
+from autobuild.spaces.unet import FULL, SD14_UNET as space, count_flops, count_params
 
 use_style()
 pd.set_option("display.precision", 3)
-store = sd_mini.ResultStore(sd_mini.DEFAULT_DIR if params.data_source == "embedded" else params.data_source)
+store = sd_results.ResultStore(None if params.data_source == "embedded" else params.data_source)
 results = store.frame()
 print(f"{len(results)} SD-mini evaluations in the store (recipe {store.recipe.digest()})")
 
@@ -131,7 +135,7 @@ stages
 evals = results[results.group == "random68"]
 if len(evals) != 68:
     raise ValueError(f"the store holds {len(evals)} of the 68 evaluations; run scripts/run_sd_mini.py first")
-per_arch, noise = sd_mini.seed_noise(results)
+per_arch, noise = sd_results.seed_noise(results)
 print(f"FD of the 68: mean {evals.fd.mean():.3f}, best {evals.fd.min():.3f}, worst {evals.fd.max():.3f}; "
       f"SDv1.4-shaped {evals.fd.iloc[0]:.3f} (rank {int(evals.fd.rank().iloc[0])} of 68)")
 print(f"seed noise: pooled std {noise:.4f} over {len(per_arch)} architectures x {int(per_arch.n.min())} seeds")
@@ -148,7 +152,7 @@ per_arch.round(4)
 # %%
 archs = [space.from_string(a) for a in evals.arch]
 y = -evals.fd.to_numpy()
-cfg = ensemble.EnsembleConfig(epochs=params.settings.ensemble_epochs, device=params.device)
+cfg = ensemble.EnsembleConfig.with_training(epochs=params.settings.ensemble_epochs, device=params.device)
 ab_members = ensemble.train_ensemble(space, archs, y, params.seeds, ranking_loss=True, config=cfg)
 stage_scores = ensemble.autobuild_stage_scores(ab_members, archs, y)
 ab_top = ensemble.top_by_stage_sum(space, stage_scores, params.settings.top_k)
@@ -162,7 +166,7 @@ pd.DataFrame({"AutoBuild top-4": [space.to_string(a) for _, a in ab_top], "summe
 # importance of the two layer types.
 
 # %%
-attn = ensemble.attention_importance(space, stage_scores)
+attn = sd_selection.attention_importance(space, stage_scores)
 fig, ax = plt.subplots(figsize=(6, 3))
 labels = [f"stage {r.stage}\n{r.path}" for r in attn.itertuples()]
 ax.bar(labels, attn.attention_effect, color=["#d62728" if v < 0 else "#2ca02c" for v in attn.attention_effect])
@@ -227,7 +231,7 @@ pd.DataFrame([{"set": k, "arch": space.to_string(a), "FD": e[0], "source": e[2]}
 # average 10.82, best 10.29; AutoBuild's top-4 average 10.13, best 9.96. Ours: FD on SD-mini.
 
 # %%
-table = sd_mini.table1({"Eval Archs (68)": evals.fd, "Exhaustive Search (4)": [e[0] for e in evaluated["Exhaustive Search (4)"]],
+table = sd_results.table1({"Eval Archs (68)": evals.fd, "Exhaustive Search (4)": [e[0] for e in evaluated["Exhaustive Search (4)"]],
                         "AutoBuild (4)": [e[0] for e in evaluated["AutoBuild (4)"]]}, noise)
 out = figures_dir()
 out.mkdir(parents=True, exist_ok=True)

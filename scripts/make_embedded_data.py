@@ -26,9 +26,16 @@ import torch
 from scipy.stats import spearmanr
 from tqdm import tqdm
 
-from autobuild import evaluators as ev
-from autobuild.datasets import LabelledSet, write_parquet
-from autobuild.spaces import MBV3, OFASpace, get_space
+from autobuild import _paths
+from autobuild.evaluators import authors, released_net
+from autobuild.evaluators import ofa_tables
+from autobuild.evaluators import routing
+from autobuild.evaluators import subnet
+from autobuild.spaces.ofa import architecture_from_net_config
+from autobuild.data.labelled import LabelledSet
+from autobuild.data.parquet import write_parquet
+from autobuild.spaces.ofa import MBV3, OFASpace
+from autobuild.spaces.registry import get_space
 
 DEFAULT_SEED = 2024
 COLUMNS = {  # label column -> kind, in file order
@@ -64,7 +71,7 @@ def measure_all(space: OFASpace, archs, partial: Path, threads: int, warmup: int
                 if i >= len(strings) or row["arch"] != strings[i]:
                     raise SystemExit(f"{partial} belongs to another run (row {i} differs); delete it to start over")
                 done[i] = {k: float(row[k]) for k in _PARTIAL_FIELDS[2:]}
-    builder = ev.SubnetBuilder()
+    builder = subnet.SubnetBuilder()
     old_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     new_file = not partial.exists()
@@ -76,8 +83,8 @@ def measure_all(space: OFASpace, archs, partial: Path, threads: int, warmup: int
             todo = [i for i in range(len(archs)) if i not in done]
             for i in tqdm(todo, desc=f"{space.name}: build, count, time", initial=len(done), total=len(archs)):
                 net = builder.build(archs[i])
-                macs, params = ev.count_complexity(net, archs[i].resolution)  # also a warm-up pass
-                lat = ev.measure_latency(net, archs[i].resolution, "cpu", warmup, repeats, clock)
+                macs, params = subnet.count_complexity(net, archs[i].resolution)  # also a warm-up pass
+                lat = subnet.measure_latency(net, archs[i].resolution, "cpu", warmup, repeats, clock)
                 done[i] = {"flops": macs / 1e6, "n_params": params / 1e6, "latency_cpu_measured": lat}
                 writer.writerow({"index": i, "arch": strings[i], **done[i]})
                 fh.flush()
@@ -93,8 +100,8 @@ def specialized_check(shared: Path) -> tuple[list[dict], dict[str, int]]:
     evaluated at their own resolution, which the predictor reads as a continuous feature) and
     a count of the nets skipped, by reason.
     """
-    backend = ev.AuthorsPredictors(shared)
-    ofa_acc = ev.OFAAccuracy(shared)
+    backend = authors.AuthorsPredictors(shared)
+    ofa_acc = ofa_tables.OFAAccuracy(shared)
     rows, skipped = [], {}
     for folder in sorted((shared / "ofa" / "specialized").glob("*/net.config")):
         name = folder.parent.name
@@ -102,12 +109,12 @@ def specialized_check(shared: Path) -> tuple[list[dict], dict[str, int]]:
         size = int(json.loads((folder.parent / "run.config").read_text())["image_size"])
         top1 = float(name.split("top1-")[1].split("_")[0])
         try:
-            arch = ev.architecture_from_net_config(net_config, size)
+            arch = architecture_from_net_config(net_config, size)
         except ValueError as exc:
             skipped[str(exc)] = skipped.get(str(exc), 0) + 1
             continue
         fits = size in MBV3.resolutions
-        est = 100 * ev.authors_predictor.predict(backend.model("mbv3", "acc"), [arch], any_resolution=True)[0]
+        est = 100 * released_net.predict(backend.model("mbv3", "acc"), [arch], any_resolution=True)[0]
         ofa = round(100 * float(ofa_acc.predictor.predict_accuracy([MBV3.to_ofa_config(arch)])[0, 0]), 2) \
             if size < 240 else None  # OFA's predictor one-hot covers 112..239 px
         rows.append({"net": name, "resolution": size, "fits": fits, "top1": top1, "acc_estimate": round(est, 2),
@@ -117,9 +124,9 @@ def specialized_check(shared: Path) -> tuple[list[dict], dict[str, int]]:
 
 def provenance(space: OFASpace, shared: Path, args, machine: str) -> dict:
     models = shared / "autobuild_l1_models"
-    stem = {t: ev.authors_predictor.checkpoint_paths(models, space.name, t)[0].name for t in ev.authors_predictor.TARGETS}
+    stem = {t: released_net.checkpoint_paths(models, space.name, t)[0].name for t in released_net.TARGETS}
     text = {t: f"ESTIMATE by the AutoBuild authors' published predictor {stem[t]} "
-               f"({ev.authors_predictor.TARGETS[t]})" for t in ev.authors_predictor.TARGETS}
+               f"({released_net.TARGETS[t]})" for t in released_net.TARGETS}
     text.update({
         "acc_ofa": "ESTIMATE by OFA's accuracy predictor (ofa.tutorial.AccuracyPredictor, acc_predictor.pth); "
                    "ImageNet top-1 (fraction)",
@@ -138,12 +145,12 @@ def provenance(space: OFASpace, shared: Path, args, machine: str) -> dict:
 
 def build_space(name: str, args) -> Path:
     space = get_space(name)
-    shared = ev.shared_data_dir(args.shared_data)
+    shared = _paths.shared_data_dir(args.shared_data)
     archs = space.sample(args.n, seed=args.seed)
-    evaluators = [ev.AuthorsPredictors(shared), ev.OFAAccuracy(shared), ev.Note10Latency(shared)]
+    evaluators = [authors.AuthorsPredictors(shared), ofa_tables.OFAAccuracy(shared), ofa_tables.Note10Latency(shared)]
     fast = [c for c in COLUMNS if COLUMNS[c] == "estimate" and any(c in e.metrics(name) for e in evaluators)]
     print(f"{name}: estimating {fast} for {len(archs)} architectures", file=sys.stderr)
-    labels = {m: e.values for m, e in ev.evaluate(archs, fast, evaluators).items()}
+    labels = {m: e.values for m, e in routing.evaluate(archs, fast, evaluators).items()}
     out = Path(args.out_dir) / f"ofa_{name}.parquet"
     out.parent.mkdir(parents=True, exist_ok=True)
     measured = measure_all(space, archs, out.with_suffix(".partial.csv"), args.threads, args.warmup, args.repeats,
@@ -186,7 +193,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=3000, help="architectures per space")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--shared-data", default=None,
-                        help=f"third-party data directory (default ${ev.SHARED_ENV}, else ../shared/data)")
+                        help=f"third-party data directory (default ${_paths.SHARED_ENV}, else ../shared/data)")
     parser.add_argument("--out-dir", default=str(Path(__file__).resolve().parents[1] / "data"))
     parser.add_argument("--threads", type=int, default=1, help="torch threads for the latency measurement")
     parser.add_argument("--warmup", type=int, default=1, help="untimed runs before timing (after the counting pass)")

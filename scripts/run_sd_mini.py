@@ -5,7 +5,7 @@ Stages, run in the order given (default all):
   random68  the SDv1.4-shaped U-Net + 67 uniformly sampled ones, seed 0
   noise     seed noise: 3 of the 68 (SDv1.4-shaped first) retrained with seeds 1 and 2
   selected  AutoBuild top-4 and Exhaustive-Search top-4 (ensemble of 5 folds x --ensemble-seeds
-            shuffles trained on the 68; autobuild.ensemble), each evaluated with seed 0
+            shuffles trained on the 68; autobuild.predictor.ensemble), each evaluated with seed 0
 
 Every evaluation is appended to data/sd_mini/results.json (and its kept inpaintings to
 samples.npz) atomically as soon as it finishes, so an interrupted run resumes where it stopped.
@@ -22,8 +22,9 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from autobuild.sd_mini import DEFAULT_DIR, Recipe, ResultStore, evaluate
-from autobuild.unet_space import SD14_UNET
+from autobuild.experiments.sd_results import ResultStore
+from autobuild.experiments.sd_mini import Recipe, evaluate
+from autobuild.spaces.unet import SD14_UNET
 
 STAGES = ("random68", "noise", "selected")
 
@@ -43,7 +44,7 @@ def random68(space, seed: int = 0) -> list:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--out", type=Path, default=DEFAULT_DIR, help="results folder (default data/sd_mini)")
+    ap.add_argument("--out", type=Path, default=None, help="results folder (default: the embedded data/sd_mini)")
     ap.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated subset of {STAGES}")
     ap.add_argument("--ensemble-seeds", type=int, default=4, help="shuffles of the 5-fold ensemble (selected)")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
@@ -81,7 +82,7 @@ def main(argv=None) -> int:
             base = random68(space)[:3]
             jobs = [("seed_noise", a, s) for a in base for s in (1, 2)]
         else:
-            from autobuild.ensemble import select_top4
+            from autobuild.experiments.sd_selection import select_top4
 
             base = results.frame().query("group == 'random68'")
             sel = select_top4(space, [space.from_string(a) for a in base["arch"]], base["fd"].to_numpy(),

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from autobuild.cli import main
-from autobuild.spaces import MBV3
+from autobuild.spaces.ofa import MBV3
 
 
 @pytest.fixture()

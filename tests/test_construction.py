@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autobuild.construction import (PredictorObjectives, construct, evaluate_reduced_spaces, front_extension,
-                                    subgraph_traits, tradeoff_equations)
-from autobuild.equations import LabelEquation
-from autobuild.spaces import OFASpace
-from autobuild.training import TrainConfig
+from autobuild.search.objectives import PredictorObjectives
+from autobuild.experiments.construction import construct, evaluate_reduced_spaces, front_extension, subgraph_traits, tradeoff_equations
+from autobuild.data.equations import LabelEquation
+from autobuild.spaces.ofa import OFASpace
+from autobuild.predictor.training import TrainConfig
 
 
 class ShallowSpace(OFASpace):

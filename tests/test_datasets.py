@@ -7,11 +7,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autobuild import datasets, paper_caches
-from autobuild.datasets import LabelledSet, MissingLabelError, load_dataset, write_parquet
-from autobuild.equations import EquationError
-from autobuild.paper_caches import CacheFormatError
-from autobuild.spaces import MBV3, PN
+from autobuild import cli
+from autobuild.data import load
+from autobuild import _paths as paper_caches
+from autobuild.data.labelled import LabelledSet, MissingLabelError
+from autobuild.data.load import load_dataset
+from autobuild.data.parquet import write_parquet
+from autobuild.data.equations import EquationError
+from autobuild.data.paper_caches import CacheFormatError
+from autobuild.spaces.ofa import MBV3, PN
 
 REPO_DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -153,7 +157,7 @@ def test_ir_set_from_labelled_sets_shares_columns():
     mb = make_set(MBV3, 2, seed=1)
     pn = LabelledSet(PN, PN.sample(2, 1), pd.DataFrame({"acc": [0.7, 0.71], "latency_npu": [1.0, 2.0]}),
                      {"acc": "pn acc", "latency_npu": "pn npu"}, "pn test")
-    ir_set = datasets.ir_set_from_labelled([mb, pn], progress=False)
+    ir_set = load.ir_set_from_labelled([mb, pn], progress=False)
     assert ir_set.families == ["mbv3", "mbv3", "pn", "pn"] and ir_set.columns == ["acc"]
     assert ir_set.target("acc").tolist() == mb.labels["acc"].tolist() + [0.7, 0.71]
     assert "pn: pn acc" in ir_set.provenance["acc"]
@@ -175,7 +179,7 @@ def test_embedded_sets_load_with_provenance(monkeypatch):
 
 def _run(argv):
     parser = argparse.ArgumentParser(prog="autobuild")
-    datasets.register_data_commands(parser.add_subparsers(dest="command", required=True))
+    cli.register_data_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -13,8 +13,8 @@ import pyarrow.parquet as pq
 import pytest
 from scipy.stats import spearmanr
 
-from autobuild import evaluators as ev
-from autobuild.spaces import get_space
+from autobuild import _paths as ev
+from autobuild.spaces.registry import get_space
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
@@ -127,7 +127,8 @@ def test_regeneration_refuses_a_foreign_checkpoint(tmp_path):
 @pytest.mark.parametrize("name", ["ofa_mbv3.parquet", "ofa_pn.parquet"])
 def test_package_writer_reproduces_the_committed_files(name, tmp_path):
     """scripts/make_embedded_data.py writes through autobuild.datasets.write_parquet(dtype="float32")."""
-    from autobuild.datasets import load_dataset, write_parquet
+    from autobuild.data.load import load_dataset
+    from autobuild.data.parquet import write_parquet
 
     committed = pq.read_table(DATA / name)
     meta = json.loads(committed.schema.metadata[b"autobuild"])

@@ -2,12 +2,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autobuild.ensemble import (EnsembleConfig, attention_importance, autobuild_stage_scores, exhaustive_scores,
-                                fold_splits, predict_space, select, top_by_stage_sum, top_k_indices,
-                                train_ensemble)
-from autobuild.unet_space import SD14_UNET as S
+from autobuild.predictor.ensemble import EnsembleConfig, autobuild_stage_scores, exhaustive_scores, fold_splits, predict_space, top_by_stage_sum, top_k_indices, train_ensemble
+from autobuild.experiments.sd_selection import attention_importance, select
+from autobuild.spaces.unet import SD14_UNET as S
 
-FAST = EnsembleConfig(epochs=40, batch_size=32, lr=3e-3)
+FAST = EnsembleConfig.with_training(epochs=40, batch_size=32)
 
 
 def synthetic(n=68, seed=5):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from autobuild.equations import EquationError, LabelEquation
+from autobuild.data.equations import EquationError, LabelEquation
 
 LABELS = {"acc": np.array([0.75, 0.80]), "latency_gpu": np.array([10.0, 20.0]),
           "PQ": np.array([36.0, 49.0]), "flops": np.array([4.0, 9.0])}

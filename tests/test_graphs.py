@@ -2,8 +2,8 @@ import numpy as np
 import torch
 from torch_geometric.data import Batch, Data
 
-from autobuild.graphs import GraphTable, chain_edges
-from autobuild.spaces import MBV3
+from autobuild.graphs.table import GraphTable, chain_edges
+from autobuild.spaces.ofa import MBV3
 
 
 def test_batch_matches_pyg_batching():

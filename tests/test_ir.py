@@ -4,9 +4,13 @@ import pytest
 import torch
 from torch import nn
 
-from autobuild import ir
-from autobuild.graphs import GraphTable
-from autobuild.spaces import MBV3, PN, Architecture
+from autobuild.graphs import fx_reader
+from autobuild.graphs import ir
+from autobuild.graphs import ofa_ir
+from autobuild.graphs import onnx_ir
+from autobuild.graphs.table import GraphTable
+from autobuild.spaces.ofa import MBV3, PN
+from autobuild.spaces.base import Architecture
 
 # OFA-MBv3 (ofa package, w1.2): searchable stages 0..4; stages 1, 3, 4 have SE; stages 2..4 use
 # h-swish, the first block and stages 0, 1 ReLU; first conv, final expand and feature mix are h-swish.
@@ -29,7 +33,7 @@ def ofa():
 @pytest.mark.parametrize("seed", [0, 1])
 def test_mbv3_op_counts_follow_the_architecture(ofa, seed):
     for arch in MBV3.sample(2, seed):
-        g = ir.ofa_ir_graph(MBV3, arch)
+        g = ofa_ir.ofa_ir_graph(MBV3, arch)
         ops = g.op_counts()
         n_se = _layers(arch, SE_STAGES)
         n_hswish = 3 + 2 * _layers(arch, HSWISH_STAGES)
@@ -43,7 +47,7 @@ def test_mbv3_op_counts_follow_the_architecture(ofa, seed):
 
 def test_pn_has_no_se_or_hswish_ops(ofa):
     for arch in PN.sample(3, 4):
-        g = ir.ofa_ir_graph(PN, arch)
+        g = ofa_ir.ofa_ir_graph(PN, arch)
         ops = g.op_counts()
         assert sum(n.is_depthwise for n in g.nodes) == arch.n_layers + 1
         assert ops["GAP"] == 1
@@ -54,7 +58,7 @@ def test_pn_has_no_se_or_hswish_ops(ofa):
 
 def test_kernels_of_depthwise_convs_follow_the_layers(ofa):
     arch = MBV3.sample(1, 7)[0]
-    g = ir.ofa_ir_graph(MBV3, arch)
+    g = ofa_ir.ofa_ir_graph(MBV3, arch)
     kernels = [n.kernel for n in g.nodes if n.is_depthwise]
     assert kernels[1:] == [layer.kernel for stage in arch.stages for layer in stage]
 
@@ -74,8 +78,8 @@ def test_graph_equals_a_full_trace_of_ofas_own_subnet_and_its_shapes(ofa, space)
     supernet.set_active_subnet(ks=cfg["ks"], e=cfg["e"], d=cfg["d"])
     subnet = supernet.get_active_subnet(preserve_weight=False).to("meta")
     shape = (1, 3, arch.resolution, arch.resolution)
-    full = ir.ir_graph_from_module(subnet, shape)
-    assert _structure(ir.ofa_ir_graph(space, arch)) == _structure(full)
+    full = fx_reader.ir_graph_from_module(subnet, shape)
+    assert _structure(ofa_ir.ofa_ir_graph(space, arch)) == _structure(full)
     gm = torch.fx.symbolic_trace(subnet)
     ShapeProp(gm).propagate(torch.zeros(shape, device="meta"))
     real = {n.name: tuple(n.meta["tensor_meta"].shape) for n in gm.graph.nodes
@@ -88,7 +92,7 @@ def test_graph_equals_a_full_trace_of_ofas_own_subnet_and_its_shapes(ofa, space)
 
 def test_graph_is_a_forward_dag_with_sensible_fan_in(ofa):
     arch = MBV3.sample(1, 11)[0]
-    g = ir.ofa_ir_graph(MBV3, arch)
+    g = ofa_ir.ofa_ir_graph(MBV3, arch)
     assert all(s < d for s, d in g.edges)
     for i, node in enumerate(g.nodes):
         n_in = len(g.predecessors(i))
@@ -100,21 +104,21 @@ def test_resolution_changes_spatial_features_not_ops(ofa):
     arch = MBV3.sample(1, 5)[0]
     small = Architecture("mbv3", 160, arch.stages)
     large = Architecture("mbv3", 224, arch.stages)
-    g_small, g_large = ir.ofa_ir_graph(MBV3, small), ir.ofa_ir_graph(MBV3, large)
+    g_small, g_large = ofa_ir.ofa_ir_graph(MBV3, small), ofa_ir.ofa_ir_graph(MBV3, large)
     assert g_small.op_counts() == g_large.op_counts()
     x_small, e_small = g_small.arrays()
     x_large, e_large = g_large.arrays()
     spatial = list(ir.ir_feature_vocab).index("spatial")
     assert (x_small[:, spatial] != x_large[:, spatial]).any()
     np.testing.assert_array_equal(e_small, e_large)
-    assert ir.ofa_ir_graph(MBV3, small) is g_small  # cached by architecture string
+    assert ofa_ir.ofa_ir_graph(MBV3, small) is g_small  # cached by architecture string
 
 
 def test_arrays_index_the_vocabulary_and_feed_a_graph_table(ofa):
     mb, pn = MBV3.sample(1, 2)[0], PN.sample(1, 2)[0]
-    graphs = [ir.ofa_ir_graph(MBV3, mb), ir.ofa_ir_graph(PN, pn)]
+    graphs = [ofa_ir.ofa_ir_graph(MBV3, mb), ofa_ir.ofa_ir_graph(PN, pn)]
     xs, edges = ir.ir_arrays(graphs)
-    pn_x, pn_e = ir.ofa_ir_arrays(PN, [pn], progress=False)
+    pn_x, pn_e = ofa_ir.ofa_ir_arrays(PN, [pn], progress=False)
     np.testing.assert_array_equal(pn_x[0], xs[1])
     np.testing.assert_array_equal(pn_e[0], edges[1])
     sizes = [len(v) for v in ir.ir_feature_vocab.values()]
@@ -145,7 +149,7 @@ class _Tiny(nn.Module):
 
 
 def test_generic_module_rules():
-    g = ir.ir_graph_from_module(_Tiny(), (2, 3, 32, 32))
+    g = fx_reader.ir_graph_from_module(_Tiny(), (2, 3, 32, 32))
     assert [n.op_type for n in g.nodes] == ["Input", "Conv", "ReLU", "Conv", "Sigmoid", "Mul", "GAP",
                                            "Reshape", "Linear", "Output"]
     shapes = {n.op_type: n.output_shape for n in g.nodes}
@@ -169,7 +173,7 @@ def test_unsupported_op_is_named():
         def forward(self, x):
             return torch.cat([x, x], dim=1)
     with pytest.raises(NotImplementedError, match="cat"):
-        ir.ir_graph_from_module(Cat(), (1, 3, 4, 4))
+        fx_reader.ir_graph_from_module(Cat(), (1, 3, 4, 4))
 
 
 # Authors' ONNX-IR records ---------------------------------------------------------------------
@@ -179,7 +183,7 @@ def _tensor(shape):
 
 
 def _node(sid, op, out_shape=None, in_shape=None, attribute=None):
-    n = ir.OnnxIRNodeRecord()
+    n = onnx_ir.OnnxIRNodeRecord()
     n.__setstate__({"str_id": sid, "name": sid, "op_type": op,
                     "inputs": [_tensor(in_shape)] if in_shape else [],
                     "outputs": [_tensor(out_shape)] if out_shape else [], "attribute": attribute})
@@ -187,7 +191,7 @@ def _node(sid, op, out_shape=None, in_shape=None, attribute=None):
 
 
 def _graph(nodes, src2dst):
-    g = ir.OnnxIRGraphRecord()
+    g = onnx_ir.OnnxIRGraphRecord()
     g.__setstate__({"nodes": nodes, "src2dst": src2dst, "metadata": {}, "onnx_meta_info": None})
     return g
 
@@ -211,7 +215,7 @@ def onnx_ir_mbv3_like():
 
 
 def test_onnx_ir_conversion_maps_ops_drops_constants_fuses_pooling():
-    g = ir.ir_graph_from_onnx_ir(onnx_ir_mbv3_like())
+    g = onnx_ir.ir_graph_from_onnx_ir(onnx_ir_mbv3_like())
     assert [n.op_type for n in g.nodes] == ["Input", "Conv", "BN", "Add", "ReLU6", "Mul", "Div", "GAP",
                                            "Linear", "Other", "Output"]
     conv = g.nodes[1]
@@ -228,13 +232,13 @@ def test_onnx_ir_conversion_maps_ops_drops_constants_fuses_pooling():
 def test_onnx_ir_order_does_not_matter_and_bad_graphs_are_refused():
     rec = onnx_ir_mbv3_like()
     shuffled = _graph(list(reversed(rec.nodes)), rec.src2dst)
-    assert [n.op_type for n in ir.ir_graph_from_onnx_ir(shuffled).nodes] == \
-        [n.op_type for n in ir.ir_graph_from_onnx_ir(rec).nodes]
+    assert [n.op_type for n in onnx_ir.ir_graph_from_onnx_ir(shuffled).nodes] == \
+        [n.op_type for n in onnx_ir.ir_graph_from_onnx_ir(rec).nodes]
     with pytest.raises(ValueError, match="cycle"):
-        ir.ir_graph_from_onnx_ir(_graph([_node("a", "Relu"), _node("b", "Relu")], {"a": ["b"], "b": ["a"]}))
+        onnx_ir.ir_graph_from_onnx_ir(_graph([_node("a", "Relu"), _node("b", "Relu")], {"a": ["b"], "b": ["a"]}))
     with pytest.raises(ValueError, match="unknown node"):
-        ir.ir_graph_from_onnx_ir(_graph([_node("a", "Relu")], {"a": ["zz"]}))
+        onnx_ir.ir_graph_from_onnx_ir(_graph([_node("a", "Relu")], {"a": ["zz"]}))
     with pytest.raises(ValueError, match="duplicate"):
-        ir.ir_graph_from_onnx_ir(_graph([_node("a", "Relu"), _node("a", "Add")], {}))
+        onnx_ir.ir_graph_from_onnx_ir(_graph([_node("a", "Relu"), _node("a", "Add")], {}))
     with pytest.raises(TypeError, match="dict"):
-        ir.OnnxIRNodeRecord().__setstate__(["not", "a", "dict"])
+        onnx_ir.OnnxIRNodeRecord().__setstate__(["not", "a", "dict"])

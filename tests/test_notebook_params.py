@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from autobuild import notebook_params as nbp
+from autobuild.book import params as nbp
 
 SECTION = "02_magnitude_ranked_embeddings"
 

@@ -9,10 +9,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autobuild import datasets, paper_caches
-from autobuild.datasets import MissingLabelError, load_dataset
-from autobuild.paper_caches import CacheFormatError, UnsafePickleError
-from autobuild.spaces import MBV3, PN
+from autobuild.data import load as datasets
+from autobuild.data import paper_caches
+from autobuild.data.labelled import MissingLabelError
+from autobuild.data.load import load_dataset
+from autobuild.data.paper_caches import CacheFormatError, UnsafePickleError
+from autobuild.spaces.ofa import MBV3, PN
 
 SAMPLE = Path(os.environ.get("AUTOBUILD_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")) \
     / "paper_schema_samples" / "mbv3_ofaacc_3k_cache.pkl"

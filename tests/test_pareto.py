@@ -1,8 +1,7 @@
 import numpy as np
 import pytest
 
-from autobuild.pareto import (crowding_distance, dominated_by, hypervolume, nadir_reference,
-                              nondominated_ranks, pareto_front, pareto_mask)
+from autobuild.search.pareto import crowding_distance, dominated_by, hypervolume, nadir_reference, nondominated_ranks, pareto_front, pareto_mask
 
 
 def brute_mask(acc, lat):

@@ -6,7 +6,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 
-from autobuild import plotting  # noqa: E402
+from autobuild import _paths
+from autobuild.book import plotting  # noqa: E402
 
 
 @pytest.fixture
@@ -58,12 +59,12 @@ def test_figures_dir_finds_book_root(tmp_path, monkeypatch):
     (tmp_path / "_toc.yml").write_text("format: jb-book\n")
     (tmp_path / "notebooks").mkdir()
     monkeypatch.chdir(tmp_path / "notebooks")
-    assert plotting.figures_dir() == tmp_path.resolve() / "figures"
+    assert _paths.figures_dir() == tmp_path.resolve() / "figures"
 
 
 def test_figures_dir_outside_a_book_and_override(tmp_path, monkeypatch):
     monkeypatch.delenv("AUTOBUILD_FIGURES_DIR", raising=False)
     monkeypatch.chdir(tmp_path)
-    assert plotting.figures_dir() == tmp_path.resolve() / "figures"
+    assert _paths.figures_dir() == tmp_path.resolve() / "figures"
     monkeypatch.setenv("AUTOBUILD_FIGURES_DIR", str(tmp_path / "elsewhere"))
-    assert plotting.figures_dir() == tmp_path / "elsewhere"
+    assert _paths.figures_dir() == tmp_path / "elsewhere"

@@ -2,7 +2,7 @@ import pytest
 import torch
 from scipy.stats import spearmanr
 
-from autobuild import ranking
+from autobuild.predictor import ranking
 
 
 def test_reference_soft_rank_matches_torchsort():

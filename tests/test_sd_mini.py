@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from autobuild.sd_mini import (IMAGES, RandomFeatures, Recipe, ResultStore, eval_set, evaluate, frechet_distance,
-                               inpaint, load_photos, split_photos, train_denoiser)
-from autobuild.unet_space import SD14_UNET as S
+from autobuild.experiments.sd_mini import IMAGES, RandomFeatures, Recipe, eval_set, evaluate, frechet_distance, inpaint, load_photos, split_photos, train_denoiser
+from autobuild.experiments.sd_results import ResultStore
+from autobuild.spaces.unet import SD14_UNET as S
 
 TINY = Recipe(steps=3, batch_size=4, n_eval_crops=4, ddim_steps=2, n_samples_kept=2)
 SMALL_ARCH = S.from_string("w0.8d1--|w0.8d1-A|w0.8d1--|w0.8d1-")
@@ -116,7 +116,7 @@ def test_run_script_rejects_unknown_stage(tmp_path):
 def test_default_recipe_builds_the_mini_width():
     import dataclasses
 
-    from autobuild.unet_space import MINI
+    from autobuild.spaces.unet import MINI
 
     assert dataclasses.replace(Recipe().width(), name="mini") == MINI
 

@@ -1,10 +1,12 @@
 import numpy as np
 import pytest
 
-from autobuild.pareto import nondominated_ranks
-from autobuild.search import (INSIGHT_RESTRICTIONS, LayerSpace, StageSpace, autobuild_nas, compare_searches,
-                              evolutionary_search, layer_full, layer_insight, nsga_order, stage_full)
-from autobuild.spaces import MBV3, PN, Layer
+from autobuild.search.pareto import nondominated_ranks
+from autobuild.search.insight import INSIGHT_RESTRICTIONS, layer_insight
+from autobuild.search.candidates import LayerCandidates, StageCandidates, autobuild_nas, layer_full, stage_full
+from autobuild.experiments.nas import compare_searches
+from autobuild.search.evolution import evolutionary_search, nsga_order
+from autobuild.spaces.ofa import MBV3, PN, Layer
 
 
 def stand_in(archs):
@@ -29,7 +31,7 @@ def counting(evaluate):
 
 def small_stage_space(space=MBV3, n=2, offset=0):
     cands = [space.stage_subgraphs(u)[offset:offset + n] for u in range(space.n_stages)]
-    return StageSpace(space, cands, name="small")
+    return StageCandidates(space, cands, name="small")
 
 
 def layer_diff(old, new):
@@ -71,14 +73,14 @@ def test_stage_space_rejects_foreign_candidates():
     cands = [MBV3.stage_subgraphs(u)[:2] for u in range(5)]
     cands[2] = cands[2] + [(Layer("mbconv2", 3, 3), Layer("mbconv2", 3, 3))]
     with pytest.raises(ValueError, match="stage 2"):
-        StageSpace(MBV3, cands)
+        StageCandidates(MBV3, cands)
     with pytest.raises(ValueError, match="5 stages"):
-        StageSpace(MBV3, cands[:4])
+        StageCandidates(MBV3, cands[:4])
 
 
 def test_layer_space_rejects_depths_outside_the_space():
     with pytest.raises(ValueError, match="not subgraphs"):
-        LayerSpace(MBV3, [MBV3.layer_choices] * 5, [(2, 5)] * 5)
+        LayerCandidates(MBV3, [MBV3.layer_choices] * 5, [(2, 5)] * 5)
 
 
 def test_stage_mutation_swaps_exactly_one_stage_within_candidates():

@@ -1,7 +1,9 @@
 import numpy as np
 import pytest
 
-from autobuild.spaces import MBV3, PN, Architecture, Layer, get_space
+from autobuild.spaces.ofa import MBV3, PN, Layer
+from autobuild.spaces.base import Architecture
+from autobuild.spaces.registry import get_space
 
 
 @pytest.mark.parametrize("space", [MBV3, PN])

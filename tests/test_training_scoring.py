@@ -3,11 +3,11 @@ import pytest
 import torch
 from scipy.stats import spearmanr
 
-from autobuild.checkpoint import load_predictor, read_checkpoint, save_predictor
-from autobuild.graphs import GraphTable
-from autobuild.scoring import SubgraphScorer, shift_score
-from autobuild.spaces import MBV3, PN
-from autobuild.training import TrainConfig, split_indices, train_predictor
+from autobuild.predictor.checkpoint import load_predictor, read_checkpoint, save_predictor
+from autobuild.graphs.table import GraphTable
+from autobuild.predictor.scoring import SubgraphScorer, shift_score
+from autobuild.spaces.ofa import MBV3, PN
+from autobuild.predictor.training import TrainConfig, split_indices, train_predictor
 
 
 def synthetic_label(arch):

@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 import torch
 
-from autobuild.graphs import GraphTable
-from autobuild.spaces import Architecture, get_space
-from autobuild.unet_space import (FULL, MINI, SD14_UNET as S, StageChoice, UNetLayer, count_flops,
-                                  count_params)
+from autobuild.graphs.table import GraphTable
+from autobuild.spaces.base import Architecture
+from autobuild.spaces.registry import get_space
+from autobuild.spaces.unet import FULL, MINI, SD14_UNET as S, StageChoice, UNetLayer, count_flops, count_params
 
 
 def test_space_size_and_enumeration():
@@ -118,7 +118,7 @@ def test_sampling_is_seeded_and_uniform_over_choices():
 
 
 def test_predictor_reads_the_space_unchanged():
-    from autobuild.model import AutoBuildPredictor
+    from autobuild.predictor.model import AutoBuildPredictor
 
     archs = S.sample(8, 0)
     table = GraphTable.from_architectures(S, archs)

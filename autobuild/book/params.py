@@ -11,35 +11,15 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Mapping
 
-PROFILES = ("quick", "full")
-DATA_SOURCES = ("embedded", "paper")
-DEVICES = ("auto", "cpu", "cuda")
+from autobuild.book.profiles import SECTION_SETTINGS
 
-# Per-section settings of each profile. "quick" runs on a 2-core CPU in CI and in the
-# default book build; "full" follows the paper (3k architectures, 200 epochs, all labels).
-# A section not listed here passes its own table to validate(settings=...).
-SECTION_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
-    "01_graph_encodings": {
-        "quick": {"example_seed": 0, "n_sample": 2000},
-        "full": {"example_seed": 0, "n_sample": 20000},
-    },
-    "02_magnitude_ranked_embeddings": {
-        "quick": {
-            "spaces": ("mbv3", "pn"),
-            "labels": ("acc", "latency_gpu", "latency_cpu", "latency_npu"),
-            "n_archs": 1000, "epochs": 60, "lr": 1e-3,
-            "ablation_labels": ("acc", "latency_gpu", "latency_cpu", "latency_npu"),
-            "ir_archs_per_space": 300, "ir_epochs": 40,
-        },
-        "full": {
-            "spaces": ("mbv3", "pn"),
-            "labels": ("acc", "latency_gpu", "latency_cpu", "latency_npu"),
-            "n_archs": 3000, "epochs": 200, "lr": 1e-4,
-            "ablation_labels": ("acc", "latency_gpu", "latency_cpu", "latency_npu"),
-            "ir_archs_per_space": 3000, "ir_epochs": 200,
-        },
-    },
-}
+PROFILES = ("quick", "full")
+
+
+DATA_SOURCES = ("embedded", "paper")
+
+
+DEVICES = ("auto", "cpu", "cuda")
 
 
 @dataclass(frozen=True)
@@ -115,7 +95,7 @@ def check_device(device: Any) -> str:
     """Validate ``device`` and resolve "auto" to "cuda" when torch sees a GPU, else "cpu"."""
     if not isinstance(device, str) or device not in DEVICES:
         raise ValueError(f"device must be one of {', '.join(map(repr, DEVICES))}; got {device!r}")
-    from .training import resolve_device
+    from autobuild.predictor.training import resolve_device
 
     return resolve_device(device)
 
@@ -140,7 +120,7 @@ def source_for(data_source: str, space_name: str) -> str:
     file per space, named as the embedded files (``ofa_mbv3.parquet``, ``ofa_pn.parquet``)."""
     if data_source in DATA_SOURCES or not os.path.isdir(data_source):
         return data_source
-    from .datasets import EMBEDDED_FILES
+    from autobuild._paths import EMBEDDED_FILES
 
     if space_name not in EMBEDDED_FILES:
         raise ValueError(f"no file name is known for space {space_name!r} in folder {data_source}; "

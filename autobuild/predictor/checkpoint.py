@@ -10,12 +10,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .atomic import atomic_write
-from .model import AutoBuildPredictor
-from .spaces import get_space
-from .training import TrainConfig, TrainedPredictor
+from autobuild._io import atomic_write
+from autobuild.predictor.model import AutoBuildPredictor
+from autobuild.predictor.training import TrainConfig, TrainedPredictor
+from autobuild.spaces.registry import get_space
 
 FORMAT = "autobuild-predictor"
+
+
 VERSION = 1
 
 

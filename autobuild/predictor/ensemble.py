@@ -18,30 +18,34 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 import torch
 from tqdm.auto import tqdm
 
-from .graphs import GraphTable
-from .scoring import SubgraphScorer
-from .training import TrainConfig, TrainedPredictor, train_predictor
+from autobuild.graphs.table import GraphTable
+from autobuild.predictor.scoring import SubgraphScorer
+from autobuild.predictor.training import TrainConfig, TrainedPredictor, train_predictor
+
+
+# Member training for tens of labels (not the paper's 3k): one full-batch step per epoch on 4/5
+# of 68, and a larger learning rate. Everything else is TrainConfig's default.
+MEMBER_TRAINING = {"batch_size": 64, "lr": 3e-3, "progress": False}
 
 
 @dataclass(frozen=True)
 class EnsembleConfig:
-    """Member training settings (tuned for tens of labels, not the paper's 3k)."""
+    """``folds``-fold cross-validation, members trained with ``train`` (seed and loss set per member)."""
 
     folds: int = 5
-    epochs: int = 200
-    batch_size: int = 64   # one full-batch step per epoch on 4/5 of 68
-    lr: float = 3e-3
-    weight_decay: float = 1e-5
-    hidden: int = 32
-    n_hops: int = 4
-    device: str = "cpu"
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(**MEMBER_TRAINING))
+
+    @classmethod
+    def with_training(cls, folds: int = 5, **changes) -> "EnsembleConfig":
+        """Members trained with :data:`MEMBER_TRAINING` updated by ``changes`` (any TrainConfig field)."""
+        return cls(folds, TrainConfig(**{**MEMBER_TRAINING, **changes}))
 
 
 def fold_splits(n: int, folds: int, seeds: int) -> list[tuple[int, int, np.ndarray, np.ndarray]]:
@@ -68,9 +72,7 @@ def train_ensemble(space, archs, y, seeds: int, ranking_loss: bool, config: Ense
     members = []
     desc = "AutoBuild ensemble (Eq. 4)" if ranking_loss else "ES ensemble (MSE)"
     for s, k, tr, te in tqdm(splits, desc=desc, disable=not progress):
-        cfg = TrainConfig(epochs=config.epochs, batch_size=config.batch_size, lr=config.lr,
-                          weight_decay=config.weight_decay, seed=1000 * s + k, device=config.device,
-                          ranking_loss=ranking_loss, hidden=config.hidden, n_hops=config.n_hops, progress=False)
+        cfg = replace(config.train, seed=1000 * s + k, ranking_loss=ranking_loss)
         members.append(train_predictor(space, archs, y, cfg, train_idx=tr, test_idx=te))
     return members
 
@@ -199,52 +201,3 @@ def exhaustive_scores(members: list[TrainedPredictor], space, progress: bool = T
 def top_k_indices(scores: np.ndarray, k: int) -> np.ndarray:
     part = np.argpartition(-scores, k - 1)[:k]
     return part[np.argsort(-scores[part], kind="stable")]
-
-
-# Both at once -------------------------------------------------------------------------------
-@dataclass
-class Selection:
-    autobuild: list
-    exhaustive: list
-    autobuild_scores: list
-    exhaustive_scores: list
-    stage_scores: pd.DataFrame
-    ab_members: list
-    es_members: list
-
-
-def select(space, archs, y, seeds: int, k: int = 4, config: EnsembleConfig = EnsembleConfig(),
-           progress: bool = True) -> Selection:
-    """Train both ensembles on ``(archs, y)`` (higher ``y`` is better) and pick both top-``k``."""
-    ab = train_ensemble(space, archs, y, seeds, ranking_loss=True, config=config, progress=progress)
-    stage_scores = autobuild_stage_scores(ab, archs, y)
-    ab_top = top_by_stage_sum(space, stage_scores, k)
-    es = train_ensemble(space, archs, y, seeds, ranking_loss=False, config=config, progress=progress)
-    scores = exhaustive_scores(es, space, progress)
-    top = top_k_indices(scores, k)
-    idx = space.all_choice_indices()
-    return Selection([a for _, a in ab_top], [space.from_indices(idx[i]) for i in top], [s for s, _ in ab_top],
-                     [float(scores[i]) for i in top], stage_scores, ab, es)
-
-
-def select_top4(space, archs, fd, seeds: int = 4, config: EnsembleConfig = EnsembleConfig()) -> dict:
-    """SD-mini selection: labels ``-FD``; returns ``{"autobuild": [4 archs], "exhaustive": [4 archs]}``."""
-    sel = select(space, archs, -np.asarray(fd, dtype=np.float64), seeds, 4, config)
-    return {"autobuild": sel.autobuild, "exhaustive": sel.exhaustive}
-
-
-def attention_importance(space, stage_scores: pd.DataFrame) -> pd.DataFrame:
-    """Per stage and path: mean AutoBuild score of subgraphs with attention minus without
-    (positive: attention helps), and the same for width and depth as a scale."""
-    rows = []
-    for u in range(space.n_stages):
-        df = stage_scores[stage_scores.stage == u]
-        choices = [space.stage_choice(u, space.stage_subgraphs(u)[i]) for i in df["index"]]
-        flags = {"down": [c.attn_down for c in choices], "up": [c.attn_up for c in choices]} \
-            if any(c.attn_down or c.attn_up for c in choices) else {"mid": [c.mid_attn for c in choices]}
-        for path, f in flags.items():
-            f = np.array(f)
-            s = df["score"].to_numpy()
-            rows.append({"stage": u, "path": path, "with_attention": s[f].mean(), "without_attention": s[~f].mean(),
-                         "attention_effect": s[f].mean() - s[~f].mean()})
-    return pd.DataFrame(rows)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .graphs import GraphTable
-from .training import TrainedPredictor
+from autobuild.graphs.table import GraphTable
+from autobuild.predictor.training import TrainedPredictor
 
 
 def shift_score(norm, hop_mean: float, hop_std: float, label_mean: float, label_std: float):

@@ -9,9 +9,9 @@ import torch
 from scipy.stats import spearmanr
 from tqdm.auto import tqdm
 
-from .graphs import GraphTable
-from .model import AutoBuildPredictor
-from .ranking import hop_ranking_loss
+from autobuild.graphs.table import GraphTable
+from autobuild.predictor.model import AutoBuildPredictor
+from autobuild.predictor.ranking import hop_ranking_loss
 
 
 @dataclass

@@ -16,9 +16,15 @@ FUNCTIONS = {
     "log": np.log, "log10": np.log10, "log2": np.log2, "exp": np.exp, "sqrt": np.sqrt,
     "abs": np.abs, "minimum": np.minimum, "maximum": np.maximum, "clip": np.clip,
 }
+
+
 BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
           ast.Div: operator.truediv, ast.Pow: operator.pow, ast.Mod: operator.mod}
+
+
 UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
+
+
 COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
            ast.Eq: operator.eq, ast.NotEq: operator.ne}
 

@@ -12,11 +12,18 @@ from pathlib import Path
 
 import matplotlib
 
+from autobuild._paths import figures_dir
+
 # Colours used across sections, so one space or label looks the same in every figure.
 SPACE_COLORS = {"mbv3": "#1f77b4", "pn": "#d62728"}
+
+
 SPACE_NAMES = {"mbv3": "MBv3", "pn": "PN"}
+
+
 LABEL_COLORS = {"acc": "#2ca02c", "latency_gpu": "#9467bd", "latency_cpu": "#8c564b",
                 "latency_npu": "#e377c2", "latency_note10": "#7f7f7f", "flops": "#bcbd22"}
+
 
 STYLE = {
     "figure.dpi": 110,
@@ -32,25 +39,13 @@ STYLE = {
     "grid.alpha": 0.3,
 }
 
+
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_\-]*")
 
 
 def use_style() -> None:
     """Apply the book's matplotlib style to every later figure."""
     matplotlib.rcParams.update(STYLE)
-
-
-def figures_dir() -> Path:
-    """Where figures go: ``$AUTOBUILD_FIGURES_DIR``, else ``figures/`` at the book's root (the
-    nearest folder above the working directory holding ``_toc.yml``), else ``./figures``."""
-    env = os.environ.get("AUTOBUILD_FIGURES_DIR")
-    if env:
-        return Path(env)
-    cwd = Path.cwd().resolve()
-    for folder in (cwd, *cwd.parents):
-        if (folder / "_toc.yml").is_file():
-            return folder / "figures"
-    return cwd / "figures"
 
 
 def save_figure(fig, name: str, directory: str | os.PathLike | None = None) -> tuple[Path, Path]:
@@ -78,17 +73,14 @@ def save_figure(fig, name: str, directory: str | os.PathLike | None = None) -> t
     return written[0], written[1]
 
 
-# ============================================================================================
-# Sections 5.1-5.2 (notebooks 03 and 04): stage-subgraph diagrams (Fig. 4), Pareto fronts with
-# reduced-space clusters (Figs 5 top, 6) and search fronts (Fig. 5 bottom).
-# ============================================================================================
-
 #: Fill colour of an MBConv layer: hue by kernel size, darker for larger expand ratios.
 LAYER_COLORS = {
     (3, 3): "#c6dbef", (3, 4): "#6baed6", (3, 6): "#08519c",  # (kernel, expand): k3 blues
     (5, 3): "#c7e9c0", (5, 4): "#74c476", (5, 6): "#006d2c",  # k5 greens
     (7, 3): "#fdd0a2", (7, 4): "#fd8d3c", (7, 6): "#a63603",  # k7 oranges
 }
+
+
 METHOD_COLORS = {"AutoBuild-NAS": "#d62728", "Stage-Full": "#1f77b4", "Layer-Full": "#2ca02c",
                  "Layer-Insight": "#9467bd"}
 
@@ -168,7 +160,7 @@ def plot_front_and_clusters(ax, data_perf, data_cost, clusters=None, colors=None
     """
     import numpy as np
 
-    from .pareto import pareto_front
+    from autobuild.search.pareto import pareto_front
 
     data_perf, data_cost = np.asarray(data_perf, float), np.asarray(data_cost, float)
     ax.scatter(data_cost, data_perf, s=3, color="#bdbdbd", alpha=0.5, linewidths=0, label=data_label,

@@ -31,12 +31,21 @@ from typing import Sequence
 
 import numpy as np
 
-from .spaces import Architecture, SequenceSpace, register_space
+from autobuild.spaces.base import Architecture, SequenceSpace
+from autobuild.spaces.registry import register_space
 
 WIDTHS = (0.8, 1.0, 1.2)
+
+
 DEPTHS = (1, 2, 3)
+
+
 N_STAGES = 4
+
+
 ATTN_STAGES = (0, 1, 2)
+
+
 LATENT_RESOLUTION = 64
 
 
@@ -79,6 +88,8 @@ class UNetWidth:
 
 # SDv1.4 inpainting U-Net: 4 latent + 1 mask + 4 masked-image latent channels in, 4 out.
 FULL = UNetWidth("full", (320, 640, 1280, 1280), 9, 4, LATENT_RESOLUTION, 32, 8, 768)
+
+
 # SD-mini (autobuild.sd_mini, 1/32 of SDv1.4's width): pixel space, 16x16 crops, 3 noisy + 1 mask
 # + 3 masked-image channels in; one learnt conditioning token of 32 dimensions.
 MINI = UNetWidth("mini", (10, 20, 40, 40), 7, 3, 16, 2, 1, 32)
@@ -285,8 +296,8 @@ class UNetSpace(SequenceSpace):
     def build_unet(self, arch: Architecture, width: UNetWidth = FULL, device="cpu"):
         """A real ``diffusers.UNet2DConditionModel`` of ``arch`` (random init; ``device="meta"``
         allocates nothing, for counting)."""
-        from diffusers import UNet2DConditionModel
         import torch
+        from diffusers import UNet2DConditionModel
 
         with torch.device(device):
             return UNet2DConditionModel(**self.unet_config(arch, width))
@@ -315,4 +326,6 @@ def count_flops(space: UNetSpace, arch: Architecture, width: UNetWidth = FULL, t
 
 
 SD14_UNET = UNetSpace()
+
+
 register_space(SD14_UNET)

@@ -1,4 +1,4 @@
-"""A model class onto which the AutoBuild authors' published OFA predictors load strictly.
+"""The network of the authors' released predictors (``l1_models``): a model class onto which the AutoBuild authors' published OFA predictors load strictly.
 
 The paper's code release ships eight predictors (``l1_models/*_predictor.pt`` state_dicts and
 ``*_config.pkl`` training arguments) for OFA-MBv3 and OFA-PN: ImageNet accuracy and GPU / CPU /
@@ -28,7 +28,9 @@ from torch import nn
 from torch_geometric.nn import BatchNorm, GraphConv
 from torch_geometric.utils import scatter
 
-from autobuild.spaces import Architecture, OFASpace, get_space
+from autobuild.spaces.base import Architecture
+from autobuild.spaces.ofa import OFASpace
+from autobuild.spaces.registry import get_space
 
 #: Prediction targets of the published predictors and their units.
 TARGETS = {
@@ -37,10 +39,16 @@ TARGETS = {
     "latency_cpu": "ms, Threadripper 2990WX",
     "latency_npu": "ms, Kirin 9000 NPU",
 }
+
+
 _SPACE_FAMILY = {"mbv3": "ofa_mbv3", "pn": "ofa_pn"}
+
+
 _EXPECTED_CONFIG = {"gnn_type": "GraphConv", "num_layers": 4, "gnn_dim": 128, "aggr_method": "sum",
                     "gnn_activ": "LeakyReLU", "reg_activ": "LeakyReLU", "residual": True,
                     "undirected": False, "format": "custom"}
+
+
 _CONFIG_TYPES = (dict, str, int, float, bool, type(None), list, tuple)
 
 
@@ -109,7 +117,7 @@ class GraphConvEncoder(nn.Module):
         return h
 
 
-class AuthorsPredictor(nn.Module):
+class ReleasedNet(nn.Module):
     """Graph regressor with the authors' parameter layout; ``forward`` returns label-scale values."""
 
     def __init__(self, moment_shape: tuple[int, int, int], width: int = 128, n_layers: int = 4):
@@ -173,7 +181,7 @@ def checkpoint_paths(models_dir: str | Path, space: str, target: str) -> tuple[P
     return models_dir / f"{stem}_predictor.pt", models_dir / f"{stem}_config.pkl"
 
 
-def load_authors_predictor(models_dir: str | Path, space: str, target: str) -> AuthorsPredictor:
+def load_authors_predictor(models_dir: str | Path, space: str, target: str) -> ReleasedNet:
     """Load one published predictor (strictly: every key and shape must match) in eval mode."""
     weights, config_path = checkpoint_paths(models_dir, space, target)
     config = read_config(config_path)
@@ -189,7 +197,7 @@ def load_authors_predictor(models_dir: str | Path, space: str, target: str) -> A
         raise ValueError(f"{weights}: not a readable PyTorch state_dict ({exc})") from None
     if not isinstance(state, dict) or "embed_layer.moment_tsr" not in state:
         raise ValueError(f"{weights}: not an AutoBuild predictor state_dict (no 'embed_layer.moment_tsr')")
-    model = AuthorsPredictor(tuple(state["embed_layer.moment_tsr"].shape), config["gnn_dim"], config["num_layers"])
+    model = ReleasedNet(tuple(state["embed_layer.moment_tsr"].shape), config["gnn_dim"], config["num_layers"])
     try:
         model.load_state_dict(state, strict=True)
     except RuntimeError as exc:
@@ -198,7 +206,7 @@ def load_authors_predictor(models_dir: str | Path, space: str, target: str) -> A
 
 
 @torch.no_grad()
-def predict(model: AuthorsPredictor, archs: Sequence[Architecture], batch_size: int = 4096,
+def predict(model: ReleasedNet, archs: Sequence[Architecture], batch_size: int = 4096,
             any_resolution: bool = False) -> np.ndarray:
     """Label-scale predictions for ``archs`` (float64 array)."""
     out = [model(*encode(archs[i:i + batch_size], any_resolution)) for i in range(0, len(archs), batch_size)]

@@ -23,16 +23,23 @@ from __future__ import annotations
 
 import importlib
 import numbers
-import os
 import pickle
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .ir import IRGraph, OnnxIRGraphRecord, OnnxIRNodeRecord, ir_graph_from_onnx_ir
+from autobuild._paths import cache_dir
+from autobuild.graphs.ir import IRGraph
+from autobuild.graphs.onnx_ir import (
+    OnnxIRGraphRecord,
+    OnnxIRNodeRecord,
+    ir_graph_from_onnx_ir,
+)
 
 HF_REPO_ID = "kgmills/AutoBuild"
+
+
 PAPER_CACHES = {
     "mbv3": "ofa_mbv3_custom_cache.pkl",
     "pn": "ofa_pn_custom_cache.pkl",
@@ -40,6 +47,8 @@ PAPER_CACHES = {
     "pn_pan_seg": "ofa_pn_pan_seg_custom_cache.pkl",
     "mbv3_pn_onnx_ir": "ofa_mbv3_pn_onnx_ir_cache.pkl",
 }
+
+
 CACHE_DESCRIPTIONS = {
     "mbv3": "3k OFA-MBv3 architectures, sequence format, acc + GPU/CPU/NPU latency",
     "pn": "3k OFA-PN architectures, sequence format, acc + GPU/CPU/NPU latency",
@@ -47,6 +56,8 @@ CACHE_DESCRIPTIONS = {
     "pn_pan_seg": "OFA-PN AIO-P pseudo-labelled panoptic segmentation (pan_seg_PQ, flops_pan_seg)",
     "mbv3_pn_onnx_ir": "3k OFA-MBv3 + 3k OFA-PN architectures as ONNX-IR op graphs",
 }
+
+
 LABEL_DESCRIPTIONS = {
     "acc": "ImageNet top-1 accuracy (decimal)",
     "latency_gpu": "latency on an RTX 2080 Ti GPU (ms)",
@@ -57,6 +68,8 @@ LABEL_DESCRIPTIONS = {
     "pan_seg_PQ": "panoptic quality, AIO-P pseudo-label",
     "flops_pan_seg": "FLOPs of the panoptic-segmentation network (AIO-P)",
 }
+
+
 CONFIG_KEY = "original config"
 
 
@@ -66,11 +79,6 @@ class UnsafePickleError(pickle.UnpicklingError, ValueError):
 
 class CacheFormatError(ValueError):
     """A cache file that is empty, corrupt, or not in the documented schema."""
-
-
-def cache_dir() -> Path:
-    """Where paper caches live: ``$AUTOBUILD_CACHE`` or ``~/.cache/autobuild``."""
-    return Path(os.environ.get("AUTOBUILD_CACHE") or "~/.cache/autobuild").expanduser()
 
 
 def paper_cache_path(name: str, must_exist: bool = True) -> Path:
@@ -106,8 +114,6 @@ def fetch(names=None, dest: Path | None = None, force: bool = False) -> dict[str
         out[name] = Path(path)
     return out
 
-
-# Restricted unpickling ----------------------------------------------------------------------
 
 def _numpy_global(*candidates: str):
     for dotted in candidates:
@@ -289,4 +295,3 @@ def read_onnx_ir_cache(path, progress: bool = True) -> tuple[list[str], list[IRG
         graphs.append(graph)
     labels, provenance = label_frame(entries, path, skip=("graph", CONFIG_KEY))
     return families, graphs, labels, provenance
-

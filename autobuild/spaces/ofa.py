@@ -1,22 +1,16 @@
-"""Macro search spaces as sequence graphs (paper Sec. 3.1).
-
-An architecture is a sequence of stages, each a tuple of layers; every layer is one node
-of a directed chain graph. A space knows its stages, its per-node categorical features,
-every stage subgraph it admits, and how to sample and build architectures.
-
-Spaces implemented here: OFA-MobileNetV3 (``mbv3``, width 1.2) and OFA-ProxylessNAS
-(``pn``, width 1.3). Other spaces (e.g. the Stable Diffusion U-Net space) implement the
-same :class:`SequenceSpace` interface.
+"""The OFA macro spaces: MobileNetV3 (``mbv3``, width 1.2) and ProxylessNAS (``pn``, width 1.3),
+as sequence graphs of MBConv layers.
 """
 from __future__ import annotations
 
-import importlib
 import itertools
 import re
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
+
+from autobuild.spaces.base import Architecture, SequenceSpace
 
 
 @dataclass(frozen=True, order=True)
@@ -37,86 +31,6 @@ class Layer:
         if not m:
             raise ValueError(f"malformed layer string {text!r}: expected e.g. 'mbconv3_e4_k5'")
         return cls(m.group(1), int(m.group(2)), int(m.group(3)))
-
-
-Stage = tuple  # a stage subgraph: a tuple of layers (Layer for OFA spaces)
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """An architecture of a named space: its input resolution and one subgraph per stage."""
-
-    space: str
-    resolution: int
-    stages: tuple
-
-    @property
-    def depths(self) -> tuple[int, ...]:
-        return tuple(len(s) for s in self.stages)
-
-    @property
-    def n_layers(self) -> int:
-        return sum(self.depths)
-
-
-class SequenceSpace:
-    """Interface every space implements (OFA spaces below, the U-Net space elsewhere).
-
-    ``feature_vocab`` maps each node-feature name to its tuple of allowed values; a node
-    is encoded as one vocabulary index per feature, in ``feature_names`` order.
-    """
-
-    name: str
-    feature_vocab: dict[str, tuple]
-
-    @property
-    def feature_names(self) -> tuple[str, ...]:
-        return tuple(self.feature_vocab)
-
-    @property
-    def n_stages(self) -> int:
-        raise NotImplementedError
-
-    def stage_subgraphs(self, stage: int) -> list[Stage]:
-        """Every subgraph that stage ``stage`` admits, in a fixed order."""
-        raise NotImplementedError
-
-    def node_features(self, arch: Architecture) -> np.ndarray:
-        """``(n_nodes, n_features)`` int64 vocabulary indices, nodes in forward order."""
-        raise NotImplementedError
-
-    def subgraph_features(self, stage: int, subgraph: Stage, arch_context: dict | None = None) -> np.ndarray:
-        """Node features of a stage subgraph standing alone (for scoring it)."""
-        raise NotImplementedError
-
-    def build(self, subgraphs: Sequence[Stage], **context) -> Architecture:
-        """The architecture made of one subgraph per stage."""
-        raise NotImplementedError
-
-    def sample(self, n: int, seed: int) -> list[Architecture]:
-        raise NotImplementedError
-
-    # Generic helpers -----------------------------------------------------------------
-    def subgraph_label(self, subgraph) -> str:
-        """Short text naming a stage subgraph (for tables and plots)."""
-        return ",".join(map(str, subgraph))
-
-    def n_stage_subgraphs(self, stage: int) -> int:
-        return len(self.stage_subgraphs(stage))
-
-    @property
-    def size(self) -> int:
-        """Number of architectures in the space (excluding global context such as resolution)."""
-        return int(np.prod([self.n_stage_subgraphs(u) for u in range(self.n_stages)], dtype=object))
-
-    def encode_value(self, feature: str, value) -> int:
-        try:
-            return self.feature_vocab[feature].index(value)
-        except ValueError:
-            raise ValueError(
-                f"{self.name}: value {value!r} is not allowed for feature {feature!r}; "
-                f"allowed: {self.feature_vocab[feature]}"
-            ) from None
 
 
 class OFASpace(SequenceSpace):
@@ -316,22 +230,33 @@ class OFASpace(SequenceSpace):
 
 MBV3 = OFASpace("mbv3", "mbconv3", resolutions=(160, 176, 192, 208, 224), fixed_stages=0,
                 ofa_net="ofa_mbv3_d234_e346_k357_w1.2")
+
+
 PN = OFASpace("pn", "mbconv2", resolutions=(224,), fixed_stages=1,
               ofa_net="ofa_proxyless_d234_e346_k357_w1.3")
 
-_SPACES: dict[str, SequenceSpace] = {"mbv3": MBV3, "pn": PN}
-# Spaces defined in modules with heavier imports register themselves when first asked for.
-_LAZY_SPACES = {"sd14_unet": "autobuild.unet_space"}
 
+# OFA's specialized networks -------------------------------------------------------------------------
+def architecture_from_net_config(net_config: dict, image_size: int) -> Architecture:
+    """An OFA-MBv3 w1.2 architecture from an OFA ``net.config`` (as OFA's specialized nets ship).
 
-def register_space(space: SequenceSpace) -> None:
-    """Make a space available by name to :func:`get_space` (and so to checkpoints and the CLI)."""
-    _SPACES[space.name] = space
-
-
-def get_space(name: str) -> SequenceSpace:
-    if name not in _SPACES and name in _LAZY_SPACES:
-        importlib.import_module(_LAZY_SPACES[name])
-    if name not in _SPACES:
-        raise ValueError(f"unknown search space {name!r}; known: {sorted(_SPACES)}")
-    return _SPACES[name]
+    Raises ``ValueError`` naming the reason when the network is not of that space (another
+    family or width). The resolution is kept as given even when it is not one of the space's
+    resolutions; callers check ``arch.resolution in MBV3.resolutions``.
+    """
+    if net_config.get("name") != "MobileNetV3":
+        raise ValueError(f"{net_config.get('name')!r} network: not of the OFA-MBv3 space")
+    widths = (32, 48, 96, 136, 192)  # OFA-MBv3 w1.2 stage widths
+    stages: list[list[Layer]] = []
+    previous = None
+    for block in net_config["blocks"][1:]:  # blocks[0] is the fixed first block
+        conv = block["mobile_inverted_conv"]
+        if conv["out_channels"] != previous:
+            stages.append([])
+            previous = conv["out_channels"]
+        stages[-1].append(Layer(MBV3.block, int(conv["expand_ratio"]), int(conv["kernel_size"])))
+    found = tuple(b["mobile_inverted_conv"]["out_channels"] for b in net_config["blocks"][1:])
+    if tuple(dict.fromkeys(found)) != widths:
+        raise ValueError(f"stage widths {tuple(dict.fromkeys(found))} are not OFA-MBv3 w1.2's {widths}")
+    arch = MBV3.build([tuple(s) for s in stages])
+    return Architecture(arch.space, int(image_size), arch.stages)

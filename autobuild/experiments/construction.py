@@ -8,7 +8,6 @@ labelled set they were learned from.
 """
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
@@ -16,9 +15,9 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from .pareto import Reference, dominated_by, hypervolume
-from .scoring import ReducedSpace, SubgraphScorer
-from .training import TrainConfig, TrainedPredictor, train_predictor
+from autobuild.predictor.scoring import ReducedSpace, SubgraphScorer
+from autobuild.predictor.training import TrainConfig, TrainedPredictor, train_predictor
+from autobuild.search.pareto import Reference, dominated_by, hypervolume
 
 
 @dataclass
@@ -129,28 +128,6 @@ def evaluate_reduced_spaces(constructions: Sequence[Construction],
         frames.append(pd.DataFrame({"equation": c.equation, "arch": archs,
                                     "perf": np.asarray(perf, float), "cost": np.asarray(cost, float)}))
     return pd.concat(frames, ignore_index=True)
-
-
-class PredictorObjectives:
-    """``evaluate(archs) -> (perf, cost)`` from AutoBuild predictors trained on a labelled set.
-
-    For targets no evaluator back end can label (e.g. the AIO-P panoptic quality of a new
-    architecture), the heads of two predictors trained on the labelled set's ``perf`` and
-    ``cost`` columns stand in; ``backends`` says so, with each head's test SRCC.
-    """
-
-    def __init__(self, dataset, perf: str, cost: str, config: TrainConfig | None = None):
-        self.perf, self.cost = perf, cost
-        self.heads = {name: train_predictor(dataset.space, dataset.archs, dataset.target(name), config)
-                      for name in (perf, cost)}
-        where = os.path.basename(str(dataset.source)) or str(dataset.source)
-        self.backends = {name: f"AutoBuild predictor head trained on {where} for {name!r} "
-                               f"(test SRCC {t.metrics.get('srcc', float('nan')):.3f})"
-                         for name, t in self.heads.items()}
-
-    def __call__(self, archs) -> tuple[np.ndarray, np.ndarray]:
-        archs = list(archs)
-        return self.heads[self.perf].predict(archs), self.heads[self.cost].predict(archs)
 
 
 def front_extension(data_perf, data_cost, clusters: pd.DataFrame, ref: Reference | tuple) -> tuple[pd.DataFrame, dict]:

@@ -1,0 +1,62 @@
+"""Every environment variable and default folder the package reads, in one place.
+
+| variable | default | what lives there |
+|---|---|---|
+| ``AUTOBUILD_DATA_DIR`` | the embedded sets shipped inside the package (``autobuild/data/embedded``, the repository's ``data/``) | ``ofa_mbv3.parquet``, ``ofa_pn.parquet``, ``sd_mini/`` |
+| ``AUTOBUILD_CACHE`` | ``~/.cache/autobuild`` | the paper's caches (HF hub), the authors' predictors (``l1_models/``) |
+| ``AUTOBUILD_SHARED_DATA`` | ``../shared/data`` beside the repository | third-party files: the authors' predictors, OFA's tables |
+| ``AUTOBUILD_FIGURES_DIR`` | ``figures/`` at the book's root | every figure and table the notebooks write |
+"""
+from __future__ import annotations
+
+import importlib.resources
+import os
+from pathlib import Path
+
+DATA_ENV = "AUTOBUILD_DATA_DIR"
+CACHE_ENV = "AUTOBUILD_CACHE"
+SHARED_ENV = "AUTOBUILD_SHARED_DATA"
+FIGURES_ENV = "AUTOBUILD_FIGURES_DIR"
+
+EMBEDDED_FILES = {"mbv3": "ofa_mbv3.parquet", "pn": "ofa_pn.parquet"}
+
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def data_dir() -> Path:
+    """The embedded sets' folder: ``$AUTOBUILD_DATA_DIR``, else the package data ``autobuild/data/embedded``
+    (in a checkout a link to the repository's ``data/``; a non-editable install carries a copy)."""
+    env = os.environ.get(DATA_ENV)
+    if env:
+        return Path(env)
+    return Path(str(importlib.resources.files("autobuild.data").joinpath("embedded")))
+
+
+def sd_mini_dir() -> Path:
+    """The stored SD-mini evaluations (Sec. 5.3): ``sd_mini/`` of :func:`data_dir`."""
+    return data_dir() / "sd_mini"
+
+
+def cache_dir() -> Path:
+    """Where paper caches and downloads live: ``$AUTOBUILD_CACHE`` or ``~/.cache/autobuild``."""
+    return Path(os.environ.get(CACHE_ENV) or "~/.cache/autobuild").expanduser()
+
+
+def shared_data_dir(path: str | Path | None = None) -> Path:
+    """The third-party data directory: ``path``, else ``$AUTOBUILD_SHARED_DATA``, else ``../shared/data``."""
+    if path is None:
+        path = os.environ.get(SHARED_ENV) or _REPO_ROOT.parent / "shared" / "data"
+    return Path(path).expanduser()
+
+
+def figures_dir() -> Path:
+    """Where figures go: ``$AUTOBUILD_FIGURES_DIR``, else ``figures/`` at the book's root (the
+    nearest folder above the working directory holding ``_toc.yml``), else ``./figures``."""
+    env = os.environ.get(FIGURES_ENV)
+    if env:
+        return Path(env)
+    cwd = Path.cwd().resolve()
+    for folder in (cwd, *cwd.parents):
+        if (folder / "_toc.yml").is_file():
+            return folder / "figures"
+    return cwd / "figures"

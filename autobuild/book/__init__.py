@@ -1,0 +1,1 @@
+"""The book's glue: papermill parameters and profiles, figure style and drawing."""

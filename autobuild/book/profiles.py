@@ -1,0 +1,34 @@
+"""Every section's quick and full profile, in one place.
+
+``quick`` runs on a 2-core CPU in CI and in the default book build; ``full`` follows the paper
+(3k architectures, 200 epochs, all labels). :func:`autobuild.book.params.validate` picks one.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+# Per-section settings of each profile. "quick" runs on a 2-core CPU in CI and in the
+# default book build; "full" follows the paper (3k architectures, 200 epochs, all labels).
+# A section not listed here passes its own table to validate(settings=...).
+SECTION_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
+    "01_graph_encodings": {
+        "quick": {"example_seed": 0, "n_sample": 2000},
+        "full": {"example_seed": 0, "n_sample": 20000},
+    },
+    "02_magnitude_ranked_embeddings": {
+        "quick": {
+            "spaces": ("mbv3", "pn"),
+            "labels": ("acc", "latency_gpu", "latency_cpu", "latency_npu"),
+            "n_archs": 1000, "epochs": 60, "lr": 1e-3,
+            "ablation_labels": ("acc", "latency_gpu", "latency_cpu", "latency_npu"),
+            "ir_archs_per_space": 300, "ir_epochs": 40,
+        },
+        "full": {
+            "spaces": ("mbv3", "pn"),
+            "labels": ("acc", "latency_gpu", "latency_cpu", "latency_npu"),
+            "n_archs": 3000, "epochs": 200, "lr": 1e-4,
+            "ablation_labels": ("acc", "latency_gpu", "latency_cpu", "latency_npu"),
+            "ir_archs_per_space": 3000, "ir_epochs": 200,
+        },
+    },
+}
