@@ -36,23 +36,13 @@ data_source = "embedded"   # "embedded", "paper", a dataset file, or a folder ho
 seeds = 1                  # runs per predictor (seeds 0..seeds-1 vary init and split); >1 adds error bars
 device = "auto"            # "auto", "cpu" or "cuda"
 
-# %% [markdown]
-# *On Colab:* the next cell installs the companion when `autobuild` is not importable, and does
-# nothing otherwise. The repository URL is a placeholder defined in `_config.yml`.
-
-# %%
+# %% tags=["remove-input"]
+# On Colab, or wherever autobuild is missing: install it with this section's extras ([ofa]).
 import importlib.util
 
-if importlib.util.find_spec("autobuild") is None:  # e.g. a fresh Colab runtime
-    import os
-    import subprocess
-    import sys
-
-    REPO_URL = "https://github.com/YOUR-ORG/autobuild-companion"
-    subprocess.run(["git", "clone", "--depth=1", REPO_URL, "autobuild-companion"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "-e", "autobuild-companion[ofa]"], check=True)
-    sys.path.insert(0, os.path.abspath("autobuild-companion"))
-    os.chdir("autobuild-companion/notebooks")
+REPO_URL = "https://github.com/YOUR-ORG/autobuild-companion"  # repository.url in _config.yml
+if importlib.util.find_spec("autobuild") is None:
+    # %pip install -q "autobuild[ofa] @ git+{REPO_URL}"
 
 # %%
 import time
