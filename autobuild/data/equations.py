@@ -1,36 +1,68 @@
 """Label equations such as ``acc*100/latency_gpu`` or ``sqrt(PQ)-sqrt(flops)``, parsed safely.
 
 An equation is a user string. It is parsed with :mod:`ast` and only a whitelist of nodes is
-admitted: numbers, label names, arithmetic, comparisons and a few numpy functions. Nothing
-is ever handed to ``eval``; evaluation walks the tree over numpy arrays.
+admitted: numbers, label names, arithmetic, comparisons and a few numpy functions, each
+called with exactly its documented number of arguments. Nothing is ever handed to ``eval``;
+evaluation walks the tree over float64 numpy arrays.
+
+Hostile inputs are bounded before any work is done: the text is at most
+:data:`MAX_LENGTH` characters, the tree at most :data:`MAX_NODES` nodes and
+:data:`MAX_DEPTH` levels deep (checked without recursion), and every number is a finite
+float64, so ``10**10**10`` is infinite, not a hang. Every arithmetic failure (a constant part
+that is infinite, not a number or not real, e.g. ``1/0``, ``10**400``, ``(-1)**0.5``; or a
+result that is not finite on rows whose labels are all defined) is an :class:`EquationError`
+naming the equation.
 """
 from __future__ import annotations
 
 import ast
+import math
 import operator
 from typing import Mapping
 
 import numpy as np
 
+#: Functions of the grammar and their exact number of (positional) arguments. Extra
+#: arguments are refused: numpy's positional ``out`` would overwrite a label column.
 FUNCTIONS = {
     "log": np.log, "log10": np.log10, "log2": np.log2, "exp": np.exp, "sqrt": np.sqrt,
     "abs": np.abs, "minimum": np.minimum, "maximum": np.maximum, "clip": np.clip,
 }
-
-
+ARITY = {"log": 1, "log10": 1, "log2": 1, "exp": 1, "sqrt": 1, "abs": 1, "minimum": 2, "maximum": 2, "clip": 3}
 BINARY = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
           ast.Div: operator.truediv, ast.Pow: operator.pow, ast.Mod: operator.mod}
-
-
 UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos}
-
-
 COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
            ast.Eq: operator.eq, ast.NotEq: operator.ne}
 
+MAX_LENGTH = 1000  #: characters of an equation
+MAX_NODES = 200    #: syntax-tree nodes of an equation
+MAX_DEPTH = 40     #: nesting depth of an equation's syntax tree
+
+
+def shorten(text, limit: int = 80) -> str:
+    """``text`` for an error message: its first ``limit`` characters, then ``…`` if cut."""
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + "…"
+
 
 class EquationError(ValueError):
-    """A label equation that is malformed or uses something outside the whitelist."""
+    """A label equation that is malformed, too large, uses something outside the whitelist,
+    or whose arithmetic fails (division by zero, overflow, a value that is not real)."""
+
+
+def _tree_size(tree) -> tuple[int, int]:
+    """``(nodes, depth)`` of an AST, without recursion; stops counting past the bounds."""
+    nodes, depth, stack = 0, 0, [(tree, 1)]
+    while stack:
+        node, d = stack.pop()
+        nodes += 1
+        depth = max(depth, d)
+        if nodes > MAX_NODES or depth > MAX_DEPTH:
+            break
+        stack.extend((child, d + 1) for child in ast.iter_child_nodes(node)
+                     if not isinstance(child, (ast.expr_context, ast.operator, ast.unaryop, ast.cmpop)))
+    return nodes, depth
 
 
 class LabelEquation:
@@ -40,14 +72,31 @@ class LabelEquation:
         if not isinstance(text, str) or not text.strip():
             raise EquationError("a label equation must be a non-empty string")
         self.text = text.strip()
+        if len(self.text) > MAX_LENGTH:
+            raise EquationError(f"label equation {self.short!r} is {len(self.text)} characters long; "
+                                f"at most {MAX_LENGTH} are allowed")
         try:
             tree = ast.parse(self.text, mode="eval")
         except SyntaxError as exc:
-            raise EquationError(f"label equation {self.text!r} is not valid syntax: {exc.msg}") from None
+            raise EquationError(f"label equation {self.short!r} is not valid syntax: {exc.msg}") from None
+        except (MemoryError, RecursionError, ValueError) as exc:  # parser stack overflow, null bytes
+            raise EquationError(f"label equation {self.short!r} cannot be parsed "
+                                f"({type(exc).__name__}: {shorten(exc)}); it is too deeply nested "
+                                "or holds a null character") from None
+        nodes, depth = _tree_size(tree.body)
+        if nodes > MAX_NODES or depth > MAX_DEPTH:
+            raise EquationError(f"label equation {self.short!r} is too large: at most {MAX_NODES} terms "
+                                f"and {MAX_DEPTH} levels of nesting are allowed")
         self._tree = tree.body
+        self._constant: set[int] = set()  # ids of the nodes that use no label
         self.names = tuple(sorted(self._check(self._tree)))
         if allowed_names is not None:
             self.check_names(allowed_names)
+
+    @property
+    def short(self) -> str:
+        """The equation's text, shortened for messages."""
+        return shorten(self.text)
 
     def __repr__(self) -> str:
         return f"LabelEquation({self.text!r})"
@@ -56,15 +105,31 @@ class LabelEquation:
         return self.text
 
     def check_names(self, allowed) -> None:
-        unknown = [n for n in self.names if n not in set(allowed)]
+        allowed = set(allowed)
+        unknown = [n for n in self.names if n not in allowed]
         if unknown:
-            raise EquationError(f"label equation {self.text!r} uses unknown label(s) {unknown}; "
+            raise EquationError(f"label equation {self.short!r} uses unknown label(s) "
+                                f"{[shorten(n, 40) for n in unknown[:5]]}{' …' if len(unknown) > 5 else ''}; "
                                 f"available: {sorted(allowed)}")
 
     def _check(self, node) -> set[str]:
+        names = self._check_node(node)
+        if not names:
+            self._constant.add(id(node))
+        return names
+
+    def _check_node(self, node) -> set[str]:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-                raise EquationError(f"only numbers are allowed as constants, not {node.value!r}")
+                raise EquationError(f"only numbers are allowed as constants, not {shorten(repr(node.value))} "
+                                    f"(in {self.short!r})")
+            try:
+                value = float(node.value)
+            except OverflowError:
+                value = math.inf
+            if not math.isfinite(value):
+                raise EquationError(f"the number {shorten(repr(node.value), 40)} in label equation "
+                                    f"{self.short!r} is not a finite float64")
             return set()
         if isinstance(node, ast.Name):
             if node.id in FUNCTIONS:
@@ -78,40 +143,83 @@ class LabelEquation:
             return set().union(self._check(node.left), *(self._check(c) for c in node.comparators))
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
-                name = ast.unparse(node.func)
+                name = shorten(ast.unparse(node.func), 40)
                 raise EquationError(f"call of {name!r} is not allowed; allowed functions: {sorted(FUNCTIONS)}")
             if node.keywords:
-                raise EquationError("keyword arguments are not allowed in label equations")
-            return set().union(*(self._check(a) for a in node.args)) if node.args else set()
-        raise EquationError(f"{type(node).__name__} ({ast.unparse(node)!r}) is not allowed in a label "
-                            "equation: use label names, numbers, + - * / ** %, comparisons and "
+                raise EquationError(f"keyword arguments are not allowed in label equations ({self.short!r})")
+            name, arity = node.func.id, ARITY[node.func.id]
+            if len(node.args) != arity:
+                raise EquationError(f"{name}() takes exactly {arity} argument{'s' if arity > 1 else ''}, "
+                                    f"got {len(node.args)} in label equation {self.short!r}")
+            return set().union(*(self._check(a) for a in node.args))
+        raise EquationError(f"{type(node).__name__} ({shorten(ast.unparse(node), 40)!r}) is not allowed in a "
+                            "label equation: use label names, numbers, + - * / ** %, comparisons and "
                             f"the functions {sorted(FUNCTIONS)}")
 
     def evaluate(self, labels: Mapping[str, np.ndarray]) -> np.ndarray:
-        """The equation's value for every row of ``labels`` (a mapping name -> array)."""
+        """The equation's value for every row of ``labels`` (a mapping name -> array), as float64.
+
+        Rows where a label the equation uses is NaN or infinite give NaN or infinity (see
+        ``LabelledSet.defined``). Raises :class:`EquationError` when the arithmetic fails:
+        a constant part of the equation is not a finite real number, or the value is not
+        finite on a row whose labels are all finite. The inputs are never modified.
+        """
         self.check_names(list(labels.keys()))
-        with np.errstate(all="ignore"):
-            out = np.asarray(self._eval(self._tree, labels), dtype=np.float64)
+        columns = {n: np.array(labels[n], dtype=np.float64) for n in self.names}  # copies
+        try:
+            with np.errstate(all="ignore"):
+                out = self._eval(self._tree, columns)
+        except EquationError:
+            raise
+        except (ArithmeticError, ValueError, TypeError) as exc:  # e.g. label columns of different lengths
+            raise EquationError(f"label equation {self.short!r} cannot be evaluated: "
+                                f"{type(exc).__name__}: {shorten(exc)}") from None
+        if np.iscomplexobj(out):  # cannot happen over float64, but never cast silently
+            raise EquationError(f"label equation {self.short!r} does not give real numbers")
+        out = np.array(out, dtype=np.float64)
+        if not np.isfinite(out).all():
+            shape = np.broadcast_shapes(out.shape, *(c.shape for c in columns.values()))
+            inputs_ok = np.ones(shape, dtype=bool)
+            for c in columns.values():
+                inputs_ok &= np.isfinite(c)
+            bad = inputs_ok & ~np.isfinite(np.broadcast_to(out, shape))
+            if bad.any():
+                first = np.flatnonzero(bad.reshape(-1))[0] if bad.ndim else 0
+                row = {n: float(np.broadcast_to(c, shape).reshape(-1)[first]) for n, c in columns.items()} \
+                    if bad.ndim else {}
+                where = f" (e.g. row {first}: {shorten(row, 120)})" if row else ""
+                raise EquationError(
+                    f"label equation {self.short!r} is not finite for {int(bad.sum())} of {bad.size} rows whose "
+                    f"labels are all defined{where}: division by zero, overflow, or a value outside a "
+                    "function's domain (log or sqrt of a negative number, ...)")
         return out
+
+    def _fail(self, node, value) -> None:
+        part = shorten(ast.unparse(node), 60)
+        kind = "not a real number" if np.isnan(value) else "infinite (overflow or division by zero)"
+        raise EquationError(f"in label equation {self.short!r}, {part!r} is {kind}")
 
     def _eval(self, node, labels):
         if isinstance(node, ast.Constant):
-            return node.value
+            return np.float64(node.value)
         if isinstance(node, ast.Name):
-            return np.asarray(labels[node.id], dtype=np.float64)
+            return labels[node.id]
         if isinstance(node, ast.BinOp):
-            return BINARY[type(node.op)](self._eval(node.left, labels), self._eval(node.right, labels))
-        if isinstance(node, ast.UnaryOp):
-            return UNARY[type(node.op)](self._eval(node.operand, labels))
-        if isinstance(node, ast.Compare):
+            out = BINARY[type(node.op)](self._eval(node.left, labels), self._eval(node.right, labels))
+        elif isinstance(node, ast.UnaryOp):
+            out = UNARY[type(node.op)](self._eval(node.operand, labels))
+        elif isinstance(node, ast.Compare):
             left, result = self._eval(node.left, labels), True
             for op, comp in zip(node.ops, node.comparators):
                 right = self._eval(comp, labels)
                 result = np.logical_and(result, COMPARE[type(op)](left, right))
                 left = right
-            return np.asarray(result, dtype=np.float64)
-        func = FUNCTIONS[node.func.id]
-        try:
-            return func(*(self._eval(a, labels) for a in node.args))
-        except TypeError as exc:
-            raise EquationError(f"bad arguments to {node.func.id} in {self.text!r}: {exc}") from None
+            out = np.asarray(result, dtype=np.float64)
+        else:
+            args = [self._eval(a, labels) for a in node.args]
+            if len(args) != ARITY[node.func.id]:  # checked at parse time; never pass numpy's `out`
+                raise EquationError(f"{node.func.id}() takes exactly {ARITY[node.func.id]} arguments")
+            out = FUNCTIONS[node.func.id](*args)
+        if id(node) in self._constant and not np.isfinite(out):  # a constant part that fails
+            self._fail(node, out)
+        return out

@@ -22,14 +22,18 @@ truncated file) are refused with an error naming the file and the entry.
 from __future__ import annotations
 
 import importlib
+import io
+import math
 import numbers
 import pickle
+import struct
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from autobuild._paths import cache_dir
+from autobuild.data.equations import shorten
 from autobuild.graphs.ir import IRGraph
 from autobuild.graphs.onnx_ir import (
     OnnxIRGraphRecord,
@@ -81,6 +85,14 @@ class CacheFormatError(ValueError):
     """A cache file that is empty, corrupt, or not in the documented schema."""
 
 
+class PickleBoundsError(CacheFormatError):
+    """A pickle that asks for more memory than a file of its size can hold data for."""
+
+
+class FetchError(RuntimeError):
+    """A paper cache that could not be downloaded (offline, unreachable, missing file)."""
+
+
 def paper_cache_path(name: str, must_exist: bool = True) -> Path:
     """Local path of paper cache ``name`` (a key of :data:`PAPER_CACHES`)."""
     if name not in PAPER_CACHES:
@@ -125,57 +137,240 @@ def _numpy_global(*candidates: str):
     raise ImportError(f"none of {candidates} exists in this numpy")
 
 
-def _common_globals() -> dict[tuple[str, str], object]:
+ONNX_IR_CLASSES = {("onnx_ir.graph", "Graph"): OnnxIRGraphRecord, ("onnx_ir.node", "Node"): OnnxIRNodeRecord}
+
+
+# Restricted unpickling ----------------------------------------------------------------------
+#
+# Two guards. ``find_class`` admits only a whitelist of globals, so no payload can run code.
+# And every allocation a pickle can ask for is bounded relative to the file's size: a pickle
+# can only legitimately hold data that is in the file, so a 32-byte file asking for a 3 GB
+# ``bytearray``, a ``(10**12,)``-shaped array or memo slot 2**31 is refused with a message.
+# To that end unpickling runs on the pure-Python ``pickle._Unpickler`` (its memo is a dict and
+# its opcodes can be checked) over the file's bytes in memory (reads never exceed what is there).
+
+#: Bytes a pickle may allocate through constructors (arrays, bytearrays, numpy scalars), in all,
+#: beyond what it holds: ``ALLOC_FACTOR`` times the file size, plus ``ALLOC_SLACK``.
+ALLOC_FACTOR = 8
+ALLOC_SLACK = 1 << 20
+
+
+class _Budget:
+    """The bytes a pickle of ``size`` bytes may still allocate through constructors."""
+
+    def __init__(self, size: int, source: str):
+        self.left = ALLOC_FACTOR * size + ALLOC_SLACK
+        self.size, self.source = size, source
+
+    def refuse(self, what: str):
+        raise PickleBoundsError(f"{self.source}: refusing to unpickle {what}: a {self.size}-byte file cannot "
+                                "hold that much data. The file is not a paper cache, or it was tampered with.")
+
+    def charge(self, nbytes: int, what: str) -> None:
+        if nbytes > self.left:
+            self.refuse(f"{what} ({nbytes:,} bytes)")
+        self.left -= nbytes
+
+
+def _nbytes(shape, dtype, budget: _Budget, what: str) -> int:
+    """Bytes of an array of ``shape`` and ``dtype``, computed exactly (no overflow)."""
+    if isinstance(shape, (int, np.integer)) and not isinstance(shape, bool):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list)) or not all(
+            isinstance(d, (int, np.integer)) and not isinstance(d, bool) for d in shape):
+        raise CacheFormatError(f"{budget.source}: {what} has a malformed shape {shorten(repr(shape))}")
+    if len(shape) > 64 or any(int(d) < 0 for d in shape):
+        raise CacheFormatError(f"{budget.source}: {what} has an impossible shape {shorten(repr(shape))}")
+    dtype = np.dtype(dtype)
+    count = 1
+    for d in shape:
+        count *= int(d)
+    return count * max(dtype.itemsize, 1)
+
+
+def _as_dtype(spec, budget: _Budget) -> np.dtype:
+    try:
+        return np.dtype(spec.decode("latin1") if isinstance(spec, bytes) else spec)
+    except (TypeError, ValueError, UnicodeDecodeError) as exc:
+        raise CacheFormatError(f"{budget.source}: {shorten(repr(spec))} is not a numpy dtype: {shorten(exc)}") from None
+
+
+def _guarded_globals(budget: _Budget) -> dict[tuple[str, str], object]:
+    """The whitelisted globals, the allocating ones wrapped in size checks."""
     scalar = _numpy_global("numpy._core.multiarray.scalar", "numpy.core.multiarray.scalar")
     reconstruct = _numpy_global("numpy._core.multiarray._reconstruct", "numpy.core.multiarray._reconstruct")
+
+    class _NdarrayClass:  # stands for numpy.ndarray: not a type, so NEWOBJ cannot allocate with it
+        def __call__(self, shape, dtype=float, *args):
+            if args:
+                budget.refuse("numpy.ndarray(...) with a buffer")
+            dtype = _as_dtype(dtype, budget)
+            budget.charge(_nbytes(shape, dtype, budget, "an array"), f"an array of shape {shorten(repr(shape))}")
+            return np.ndarray(shape, dtype)
+
+    ndarray = _NdarrayClass()
+
+    def _reconstruct(cls, shape, dtype):
+        if cls is not ndarray:
+            raise CacheFormatError(f"{budget.source}: _reconstruct of {shorten(repr(cls))}, not numpy.ndarray")
+        dtype = _as_dtype(dtype, budget)
+        budget.charge(_nbytes(shape, dtype, budget, "an array"), f"an array of shape {shorten(repr(shape))}")
+        return reconstruct(np.ndarray, shape, dtype)
+
+    def _bytearray(*args):
+        if len(args) == 1 and isinstance(args[0], (int, np.integer)) and not isinstance(args[0], bool):
+            n = int(args[0])
+            if n < 0:
+                raise CacheFormatError(f"{budget.source}: bytearray of negative size {n}")
+            budget.charge(n, "a bytearray")
+            return bytearray(n)
+        if len(args) == 1 and isinstance(args[0], (bytes, bytearray)) \
+                or len(args) == 2 and isinstance(args[0], str) and args[1] in ("latin1", "latin-1"):
+            return bytearray(*args)
+        if not args:
+            return bytearray()
+        raise CacheFormatError(f"{budget.source}: bytearray{shorten(repr(args), 60)} is not how a pickle "
+                               "stores a bytearray")
+
+    def _encode(obj, encoding="utf-8", errors="strict"):
+        # protocol 2 stores bytes as ``_codecs.encode(text, 'latin1')``: nothing else is needed
+        if not isinstance(obj, str) or encoding not in ("latin1", "latin-1") or errors != "strict":
+            raise CacheFormatError(f"{budget.source}: only _codecs.encode(str, 'latin1') is allowed, not "
+                                   f"encoding {shorten(repr(encoding), 40)} of a {type(obj).__name__}")
+        return obj.encode("latin1")
+
+    def _scalar(dtype, *args):
+        if not isinstance(dtype, np.dtype):
+            raise CacheFormatError(f"{budget.source}: numpy scalar of {shorten(repr(dtype))}, not of a dtype")
+        budget.charge(dtype.itemsize, "a numpy scalar")
+        return scalar(dtype, *args)
+
+    def _bytes(*args):  # protocols 0-2 store b"" as bytes(); anything else is _codecs.encode
+        if args:
+            raise CacheFormatError(f"{budget.source}: bytes{shorten(repr(args), 60)} is not how a pickle "
+                                   "stores bytes")
+        return b""
+
     allowed = {
-        ("builtins", "set"): set, ("builtins", "frozenset"): frozenset,
-        ("builtins", "bytearray"): bytearray, ("builtins", "complex"): complex,
+        ("builtins", "bytes"): _bytes, ("builtins", "set"): set, ("builtins", "frozenset"): frozenset,
+        ("builtins", "bytearray"): _bytearray, ("builtins", "complex"): complex,
         ("collections", "OrderedDict"): __import__("collections").OrderedDict,
-        ("_codecs", "encode"): __import__("codecs").encode,
-        ("numpy", "dtype"): np.dtype, ("numpy", "ndarray"): np.ndarray,
+        ("_codecs", "encode"): _encode,
+        ("numpy", "dtype"): np.dtype, ("numpy", "ndarray"): ndarray,
     }
     for prefix in ("numpy.core", "numpy._core"):
-        allowed[(f"{prefix}.multiarray", "scalar")] = scalar
-        allowed[(f"{prefix}.multiarray", "_reconstruct")] = reconstruct
+        allowed[(f"{prefix}.multiarray", "scalar")] = _scalar
+        allowed[(f"{prefix}.multiarray", "_reconstruct")] = _reconstruct
     try:
+        # ``_frombuffer(buffer, dtype, shape, order)`` views bytes already read from the file
         allowed[("numpy._core.numeric", "_frombuffer")] = _numpy_global("numpy._core.numeric._frombuffer")
     except ImportError:
         pass
     return allowed
 
 
-ONNX_IR_CLASSES = {("onnx_ir.graph", "Graph"): OnnxIRGraphRecord, ("onnx_ir.node", "Node"): OnnxIRNodeRecord}
+class _Dispatch(dict):
+    def __missing__(self, key):
+        raise pickle.UnpicklingError(f"invalid pickle opcode {bytes([key])!r}")
 
 
-class RestrictedUnpickler(pickle.Unpickler):
-    """An unpickler whose ``find_class`` only returns whitelisted objects.
+class _BoundedReader(io.BytesIO):
+    """The file's bytes; a read that asks for more than is left is a truncated file."""
+
+    def read(self, n=-1):
+        data = super().read(n)
+        if n is not None and n > 0 and len(data) < n:
+            raise EOFError(f"the pickle asks for {n:,} bytes at offset {self.tell() - len(data):,} but only "
+                           f"{len(data):,} are left (truncated file?)")
+        return data
+
+
+class RestrictedUnpickler(pickle._Unpickler):
+    """An unpickler whose ``find_class`` only returns whitelisted objects, and that bounds
+    every allocation a pickle can ask for by the size of the file.
 
     ``kind="sequence"``: containers and numpy scalars/arrays. ``kind="onnx_ir"``: also the
     authors' ``onnx_ir.graph.Graph``/``onnx_ir.node.Node``, mapped onto our record classes.
+    ``file`` is a binary file object; it is read into memory first.
     """
 
+    dispatch = _Dispatch(pickle._Unpickler.dispatch)
+
     def __init__(self, file, kind: str = "sequence", source: str = "<pickle>"):
-        super().__init__(file)
         if kind not in ("sequence", "onnx_ir"):
             raise ValueError(f"unknown pickle kind {kind!r}; use 'sequence' or 'onnx_ir'")
-        self.allowed = _common_globals()
+        data = file.read() if not isinstance(file, (bytes, bytearray)) else bytes(file)
+        super().__init__(_BoundedReader(data))
+        self.source = source
+        self.budget = _Budget(len(data), source)
+        self.allowed = _guarded_globals(self.budget)
         if kind == "onnx_ir":
             self.allowed.update(ONNX_IR_CLASSES)
-        self.source = source
 
     def find_class(self, module: str, name: str):
+        if self.proto < 3 and (module, name) not in self.allowed:  # Python 2 names, as pickle maps them
+            import _compat_pickle
+            module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
+            module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         try:
             return self.allowed[(module, name)]
-        except KeyError:
+        except (KeyError, TypeError):
             allowed = ", ".join(sorted(f"{m}.{n}" for m, n in self.allowed))
-            raise UnsafePickleError(f"{self.source}: refusing to unpickle global '{module}.{name}': only "
+            raise UnsafePickleError(f"{self.source}: refusing to unpickle global "
+                                    f"'{shorten(module, 60)}.{shorten(name, 60)}': only "
                                     f"these are allowed: {allowed}. The file is not a paper cache, or it "
                                     "was tampered with.") from None
 
+    def _memo_index(self, i: int) -> None:
+        if i > self.budget.size:
+            self.budget.refuse(f"memo index {i:,}")
+
+    def load_long_binput(self):
+        i, = struct.unpack("<I", self.read(4))
+        self._memo_index(i)
+        self.memo[i] = self.stack[-1]
+
+    def load_put(self):
+        i = int(self.readline()[:-1])
+        if i < 0:
+            raise pickle.UnpicklingError("negative PUT argument")
+        self._memo_index(i)
+        self.memo[i] = self.stack[-1]
+
+    def load_build(self):
+        inst, state = self.stack[-2], self.stack[-1]
+        if isinstance(inst, np.ndarray):
+            self._check_array_state(state)
+        super().load_build()
+
+    def _check_array_state(self, state) -> None:
+        # numpy's ndarray.__setstate__((version, shape, dtype, is_fortran, data)) allocates the
+        # shape before it looks at the data, and crashes on an object array with a short list
+        if not isinstance(state, tuple) or len(state) not in (4, 5):
+            raise CacheFormatError(f"{self.source}: malformed numpy array state")
+        shape, dtype, data = state[-4], state[-3], state[-1]
+        if not isinstance(dtype, np.dtype):
+            raise CacheFormatError(f"{self.source}: numpy array state without a dtype")
+        nbytes = _nbytes(shape, dtype, self.budget, "an array")
+        count = nbytes // max(dtype.itemsize, 1)
+        if dtype.hasobject:
+            if not isinstance(data, list) or len(data) != count:
+                raise CacheFormatError(f"{self.source}: an object array of shape {shorten(repr(shape))} whose "
+                                       "data is not a list of that many items")
+        elif not isinstance(data, (bytes, bytearray, str)) or len(data) != nbytes:
+            raise CacheFormatError(f"{self.source}: an array of shape {shorten(repr(shape))} and dtype {dtype} "
+                                   f"needs {nbytes:,} bytes of data, the pickle holds "
+                                   f"{len(data) if hasattr(data, '__len__') else 'none'}")
+        self.budget.charge(nbytes, f"an array of shape {shorten(repr(shape))}")
+
+    dispatch[pickle.LONG_BINPUT[0]] = load_long_binput
+    dispatch[pickle.PUT[0]] = load_put
+    dispatch[pickle.BUILD[0]] = load_build
+
 
 def load_pickle(path, kind: str = "sequence"):
-    """Unpickle ``path`` with :class:`RestrictedUnpickler`; clear errors for empty/corrupt files."""
+    """Unpickle ``path`` with :class:`RestrictedUnpickler`; clear errors for empty, corrupt,
+    truncated or oversized files."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"cache file {path} does not exist")
@@ -183,13 +378,15 @@ def load_pickle(path, kind: str = "sequence"):
         raise CacheFormatError(f"cache file {path} is empty (0 bytes); delete it and fetch it again "
                                "(`autobuild data fetch --force`)")
     with open(path, "rb") as f:
-        try:
-            return RestrictedUnpickler(f, kind, str(path)).load()
-        except UnsafePickleError:
-            raise
-        except (pickle.UnpicklingError, EOFError, TypeError, ValueError, AttributeError, IndexError) as exc:
-            raise CacheFormatError(f"cache file {path} is not a readable pickle (truncated or corrupt?): "
-                                   f"{type(exc).__name__}: {exc}") from None
+        unpickler = RestrictedUnpickler(f, kind, str(path))
+    try:
+        return unpickler.load()
+    except (CacheFormatError, UnsafePickleError):  # CacheFormatError includes PickleBoundsError
+        raise
+    except (pickle.UnpicklingError, EOFError, TypeError, ValueError, AttributeError, IndexError, KeyError,
+            struct.error, OverflowError, RecursionError, MemoryError) as exc:
+        raise CacheFormatError(f"cache file {path} is not a readable pickle (truncated or corrupt?): "
+                               f"{type(exc).__name__}: {shorten(exc, 200)}") from None
 
 
 def _entries(obj, path: Path) -> list[dict]:
@@ -204,7 +401,7 @@ def _entries(obj, path: Path) -> list[dict]:
 
 
 def _is_number(v) -> bool:
-    return isinstance(v, (numbers.Real, np.number)) and not isinstance(v, (bool, np.bool_))
+    return isinstance(v, (numbers.Real, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
 
 
 def label_frame(entries: list[dict], path: Path, skip: tuple[str, ...]) -> tuple[pd.DataFrame, dict[str, str]]:
@@ -223,17 +420,21 @@ def label_frame(entries: list[dict], path: Path, skip: tuple[str, ...]) -> tuple
             if v is None:
                 continue
             if _is_number(v):
-                values[i] = float(v)
+                try:
+                    values[i] = float(v)
+                except OverflowError:
+                    raise CacheFormatError(f"{path}: label {shorten(repr(key), 60)} of entry {i} is "
+                                           f"{shorten(repr(v), 40)}, too large for a float64") from None
                 n_numbers += 1
             elif bad is None:
                 bad = (i, v)
         if bad is not None and n_numbers:
             i, v = bad
-            raise CacheFormatError(f"{path}: label {key!r} of entry {i} is {v!r} ({type(v).__name__}), "
-                                   "not a number")
+            raise CacheFormatError(f"{path}: label {shorten(repr(key), 60)} of entry {i} is "
+                                   f"{shorten(repr(v), 60)} ({type(v).__name__}), not a number")
         if bad is None:
             if not isinstance(key, str):
-                raise CacheFormatError(f"{path}: label keys must be strings, got {key!r}")
+                raise CacheFormatError(f"{path}: label keys must be strings, got {shorten(repr(key), 60)}")
             columns[key] = values
             desc = LABEL_DESCRIPTIONS.get(key, f"label {key!r}")
             provenance[key] = f"{desc}, as stored in {path.name}"
@@ -243,6 +444,24 @@ def label_frame(entries: list[dict], path: Path, skip: tuple[str, ...]) -> tuple
     return pd.DataFrame(columns), provenance
 
 
+def _resolution(value, space, path: Path, i: int) -> int:
+    """The resolution of entry ``i``: a finite, integer-valued number in ``space.resolutions``
+    (``160``, ``160.0`` or ``np.int64(160)``; not ``160.7``, ``inf``, ``[160]`` or ``"160"``)."""
+    if not _is_number(value):
+        raise CacheFormatError(f"{path}: entry {i}: the resolution of {CONFIG_KEY!r} is "
+                               f"{shorten(repr(value), 40)} ({type(value).__name__}), not a number")
+    number = float(value) if not isinstance(value, numbers.Integral) else None
+    if number is not None and not (math.isfinite(number) and number.is_integer()):
+        raise CacheFormatError(f"{path}: entry {i}: the resolution of {CONFIG_KEY!r} is {shorten(repr(value), 40)}, "
+                               "not a finite whole number")
+    res = int(value)
+    allowed = getattr(space, "resolutions", None)
+    if allowed is not None and res not in allowed:
+        raise CacheFormatError(f"{path}: entry {i}: resolution {res} is not one of {space.name}'s "
+                               f"{tuple(allowed)}")
+    return res
+
+
 def read_sequence_cache(path, space) -> tuple[list, pd.DataFrame, dict[str, str]]:
     """``(archs, labels, provenance)`` of a sequence-format cache of OFA space ``space``."""
     path = Path(path)
@@ -250,12 +469,18 @@ def read_sequence_cache(path, space) -> tuple[list, pd.DataFrame, dict[str, str]
     archs = []
     for i, e in enumerate(entries):
         if CONFIG_KEY not in e:
-            raise CacheFormatError(f"{path}: entry {i} has no {CONFIG_KEY!r} key (keys: {sorted(map(str, e))}); "
+            keys = shorten(sorted(shorten(str(k), 40) for k in e))
+            raise CacheFormatError(f"{path}: entry {i} has no {CONFIG_KEY!r} key (keys: {keys}); "
                                    "not a sequence-format cache")
+        config = e[CONFIG_KEY]
+        if not isinstance(config, (tuple, list)) or len(config) != 2:
+            raise CacheFormatError(f"{path}: entry {i}: malformed {CONFIG_KEY!r} {shorten(repr(config))}: "
+                                   "expected (resolution, [[layer strings] per stage])")
+        res = _resolution(config[0], space, path, i)
         try:
-            archs.append(space.from_cache_config(e[CONFIG_KEY]))
-        except ValueError as exc:
-            raise CacheFormatError(f"{path}: entry {i}: {exc}") from None
+            archs.append(space.from_cache_config((res, config[1])))
+        except (ValueError, TypeError, OverflowError, AttributeError) as exc:
+            raise CacheFormatError(f"{path}: entry {i}: {shorten(exc, 300)}") from None
     labels, provenance = label_frame(entries, path, skip=(CONFIG_KEY,))
     return archs, labels, provenance
 

@@ -4,13 +4,13 @@ columns with their provenance in field metadata, and JSON set metadata.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from autobuild.data import paper_caches
+from autobuild.data.equations import shorten
 from autobuild._io import atomic_write
 from autobuild._paths import EMBEDDED_FILES
 from autobuild.data.labelled import LabelledSet
@@ -48,7 +48,6 @@ def write_parquet(dataset: LabelledSet, path, extra_metadata: dict | None = None
     table = pa.Table.from_pandas(frame, schema=schema, preserve_index=False)
     with atomic_write(path) as tmp:
         pq.write_table(table, tmp, compression="zstd")
-        os.chmod(tmp, 0o644)
     return path
 
 
@@ -63,9 +62,18 @@ def read_parquet(path, space: SequenceSpace) -> LabelledSet:
     except Exception as exc:  # pyarrow raises several types for corrupt files
         raise paper_caches.CacheFormatError(f"{path} is not a readable parquet file ({type(exc).__name__}: "
                                             f"{exc}){_regenerate_hint(path)}") from None
-    meta = json.loads((table.schema.metadata or {}).get(METADATA_KEY.encode(), b"{}"))
+    raw = (table.schema.metadata or {}).get(METADATA_KEY.encode(), b"{}")
+    try:
+        meta = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise paper_caches.CacheFormatError(f"{path}: the schema metadata {METADATA_KEY!r} is not valid JSON "
+                                            f"({shorten(exc)})") from None
+    if not isinstance(meta, dict):
+        raise paper_caches.CacheFormatError(f"{path}: the schema metadata {METADATA_KEY!r} must be a JSON object, "
+                                            f"got a {type(meta).__name__} ({shorten(raw.decode('utf-8', 'replace'))})")
     if meta.get("space", space.name) != space.name:
-        raise paper_caches.CacheFormatError(f"{path} holds space {meta['space']!r}, not {space.name!r}")
+        raise paper_caches.CacheFormatError(f"{path} holds space {shorten(repr(meta['space']), 40)}, "
+                                            f"not {space.name!r}")
     frame = table.to_pandas()
     if ARCH_COLUMN not in frame.columns or len(frame.columns) < 2 or len(frame) == 0:
         raise paper_caches.CacheFormatError(
@@ -77,10 +85,16 @@ def read_parquet(path, space: SequenceSpace) -> LabelledSet:
     if non_numeric:
         raise paper_caches.CacheFormatError(f"{path}: label column(s) {non_numeric} are not numeric")
     labels = labels.astype(np.float64)
+    strings = tuple(frame[ARCH_COLUMN])
+    for i, s in enumerate(strings):
+        if not isinstance(s, str):
+            raise paper_caches.CacheFormatError(
+                f"{path}: row {i}: column {ARCH_COLUMN!r} holds {shorten(repr(s), 40)} ({type(s).__name__}), "
+                f"not an architecture string such as '224:e4k5,e6k7|...'")
     try:
-        archs = _parse_archs(space, tuple(frame[ARCH_COLUMN]))
-    except (ValueError, TypeError) as exc:
-        raise paper_caches.CacheFormatError(f"{path}: bad architecture string: {exc}") from None
+        archs = _parse_archs(space, strings)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise paper_caches.CacheFormatError(f"{path}: bad architecture string: {shorten(exc, 200)}") from None
     provenance = {}
     for c in labels.columns:
         field_meta = table.schema.field(c).metadata or {}
