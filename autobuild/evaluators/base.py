@@ -1,21 +1,13 @@
-"""Labelling back ends: one :class:`Evaluator` interface, several sources of labels.
+"""The labelling interface: an :class:`Evaluator` turns architectures into one metric's values,
+recorded as an :class:`Evaluation` that names its back end and kind (estimate, count, measurement).
 
-Back ends (metric names as in the embedded data sets; kind in brackets):
-
-* :class:`AuthorsPredictors`: ``acc``, ``latency_gpu``, ``latency_cpu``, ``latency_npu`` for
-  mbv3 and pn (estimate);
-* :class:`OFAAccuracy`: ``acc_ofa`` for mbv3 (estimate);
-* :class:`Note10Latency`: ``latency_note10`` for mbv3 (estimate);
-* :class:`SubnetComplexity`: ``flops``, ``n_params`` for mbv3 and pn (count);
-* :class:`MeasuredLatency`: ``latency_cpu_measured`` or ``latency_gpu_measured`` for mbv3 and pn
-  (measurement).
-
-Every :class:`Evaluation` records the back end that produced it. Third-party files (the
-authors' predictors, OFA's accuracy predictor and Note10 tables) are read at run time from the
-shared-data directory: an explicit path, else ``$AUTOBUILD_SHARED_DATA``, else
-``../shared/data`` next to the repository. Where that lacks them, they are downloaded once
-from where their authors publish them: the predictors from the AutoBuild repository (a pinned
-commit) into ``$AUTOBUILD_CACHE/l1_models``, OFA's files into ``~/.torch/`` as ``ofa`` does.
+The back ends (metric names as in the embedded data sets) live beside this module:
+:mod:`~autobuild.evaluators.authors` (``acc``, ``latency_gpu/cpu/npu``, the authors' published
+predictors), :mod:`~autobuild.evaluators.ofa_tables` (``acc_ofa``, ``latency_note10``),
+:mod:`~autobuild.evaluators.subnet` (``flops``, ``n_params``, ``latency_*_measured``);
+:mod:`~autobuild.evaluators.routing` sends each metric to the first back end that has it.
+Third-party files are read from :func:`autobuild._paths.shared_data_dir`, else downloaded once
+(:mod:`~autobuild.evaluators.downloads`).
 """
 from __future__ import annotations
 

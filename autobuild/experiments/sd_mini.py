@@ -1,6 +1,6 @@
 """SD-mini: an affordable stand-in for the paper's Sec. 5.3 inpainting evaluation.
 
-Each U-Net of :mod:`autobuild.unet_space` is built at reduced width (``MINI``) as an
+Each U-Net of :mod:`autobuild.spaces.unet` is built at reduced width (``MINI``) as an
 inpainting denoiser in the SD-inpainting style: its input is the noisy image, the mask and
 the masked image (3 + 1 + 3 channels, pixel space instead of SD's VAE latents), conditioned
 through cross-attention on one learnt "empty prompt" token. It is trained with ``diffusers``'

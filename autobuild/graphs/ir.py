@@ -1,16 +1,9 @@
 """Op-level IR graphs (paper Sec. 3.1 and Fig. 3): one node per primitive operation.
 
 An :class:`IRGraph` is a DAG of :class:`IRNode` s (op type, tensor shapes, kernel, groups),
-edges pointing from producer to consumer. Graphs come from two places, with one vocabulary:
-
-* :func:`ofa_ir_graph` builds the ``ofa`` subnet of an OFA architecture on the ``meta`` device
-  (structure only: no weights, nothing downloaded), traces it with ``torch.fx`` and derives
-  every tensor shape from the modules' hyper-parameters (no forward pass). Each distinct
-  ``ofa`` layer is traced once per input shape and reused, so thousands of graphs take a minute.
-* :func:`ir_graph_from_onnx_ir` converts a graph of the paper's ONNX-IR cache, read through
-  the restricted unpickler of :mod:`autobuild.paper_caches` into :class:`OnnxIRGraphRecord` /
-  :class:`OnnxIRNodeRecord` (our stand-ins for the authors' ``onnx_ir.graph.Graph`` and
-  ``onnx_ir.node.Node``).
+edges pointing from producer to consumer. Graphs come from two readers with one vocabulary:
+:mod:`~autobuild.graphs.ofa_ir` (OFA subnets traced by :mod:`~autobuild.graphs.fx_reader`) and
+:mod:`~autobuild.graphs.onnx_ir` (the paper's ONNX-IR cache).
 
 Node features for a predictor are categorical (:data:`ir_feature_vocab`): op type, kernel
 size, convolution grouping, a log2 bucket of the output channels and the output's spatial

@@ -5,7 +5,7 @@ times ``seeds`` shuffles (``seeds=4`` -> 20 predictors), each member tested on i
 
 * **AutoBuild**: members trained with Eq. 4 (hop-level ranking loss + MSE). Every stage
   subgraph gets, from every member, its Eq. 5-shifted embedding-norm score (see
-  :mod:`autobuild.scoring`); the ensemble score is the average of the members' scores
+  :mod:`autobuild.predictor.scoring`); the ensemble score is the average of the members' scores
   weighted by each member's held-out SRCC at that subgraph's hop level (negative SRCCs count
   as 0). An architecture scores the sum of its stage scores; the top-k are built directly.
 * **Exhaustive Search (ES)**: members trained with MSE only; every architecture of the space

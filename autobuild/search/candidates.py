@@ -1,12 +1,4 @@
-"""Multi-objective evolutionary search over (reduced) macro spaces (paper Sec. 5.1, Fig. 5 bottom).
-
-A search maximises accuracy and minimises latency with a fixed evaluation budget (the
-paper's 250 = 50 random architectures, then 4 rounds of 50 mutants). Each round keeps
-the best evaluated architectures by NSGA-II order (non-dominated front, then crowding
-distance), picks parents by binary tournament and mutates them into new, never-seen
-architectures of the same candidate space.
-
-Two kinds of candidate space, one per mutation style:
+"""Candidate spaces for the evolutionary search (paper Sec. 5.1, Fig. 5 bottom), one per mutation style:
 
 * :class:`StageCandidates` -- one candidate subgraph per stage; a mutation swaps one stage's
   whole subgraph for another candidate. AutoBuild-NAS (union of the top-K subgraphs of
@@ -14,12 +6,9 @@ Two kinds of candidate space, one per mutation style:
   :func:`stage_full`).
 * :class:`LayerCandidates` -- per stage a set of allowed layers and a depth range; a mutation
   adds, removes or edits one layer of one stage. Layer-Full (:func:`layer_full`) and
-  Layer-Insight (:func:`layer_insight`, the human-restricted spaces of Mills et al.,
-  CIKM 2021, see :data:`INSIGHT_RESTRICTIONS`).
+  Layer-Insight (:func:`autobuild.search.insight.layer_insight`).
 
-Evaluation is a callable ``evaluate(archs) -> (acc, lat)`` (two arrays):
-:class:`Objectives` routes it through :mod:`autobuild.evaluators` and records the back end
-of each objective; any function of that signature works too.
+The search itself is :func:`autobuild.search.evolution.evolutionary_search`.
 """
 from __future__ import annotations
 

@@ -4,9 +4,8 @@ An architecture is a sequence of stages, each a tuple of layers; every layer is 
 of a directed chain graph. A space knows its stages, its per-node categorical features,
 every stage subgraph it admits, and how to sample and build architectures.
 
-Spaces implemented here: OFA-MobileNetV3 (``mbv3``, width 1.2) and OFA-ProxylessNAS
-(``pn``, width 1.3). Other spaces (e.g. the Stable Diffusion U-Net space) implement the
-same :class:`SequenceSpace` interface.
+The spaces themselves implement :class:`SequenceSpace`: OFA-MobileNetV3 and OFA-ProxylessNAS in
+:mod:`~autobuild.spaces.ofa`, the Stable Diffusion U-Net space in :mod:`~autobuild.spaces.unet`.
 """
 from __future__ import annotations
 
