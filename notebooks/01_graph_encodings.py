@@ -57,15 +57,11 @@ params.settings.to_frame()
 
 # %%
 import matplotlib.pyplot as plt
-import networkx as nx
-import numpy as np
-import pandas as pd
-import torch
 
+from autobuild.book.figures.encodings import plot_graph_sizes, plot_rooted_subgraphs
+from autobuild.book.plotting import save_figure, use_style
 from autobuild.data.load import load_dataset
-from autobuild.graphs.table import GraphTable
-from autobuild.predictor.model import AutoBuildPredictor
-from autobuild.book.plotting import SPACE_COLORS, SPACE_NAMES, save_figure, use_style
+from autobuild.experiments import encodings
 from autobuild.spaces.ofa import MBV3, PN
 
 use_style()
@@ -79,19 +75,15 @@ use_style()
 
 # %%
 mbv3 = load_dataset("mbv3", source=notebook_params.source_for(params.data_source, "mbv3"))
-acc = mbv3.labels["acc"].to_numpy()
-best = int(np.argsort(acc)[len(acc) // 2])
-arch = mbv3.archs[best]
-print(f"architecture: {MBV3.to_string(arch)}")
-print(f"acc label: {mbv3.labels['acc'].iloc[best]:.4f} ({mbv3.provenance.get('acc', 'no provenance')})")
-print(f"{arch.n_layers} nodes in {len(arch.stages)} stages of {arch.depths} layers")
+example = encodings.median_example(mbv3, "acc")
+print(example.summary())
+
+# %% [markdown]
+# Its nodes, one row per layer, with the categorical features the predictor reads:
 
 # %%
-codes = MBV3.node_features(arch)
-nodes = pd.DataFrame({name: [MBV3.feature_vocab[name][i] for i in codes[:, j]]
-                      for j, name in enumerate(MBV3.feature_names)})
-nodes.index.name = "node"
-nodes
+seq = example.seq
+seq.nodes
 
 # %% [markdown]
 # ## The $m$-hop subgraph rooted at a node
@@ -106,45 +98,14 @@ nodes
 # hop-$(l-1)$ embedding (Eq. 5).
 
 # %%
-graph = nx.DiGraph()
-graph.add_nodes_from(range(arch.n_layers))
-graph.add_edges_from((i, i + 1) for i in range(arch.n_layers - 1))
+rooted = encodings.deepest_stage_subgraphs(seq, hops=(1, 3))
+print(rooted.summary())
 
-stage_of = nodes["stage"].to_numpy()
-deepest = max(range(len(arch.stages)), key=lambda u: (arch.depths[u], -abs(u - 2)))
-root = int(np.flatnonzero(stage_of == deepest)[-1])
-
-
-def rooted_subgraph(g: nx.DiGraph, v: int, m: int) -> set[int]:
-    """Nodes within m hops upstream of v (those whose features reach h_v^m)."""
-    return set(nx.single_source_shortest_path_length(g.reverse(copy=False), v, cutoff=m))
-
-
-hop1, hop3 = rooted_subgraph(graph, root, 1), rooted_subgraph(graph, root, 3)
-print(f"root: node {root} (stage {deepest}, last of its {arch.depths[deepest]} layers)")
-print(f"1-hop subgraph: nodes {sorted(hop1)};  3-hop subgraph: nodes {sorted(hop3)}")
+# %% [markdown]
+# Drawn on the architecture (Fig. 1's construction):
 
 # %%
-layer_pos = nodes["layer"].to_numpy()
-pos = {i: (layer_pos[i], -stage_of[i]) for i in graph.nodes}
-labels = {i: f"u{stage_of[i]} l{layer_pos[i]}\ne{nodes['expand'][i]}k{nodes['kernel'][i]}" for i in graph.nodes}
-within = [(a, b) for a, b in graph.edges if stage_of[a] == stage_of[b]]
-across = [(a, b) for a, b in graph.edges if stage_of[a] != stage_of[b]]
-
-fig, axes = plt.subplots(1, 2, figsize=(10, 4.8), layout="constrained")
-for ax, (title, members) in zip(axes, [("1-hop subgraph rooted at the red node", hop1),
-                                       ("3-hop subgraph rooted at the same node", hop3)]):
-    colors = ["#d62728" if i == root else "#ff7f0e" if i in members else "#dddddd" for i in graph.nodes]
-    for edges, style in ((within, "solid"), (across, "dashed")):
-        nx.draw_networkx_edges(graph, pos, edgelist=edges, ax=ax, arrows=True, arrowsize=10, style=style,
-                               edge_color="#888888", node_size=1300)
-    nx.draw_networkx_nodes(graph, pos, ax=ax, node_color=colors, node_size=1300, edgecolors="#333333")
-    nx.draw_networkx_labels(graph, pos, labels, ax=ax, font_size=7)
-    ax.set_title(title)
-    ax.set_xlim(-0.6, 3.6)
-    ax.axis("off")
-fig.suptitle(f"An MBv3 architecture ({arch.resolution} px) as a sequence graph: rows are stages u, "
-             "columns layers l; dashed edges cross into the next stage", fontsize=10)
+fig = plot_rooted_subgraphs(seq, rooted)
 save_figure(fig, "fig1_rooted_subgraphs")
 plt.show()
 
@@ -160,24 +121,9 @@ plt.show()
 # lies in the $m$-hop subgraph of $v$.
 
 # %%
-torch.manual_seed(0)
-model = AutoBuildPredictor(MBV3.feature_vocab).eval()
-x, edge_index, _, _ = GraphTable.from_architectures(MBV3, [arch]).batch(torch.tensor([0]))
-kernel_col = MBV3.feature_names.index("kernel")
-with torch.no_grad():
-    base = model.node_embeddings(x, edge_index)
-    reach = np.zeros((arch.n_layers, model.n_hops + 1), dtype=bool)
-    for j in range(arch.n_layers):
-        x2 = x.clone()
-        x2[j, kernel_col] = (x2[j, kernel_col] + 1) % len(MBV3.feature_vocab["kernel"])
-        changed = model.node_embeddings(x2, edge_index)
-        reach[j] = [not torch.allclose(changed[m][root], base[m][root]) for m in range(model.n_hops + 1)]
-
-expected = np.array([[j in rooted_subgraph(graph, root, m) for m in range(model.n_hops + 1)]
-                     for j in range(arch.n_layers)])
-influence = pd.DataFrame(reach, columns=[f"h^{m}" for m in range(model.n_hops + 1)]).rename_axis("perturbed node")
-print("GNN receptive field equals the m-hop rooted subgraph at every hop:", bool((reach == expected).all()))
-influence.loc[sorted(rooted_subgraph(graph, root, model.n_hops))]
+field = encodings.receptive_field(seq, rooted.root, feature="kernel", seed=0)
+print("GNN receptive field equals the m-hop rooted subgraph at every hop:", field.agrees)
+field.within()
 
 # %% [markdown]
 # ## How large the spaces are
@@ -190,26 +136,14 @@ influence.loc[sorted(rooted_subgraph(graph, root, model.n_hops))]
 # We count by enumerating every stage subgraph each space admits, not by formula.
 
 # %%
-rows = []
-for space in (MBV3, PN):
-    per_stage = [len(space.stage_subgraphs(u)) for u in range(space.n_stages)]
-    rows.append({"space": SPACE_NAMES[space.name], "stages": space.n_stages,
-                 "subgraphs per stage": ", ".join(map(str, per_stage)),
-                 "stage subgraphs (total)": sum(per_stage),
-                 "resolutions": len(space.resolutions),
-                 "architectures": f"{space.size:.3e}",
-                 "architectures x resolutions": f"{space.size * len(space.resolutions):.3e}"})
-sizes = pd.DataFrame(rows).set_index("space")
-sizes
+sizes = encodings.space_sizes((MBV3, PN))
+sizes.table
+
+# %% [markdown]
+# The paper's counts against ours:
 
 # %%
-formula = 9**2 + 9**3 + 9**4
-mbv3_stage, pn_total = len(MBV3.stage_subgraphs(0)), sum(len(PN.stage_subgraphs(u)) for u in range(PN.n_stages))
-print(f"9^2 + 9^3 + 9^4 = {formula}; enumerated per MBv3 stage: {mbv3_stage} -> "
-      f"{'agrees' if mbv3_stage == formula else 'DISAGREES'}")
-print(f"PN modules beyond MBv3's: {pn_total - 5 * mbv3_stage} (paper: 9) -> "
-      f"{'agrees' if pn_total - 5 * mbv3_stage == 9 else 'DISAGREES'}")
-print(f"both spaces above 1e19 architectures: {min(MBV3.size, PN.size) > 10**19}")
+print(sizes.versus_paper())
 
 # %% [markdown]
 # Our counts agree with the paper: 7,371 subgraphs per searchable stage, 9 more for PN's single-layer
@@ -222,14 +156,8 @@ print(f"both spaces above 1e19 architectures: {min(MBV3.size, PN.size) > 10**19}
 # nodes of `n_sample` random architectures of each space.
 
 # %%
-fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
-for space in (MBV3, PN):
-    n_nodes = [a.n_layers for a in space.sample(params.settings.n_sample, seed=params.settings.example_seed)]
-    ax.hist(n_nodes, bins=np.arange(5.5, 22.5), alpha=0.6, color=SPACE_COLORS[space.name],
-            label=f"{SPACE_NAMES[space.name]} (mean {np.mean(n_nodes):.1f})")
-ax.set_xlabel("nodes (layers) per architecture graph")
-ax.set_ylabel("architectures")
-ax.legend()
+n_nodes = encodings.graph_sizes((MBV3, PN), params.settings.n_sample, seed=params.settings.example_seed)
+fig = plot_graph_sizes(n_nodes)
 save_figure(fig, "fig1_graph_sizes")
 plt.show()
 

@@ -1,0 +1,1 @@
+"""Each book section's figures, one module per section (drawn from its experiments' results)."""
