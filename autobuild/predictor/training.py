@@ -34,13 +34,38 @@ class TrainConfig:
     progress: bool = True
 
     def __post_init__(self):
-        checks = {"epochs": self.epochs >= 1, "batch_size": self.batch_size >= 2, "lr": self.lr > 0,
-                  "weight_decay": self.weight_decay >= 0, "test_fraction": 0 <= self.test_fraction < 1,
-                  "hidden": self.hidden >= 1, "n_hops": self.n_hops >= 1,
-                  "rank_strength": self.rank_strength > 0, "cpu_threads": self.cpu_threads >= 1}
-        bad = [k for k, ok in checks.items() if not ok]
+        import math
+        import numbers
+        import os
+
+        def integer(v):
+            return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
+
+        def real(v):  # a finite real number (every float parameter must be finite)
+            return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) and math.isfinite(v)
+
+        max_threads = max(os.cpu_count() or 1, 1)
+        checks = {  # parameter: (valid?, what it must be)
+            "epochs": (integer(self.epochs) and self.epochs >= 1, "an integer >= 1"),
+            "batch_size": (integer(self.batch_size) and self.batch_size >= 2, "an integer >= 2"),
+            "lr": (real(self.lr) and self.lr > 0, "a finite number > 0"),
+            "weight_decay": (real(self.weight_decay) and self.weight_decay >= 0, "a finite number >= 0"),
+            "test_fraction": (real(self.test_fraction) and 0 <= self.test_fraction < 1, "a number in [0, 1)"),
+            "seed": (integer(self.seed) and 0 <= self.seed < 2**32, "an integer in [0, 2**32)"),
+            "hidden": (integer(self.hidden) and 1 <= self.hidden <= 4096, "an integer in [1, 4096]"),
+            "n_hops": (integer(self.n_hops) and 1 <= self.n_hops <= 64, "an integer in [1, 64]"),
+            "rank_strength": (real(self.rank_strength) and self.rank_strength > 0, "a finite number > 0"),
+            "cpu_threads": (integer(self.cpu_threads) and 1 <= self.cpu_threads <= max_threads,
+                            f"an integer in [1, {max_threads}] (this machine's CPU count)"),
+            "ranking_loss": (isinstance(self.ranking_loss, (bool, np.bool_)), "True or False"),
+            "fe_stop_gradient": (isinstance(self.fe_stop_gradient, (bool, np.bool_)), "True or False"),
+            "progress": (isinstance(self.progress, (bool, np.bool_)), "True or False"),
+            "device": (isinstance(self.device, str), "a string"),
+        }
+        bad = [k for k, (ok, _) in checks.items() if not ok]
         if bad:
-            raise ValueError(f"impossible training parameter(s): " + ", ".join(f"{k}={getattr(self, k)!r}" for k in bad))
+            raise ValueError("impossible training parameter(s): " + ", ".join(
+                f"{k}={str(repr(getattr(self, k)))[:40]} (must be {checks[k][1]})" for k in bad))
         self.device = resolve_device(self.device)
 
     def to_dict(self) -> dict:
@@ -170,6 +195,9 @@ def train_predictor_on_table(table: GraphTable, feature_vocab: dict, y, config: 
         raise ValueError(f"need one label per graph: {len(table)} graphs, labels of shape {y.shape}")
     if not np.isfinite(y).all():
         raise ValueError(f"{int((~np.isfinite(y)).sum())} labels are NaN or infinite; clean the target first")
+    if len(y) and np.ptp(y) == 0:
+        raise ValueError(f"every label is {y[0]!r}: a target with zero spread has nothing to rank "
+                         "(a constant equation, duplicated architectures, or a column cast to one value?)")
     if train_idx is None:
         train_idx, test_idx = split_indices(len(y), config.test_fraction, config.seed)
     train_idx = np.asarray(train_idx, dtype=np.int64)
