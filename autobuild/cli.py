@@ -1,52 +1,127 @@
-"""The ``autobuild`` command line: ``train``, ``score`` and ``data``."""
+"""The ``autobuild`` command line: ``train``, ``score`` and ``data``.
+
+Every expected failure (a bad argument, data set, label equation, checkpoint or output
+location; no network) ends in one line ``autobuild: error: …`` on stderr and exit status 2,
+before anything is written. Anything else is a bug and shows its traceback.
+"""
 from __future__ import annotations
 
 import argparse
-import json
+import math
+import os
 import sys
 import time
 from pathlib import Path
 
 from autobuild import _paths
 from autobuild.data import paper_caches
-from autobuild._io import atomic_write
+from autobuild._io import atomic_write, check_writable_dir
 from autobuild._paths import EMBEDDED_FILES, data_dir
+from autobuild.data.equations import shorten
 from autobuild.data.load import load_dataset
 from autobuild.data.parquet import _regenerate_hint
 from autobuild.predictor.training import TrainConfig
 
+#: Failures the CLI reports as ``autobuild: error: …`` (exit 2) rather than with a traceback.
+EXPECTED_ERRORS = (ValueError, FileNotFoundError, PermissionError, NotADirectoryError, IsADirectoryError,
+                   FileExistsError, paper_caches.FetchError)
+MAX_MESSAGE = 2000  #: characters of an error message (user strings inside are shortened too)
 
-def _write_json(path: Path, obj) -> None:
-    with atomic_write(path) as tmp:
-        tmp.write_text(json.dumps(obj, indent=2))
+
+class UsageError(ValueError):
+    """A command-line argument that argparse refused."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        raise UsageError(message)
+
+
+# Argument types: argparse names the flag in its message ("argument --lr: ...") ---------------
+
+def _int_at_least(low: int, high: int | None = None):
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {shorten(text, 40)!r}") from None
+        if value < low or (high is not None and value >= high):
+            bound = f">= {low}" if high is None else f"in [{low}, {high})"
+            raise argparse.ArgumentTypeError(f"must be an integer {bound}, got {value}")
+        return value
+    return parse
+
+
+def _positive_finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a number, got {shorten(text, 40)!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {shorten(text, 40)!r}")
+    return value
+
+
+# Checks done before any work --------------------------------------------------------------
+
+def _check_output_file(path: Path, what: str) -> Path:
+    """``path`` can be written as a file: not a folder, and its folder is (or can be) a writable folder.
+    Nothing is created."""
+    if path.is_dir():
+        raise IsADirectoryError(f"{what} {path} is a folder; give a file name")
+    parent = path.parent
+    existing = next((p for p in (parent, *parent.parents) if p.exists()), Path("."))
+    if existing.exists() and not existing.is_dir():
+        raise NotADirectoryError(f"{what} {path} is under {existing}, which is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise PermissionError(f"{what} {path}: cannot write in {existing}")
+    return path
+
+
+def min_architectures(test_fraction: float) -> int:
+    """The fewest architectures with at least 2 in the test split and 2 in the training split."""
+    n = 4
+    while int(round(n * test_fraction)) < 2 or n - int(round(n * test_fraction)) < 2:
+        n += 1
+    return n
 
 
 def cmd_train(args) -> int:
-    from autobuild.predictor.checkpoint import save_predictor
+    from autobuild.predictor.checkpoint import METRICS_NAME, save_run
     from autobuild.predictor.scoring import SubgraphScorer
     from autobuild.predictor.training import train_predictor
 
+    out = check_writable_dir(args.out, "--out")  # before any work: an unwritable --out fails now
+    for name in ("predictor.pt", METRICS_NAME):
+        if (out / name).is_dir():
+            raise IsADirectoryError(f"--out {out}: {out / name} is a folder; it would be replaced by a file")
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
                          device=args.device, ranking_loss=not args.mse_only)
     dataset = load_dataset(args.space, source=args.data)
     y = dataset.target(args.target)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    print(f"training on {len(y)} {args.space} architectures ({dataset.source}), target {args.target!r}",
+    target = shorten(args.target)
+    minimum = min_architectures(config.test_fraction)
+    if len(y) < minimum:
+        raise ValueError(f"{dataset.source} holds {len(y)} architectures; training needs at least {minimum} "
+                         f"(the {config.test_fraction:g} test split must hold 2 or more for the metrics)")
+    if float(y.max() - y.min()) == 0:
+        raise ValueError(f"target {target!r} is {float(y[0])!r} for every one of the {len(y)} architectures of "
+                         f"{dataset.source}: a target with zero spread has nothing to rank")
+    print(f"training on {len(y)} {args.space} architectures ({dataset.source}), target {target!r}",
           file=sys.stderr)
     start = time.perf_counter()
     trained = train_predictor(dataset.space, dataset.archs, y, config)
     seconds = time.perf_counter() - start
     scorer = SubgraphScorer.from_data(trained, dataset.archs, y)
-    save_predictor(trained, out / "predictor.pt", equation=args.target, scorer_state=scorer.state,
-                   data_source=dataset.source)
-    metrics = {**trained.metrics, "target": args.target, "space": args.space, "data_source": dataset.source,
-               "train_seconds": round(seconds, 2), "config": config.to_dict()}
-    _write_json(out / "metrics.json", metrics)
+    report = {**trained.metrics, "target": args.target, "space": args.space, "data_source": dataset.source,
+              "train_seconds": round(seconds, 2), "config": config.to_dict()}
+    checkpoint, metrics = save_run(trained, out, report, equation=args.target, scorer_state=scorer.state,
+                                   data_source=dataset.source)
     hops = " ".join(f"{v:.3f}" for v in trained.metrics["hop_srcc"])
     print(f"test SRCC head {trained.metrics['srcc']:.3f} | hops 0..{len(trained.metrics['hop_srcc']) - 1}: "
           f"{hops} | MAE {trained.metrics['mae']:.4g} | {seconds:.1f} s")
-    print(f"wrote {out / 'predictor.pt'} and {out / 'metrics.json'}")
+    print(f"wrote {checkpoint} and {metrics}")
     return 0
 
 
@@ -54,26 +129,31 @@ def cmd_score(args) -> int:
     from autobuild.predictor.checkpoint import load_predictor
     from autobuild.predictor.scoring import SubgraphScorer
 
+    out = Path(args.out) if args.out else Path(args.checkpoint).with_name(f"top{args.top_k}_subgraphs.csv")
+    _check_output_file(out, "--out")
     trained, payload = load_predictor(args.checkpoint)
     if not payload.get("scorer_state"):
         raise ValueError(f"{args.checkpoint} holds no scorer moments; retrain with `autobuild train`")
+    if trained.space is None:
+        raise ValueError(f"{args.checkpoint} was trained on pre-built graphs, not on a search space: "
+                         "there are no stage subgraphs to score")
     scorer = SubgraphScorer(trained, payload["scorer_state"])
     scores = scorer.score_all()
     top = scores[scores["rank"] <= args.top_k].sort_values(["stage", "rank"])
-    out = Path(args.out) if args.out else Path(args.checkpoint).with_name(f"top{args.top_k}_subgraphs.csv")
-    with atomic_write(out) as tmp:
-        top.to_csv(tmp, index=False)
     reduced = scorer.top_k(args.top_k)
     best = reduced.best()
     text = trained.space.to_string(best) if hasattr(trained.space, "to_string") else str(best)
-    print(f"target {payload.get('equation')!r}: top-{args.top_k} space of {reduced.size} architectures")
+    with atomic_write(out) as tmp:  # everything is computed: only now is anything written
+        top.to_csv(tmp, index=False)
+    print(f"target {shorten(payload.get('equation'))!r}: top-{args.top_k} space of {reduced.size} architectures")
     print(f"top-1 architecture: {text}")
     print(f"wrote {out}")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="autobuild", description=__doc__)
+    parser = _Parser(prog="autobuild", description=__doc__.split("\n\n")[0],
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
 
     t = sub.add_parser("train", help="train a predictor with the hop-level ranking loss (Eq. 4)")
@@ -81,30 +161,41 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--target", required=True, help="label name or equation, e.g. 'acc' or 'acc*100/latency_gpu'")
     t.add_argument("--out", required=True, help="output directory")
     t.add_argument("--data", default="embedded", help="embedded (default), paper, or a path to a dataset file")
-    t.add_argument("--epochs", type=int, default=TrainConfig.epochs)
-    t.add_argument("--batch-size", type=int, default=TrainConfig.batch_size)
-    t.add_argument("--lr", type=float, default=TrainConfig.lr)
-    t.add_argument("--seed", type=int, default=TrainConfig.seed)
+    t.add_argument("--epochs", type=_int_at_least(1), default=TrainConfig.epochs)
+    t.add_argument("--batch-size", type=_int_at_least(2), default=TrainConfig.batch_size)
+    t.add_argument("--lr", type=_positive_finite_float, default=TrainConfig.lr)
+    t.add_argument("--seed", type=_int_at_least(0, 2**32), default=TrainConfig.seed)
     t.add_argument("--device", default=TrainConfig.device, help="cpu, cuda or auto")
     t.add_argument("--mse-only", action="store_true", help="train with MSE only (ablation of Eq. 4)")
     t.set_defaults(func=cmd_train)
 
     s = sub.add_parser("score", help="score every stage subgraph and build the top-K reduced space")
     s.add_argument("--checkpoint", required=True, help="predictor.pt written by `autobuild train`")
-    s.add_argument("--top-k", type=int, default=3)
+    s.add_argument("--top-k", type=_int_at_least(1), default=3)
     s.add_argument("--out", help="CSV of the ranked top-K subgraphs per stage (default: beside the checkpoint)")
     s.set_defaults(func=cmd_score)
     register_data_commands(sub)
     return parser
 
 
+def _message(exc: BaseException) -> str:
+    text = str(exc) if str(exc) else type(exc).__name__
+    if isinstance(exc, OSError) and exc.filename is not None and str(exc.filename) not in text:
+        text = f"{exc.filename}: {exc.strerror or text}"
+    return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + "…"
+
+
 def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return args.func(args)
-    except (ValueError, FileNotFoundError) as exc:
-        print(f"autobuild: error: {exc}", file=sys.stderr)
+    except EXPECTED_ERRORS as exc:
+        print(f"autobuild: error: {_message(exc)}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a failing file (disk full, read-only file system ...): name it
+        if exc.filename is None:
+            raise
+        print(f"autobuild: error: {_message(exc)}", file=sys.stderr)
         return 2
 
 
@@ -137,11 +228,7 @@ def _cmd_list(args) -> int:
 
 
 def _cmd_fetch(args) -> int:
-    try:
-        paths = paper_caches.fetch(args.only, args.dest, args.force)
-    except (RuntimeError, ValueError) as exc:
-        print(f"autobuild data fetch: {exc}")
-        return 1
+    paths = paper_caches.fetch(args.only, args.dest, args.force)  # FetchError: exit 2 via main
     for name, path in paths.items():
         print(f"{name:16s} {path} ({_size(path)})")
     return 0

@@ -48,6 +48,20 @@ def use_style() -> None:
     matplotlib.rcParams.update(STYLE)
 
 
+def check_figures_dir(directory: str | os.PathLike | None = None) -> Path:
+    """The figures folder (``directory`` or :func:`figures_dir`), created if needed and proven
+    writable; call it at the start of a notebook so an unwritable folder fails before any
+    training, not at the first :func:`save_figure`. Raises ``PermissionError`` or
+    ``NotADirectoryError`` naming the folder and ``$AUTOBUILD_FIGURES_DIR``."""
+    from autobuild._io import check_writable_dir
+
+    out_dir = Path(directory) if directory is not None else figures_dir()
+    try:
+        return check_writable_dir(out_dir, "figures folder")
+    except (PermissionError, NotADirectoryError) as exc:
+        raise type(exc)(f"{exc}; set AUTOBUILD_FIGURES_DIR to a writable folder") from None
+
+
 def save_figure(fig, name: str, directory: str | os.PathLike | None = None) -> tuple[Path, Path]:
     """Save ``fig`` as ``NAME.png`` and ``NAME.pdf`` in ``directory`` (default :func:`figures_dir`).
 
@@ -57,8 +71,7 @@ def save_figure(fig, name: str, directory: str | os.PathLike | None = None) -> t
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise ValueError(f"figure name must be a bare stem of letters, digits, '_' or '-' "
                          f"(e.g. 'fig2_hop_srcc'); got {name!r}")
-    out_dir = Path(directory) if directory is not None else figures_dir()
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = check_figures_dir(directory)
     written = []
     for ext, metadata in (("png", {"Software": None}), ("pdf", {"CreationDate": None, "Producer": None})):
         target = out_dir / f"{name}.{ext}"

@@ -46,6 +46,11 @@ def shorten(text, limit: int = 80) -> str:
     return text if len(text) <= limit else text[:limit] + "…"
 
 
+def _names(names, limit: int = 30) -> str:
+    names = sorted(shorten(n, 40) for n in map(str, names))
+    return str(names[:limit])[:-1] + (f", … ({len(names)} in all)]" if len(names) > limit else "]")
+
+
 class EquationError(ValueError):
     """A label equation that is malformed, too large, uses something outside the whitelist,
     or whose arithmetic fails (division by zero, overflow, a value that is not real)."""
@@ -110,7 +115,7 @@ class LabelEquation:
         if unknown:
             raise EquationError(f"label equation {self.short!r} uses unknown label(s) "
                                 f"{[shorten(n, 40) for n in unknown[:5]]}{' …' if len(unknown) > 5 else ''}; "
-                                f"available: {sorted(allowed)}")
+                                f"available: {_names(allowed)}")
 
     def _check(self, node) -> set[str]:
         names = self._check_node(node)

@@ -25,6 +25,7 @@ import importlib
 import io
 import math
 import numbers
+import os
 import pickle
 import struct
 from pathlib import Path
@@ -105,8 +106,32 @@ def paper_cache_path(name: str, must_exist: bool = True) -> Path:
     return path
 
 
+def _check_reachable(timeout: float = 5.0) -> None:
+    """Refuse at once when the Hugging Face endpoint cannot be reached (``huggingface_hub``
+    would retry for ~25 s first). Skipped behind a proxy, which only the library knows to use."""
+    import socket
+    import urllib.parse
+
+    from huggingface_hub import constants
+
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
+        return
+    url = urllib.parse.urlparse(constants.ENDPOINT)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((url.hostname, port), timeout=timeout).close()
+    except OSError as exc:
+        raise FetchError(f"cannot reach {constants.ENDPOINT} ({exc.strerror or exc}); are you offline? The paper's "
+                         f"caches are downloaded from the Hugging Face dataset {HF_REPO_ID}; the embedded sets "
+                         "(--data embedded) need no network") from None
+
+
 def fetch(names=None, dest: Path | None = None, force: bool = False) -> dict[str, Path]:
-    """Download paper caches ``names`` (default: all) from ``kgmills/AutoBuild`` into ``dest``."""
+    """Download paper caches ``names`` (default: all) from ``kgmills/AutoBuild`` into ``dest``.
+
+    Raises :class:`FetchError` (a ``RuntimeError``) when a download fails; when the endpoint
+    cannot be reached at all, at once.
+    """
     from huggingface_hub import hf_hub_download
     names = list(PAPER_CACHES) if names is None else list(names)
     unknown = [n for n in names if n not in PAPER_CACHES]
@@ -114,6 +139,8 @@ def fetch(names=None, dest: Path | None = None, force: bool = False) -> dict[str
         raise ValueError(f"unknown paper cache(s) {unknown}; known: {sorted(PAPER_CACHES)}")
     dest = Path(dest) if dest is not None else cache_dir()
     dest.mkdir(parents=True, exist_ok=True)
+    if force or not all((dest / PAPER_CACHES[n]).is_file() for n in names):
+        _check_reachable()
     out = {}
     for name in names:
         filename = PAPER_CACHES[name]
@@ -121,8 +148,8 @@ def fetch(names=None, dest: Path | None = None, force: bool = False) -> dict[str
             path = hf_hub_download(repo_id=HF_REPO_ID, filename=filename, repo_type="dataset",
                                    local_dir=dest, force_download=force)
         except Exception as exc:  # network, auth or missing-file errors all end here
-            raise RuntimeError(f"could not download {filename} from the Hugging Face dataset "
-                               f"{HF_REPO_ID}: {type(exc).__name__}: {exc}") from exc
+            raise FetchError(f"could not download {filename} from the Hugging Face dataset "
+                             f"{HF_REPO_ID}: {type(exc).__name__}: {shorten(exc, 300)}") from exc
         out[name] = Path(path)
     return out
 
