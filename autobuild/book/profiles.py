@@ -31,4 +31,8 @@ SECTION_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
             "ir_archs_per_space": 3000, "ir_epochs": 200,
         },
     },
+    "04_panoptic_segmentation": {
+        "quick": {"n_train": 1300, "epochs": 15, "lr": 1e-3, "k": 2},
+        "full": {"n_train": 3000, "epochs": 200, "lr": 1e-4, "k": 2},
+    },
 }
