@@ -379,6 +379,7 @@ class RestrictedUnpickler(pickle._Unpickler):
         if not isinstance(dtype, np.dtype):
             raise CacheFormatError(f"{self.source}: numpy array state without a dtype")
         nbytes = _nbytes(shape, dtype, self.budget, "an array")
+        self.budget.charge(nbytes, f"an array of shape {shorten(repr(shape))}")
         count = nbytes // max(dtype.itemsize, 1)
         if dtype.hasobject:
             if not isinstance(data, list) or len(data) != count:
@@ -388,7 +389,6 @@ class RestrictedUnpickler(pickle._Unpickler):
             raise CacheFormatError(f"{self.source}: an array of shape {shorten(repr(shape))} and dtype {dtype} "
                                    f"needs {nbytes:,} bytes of data, the pickle holds "
                                    f"{len(data) if hasattr(data, '__len__') else 'none'}")
-        self.budget.charge(nbytes, f"an array of shape {shorten(repr(shape))}")
 
     dispatch[pickle.LONG_BINPUT[0]] = load_long_binput
     dispatch[pickle.PUT[0]] = load_put
