@@ -209,6 +209,7 @@ def test_data_fetch_command(data_env, monkeypatch, capsys):
         return str(Path(local_dir) / filename)
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
+    monkeypatch.setattr(cli.paper_caches, "_check_reachable", lambda: None)  # no network in tests
     assert _run(["data", "fetch", "--only", "mbv3", "pn_pan_seg", "--force"]) == 0
     assert seen == [("ofa_mbv3_custom_cache.pkl", True), ("ofa_pn_pan_seg_custom_cache.pkl", True)]
     assert "ofa_pn_pan_seg_custom_cache.pkl" in capsys.readouterr().out
@@ -217,7 +218,12 @@ def test_data_fetch_command(data_env, monkeypatch, capsys):
         raise ConnectionError("no route to host")
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", offline)
-    assert _run(["data", "fetch", "--only", "pn"]) == 1
-    assert "no route to host" in capsys.readouterr().out
+    with pytest.raises(cli.paper_caches.FetchError, match="no route to host"):
+        _run(["data", "fetch", "--only", "pn"])
+    from autobuild.cli import main                       # the console script reports it on stderr, exit 2
+    assert main(["data", "fetch", "--only", "pn"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and "autobuild: error: could not download" in captured.err
+    assert "no route to host" in captured.err
     with pytest.raises(SystemExit):
         _run(["data", "fetch", "--only", "imagenet"])
