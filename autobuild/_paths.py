@@ -6,6 +6,7 @@
 | ``AUTOBUILD_CACHE`` | ``~/.cache/autobuild`` | the paper's caches (HF hub), the authors' predictors (``l1_models/``) |
 | ``AUTOBUILD_SHARED_DATA`` | ``../shared/data`` beside the repository | third-party files: the authors' predictors, OFA's tables |
 | ``AUTOBUILD_FIGURES_DIR`` | ``figures/`` at the book's root | every figure and table the notebooks write |
+| ``AUTOBUILD_SCHEDULER`` | unset: jobs run in process | the Dask scheduler that :mod:`autobuild.executor` sends jobs to |
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ DATA_ENV = "AUTOBUILD_DATA_DIR"
 CACHE_ENV = "AUTOBUILD_CACHE"
 SHARED_ENV = "AUTOBUILD_SHARED_DATA"
 FIGURES_ENV = "AUTOBUILD_FIGURES_DIR"
+SCHEDULER_ENV = "AUTOBUILD_SCHEDULER"
 
 EMBEDDED_FILES = {"mbv3": "ofa_mbv3.parquet", "pn": "ofa_pn.parquet"}
 
@@ -60,3 +62,8 @@ def figures_dir() -> Path:
         if (folder / "_toc.yml").is_file():
             return folder / "figures"
     return cwd / "figures"
+
+
+def scheduler_address() -> str | None:
+    """The Dask scheduler jobs go to: ``$AUTOBUILD_SCHEDULER`` (e.g. ``tcp://HOST:8786``), or None."""
+    return os.environ.get(SCHEDULER_ENV) or None

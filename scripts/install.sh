@@ -29,6 +29,6 @@ if ! "$VENV/bin/python" -c "import torchsort" 2>/dev/null; then
     || echo "WARNING: torchsort did not build; autobuild falls back to its pure-PyTorch soft rank." >&2
 fi
 
-pip install -q -e ".[ofa,sd,book,test]"
+pip install -q -e ".[ofa,sd,book,test,dask]"
 "$VENV/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
 echo "environment ready: $VENV"

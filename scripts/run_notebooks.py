@@ -15,6 +15,9 @@ Examples::
     python scripts/run_notebooks.py --profile full --device cuda --only 02 --output-dir _build/full
     python scripts/run_notebooks.py --only 03 -p profile full -p predictor_lr 0.001 --output-dir _build/lr
 
+``--scheduler tcp://HOST:PORT`` sends the notebooks' independent jobs (searches per seed, SD-mini
+evaluations) to a Dask cluster (see :mod:`autobuild.executor`); results are the same as in process.
+
 ``-p NAME VALUE`` passes any parameter of the notebooks' parameters cell (as papermill's own
 ``-p`` does); a name that some selected notebook does not declare stops the run before anything
 executes, instead of being ignored.
@@ -153,13 +156,13 @@ def execute(path: Path, output: Path, parameters: dict, env: dict, timeout: int)
     return time.perf_counter() - start
 
 
-def run_in_place(paths: list[Path], timeout: int) -> dict[str, float]:
+def run_in_place(paths: list[Path], timeout: int, env: dict) -> dict[str, float]:
     import nbformat
 
     scratch = ROOT / "_build" / "executed"
     scratch.mkdir(parents=True, exist_ok=True)
     # The stored notebooks are CPU runs: hide any GPU from the kernel, so "auto" means "cpu".
-    env = {"CUDA_VISIBLE_DEVICES": ""}
+    env = {**env, "CUDA_VISIBLE_DEVICES": ""}
     times = {}
     for path in paths:
         tmp = scratch / f".{path.name}.running.ipynb"
@@ -178,9 +181,9 @@ def run_in_place(paths: list[Path], timeout: int) -> dict[str, float]:
     return times
 
 
-def run_to_folder(paths: list[Path], out_dir: Path, parameters: dict, timeout: int) -> dict[str, float]:
+def run_to_folder(paths: list[Path], out_dir: Path, parameters: dict, timeout: int, env: dict) -> dict[str, float]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    env = {"AUTOBUILD_FIGURES_DIR": str(out_dir.resolve() / "figures")}
+    env = {**env, "AUTOBUILD_FIGURES_DIR": str(out_dir.resolve() / "figures")}
     times = {}
     for path in paths:
         try:
@@ -202,6 +205,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                     help="any other notebook parameter, e.g. -p predictor_lr 0.001 (repeatable)")
     ap.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
+    ap.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                    help="send the notebooks' independent jobs (searches, evaluations) to this Dask scheduler")
     return ap
 
 
@@ -228,10 +233,11 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("jupytext pairs out of sync (run `jupytext --sync notebooks/NN_name.ipynb` after "
                          "deciding which side is right):\n  " + "\n  ".join(drift))
 
+    env = {"AUTOBUILD_SCHEDULER": args.scheduler} if args.scheduler else {}
     if args.output_dir is None:
-        times = run_in_place(paths, args.timeout)
+        times = run_in_place(paths, args.timeout, env)
     else:
-        times = run_to_folder(paths, args.output_dir, parameters, args.timeout)
+        times = run_to_folder(paths, args.output_dir, parameters, args.timeout, env)
     for name, seconds in times.items():
         print(f"{name:45s} {seconds:7.1f} s")
     return 0
