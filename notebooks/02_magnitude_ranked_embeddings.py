@@ -70,19 +70,14 @@ settings.to_frame()
 import os
 
 import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
-from tqdm.auto import tqdm
 
-from autobuild.data.load import ir_set_from_labelled, load_dataset, load_ir_dataset
-from autobuild.graphs.table import GraphTable
-from autobuild.graphs.ir import ir_feature_vocab
-from autobuild.book.plotting import LABEL_COLORS, SPACE_COLORS, SPACE_NAMES, save_figure, use_style
-from autobuild.predictor.scoring import SubgraphScorer
-from autobuild.predictor.training import TrainConfig, train_predictor, train_predictor_on_table
+from autobuild.book.figures import embeddings as figures
+from autobuild.book.plotting import save_figure, use_style
+from autobuild.data.load import load_dataset
+from autobuild.experiments import embeddings
+from autobuild.predictor.training import TrainConfig
 
 use_style()
-HOPS = ["hop 0", "hop 1", "hop 2", "hop 3", "hop 4"]
 
 # %% [markdown]
 # ## The labelled architectures
@@ -90,20 +85,15 @@ HOPS = ["hop 0", "hop 1", "hop 2", "hop 3", "hop 4"]
 # %%
 datasets = {name: load_dataset(name, source=notebook_params.source_for(params.data_source, name))
             for name in settings.spaces}
-subsets = {}
-for name, ds in datasets.items():
-    n = min(settings.n_archs, len(ds.archs))
-    subsets[name] = np.sort(np.random.default_rng(0).choice(len(ds.archs), n, replace=False))
-labels = [l for l in settings.labels if all(l in ds.labels.columns for ds in datasets.values())]
+data = embeddings.training_sets(datasets, settings.n_archs, settings.labels)
+print(f"labels used: {', '.join(data.labels)}")
+data.overview()
 
-print(f"labels used: {', '.join(labels)}")
-pd.DataFrame([{"space": SPACE_NAMES[name], "source": os.path.basename(ds.source), "architectures": len(ds.archs),
-               "used for training and testing": len(subsets[name])} for name, ds in datasets.items()]).set_index("space")
+# %% [markdown]
+# Where each label comes from:
 
 # %%
-for name, ds in datasets.items():
-    for label in labels:
-        print(f"{SPACE_NAMES[name]} {label}: {ds.provenance.get(label, 'no provenance recorded')}")
+print(data.provenance())
 
 # %% [markdown]
 # ## Fig. 2: test SRCC of every hop's embedding norm
@@ -111,52 +101,23 @@ for name, ds in datasets.items():
 # For each space and label we train a predictor with Eq. 4 and, on its 10 % test split, compute
 # Spearman's $\rho$ between the label and $\|h_G^m\|_1$ for $m = 0..4$, and between the label and
 # the head's prediction $y'$. The same runs are repeated with the ranking term switched off
-# (MSE only) for the ablation labels.
-
-
-# %%
-def config(seed: int, ranking_loss: bool) -> TrainConfig:
-    return TrainConfig(epochs=settings.epochs, lr=settings.lr, seed=seed, device=params.device,
-                       ranking_loss=ranking_loss, progress=False)
-
-
-runs = [(name, label, loss, seed) for name in settings.spaces for label in labels
-        for loss in ("Eq. 4", "MSE only") if loss == "Eq. 4" or label in settings.ablation_labels
-        for seed in range(params.seeds)]
-records, predictors = [], {}
-for name, label, loss, seed in tqdm(runs, desc="training predictors"):
-    ds, idx = datasets[name], subsets[name]
-    archs, y = [ds.archs[i] for i in idx], ds.target(label)[idx]
-    trained = train_predictor(ds.space, archs, y, config(seed, loss == "Eq. 4"))
-    m = trained.metrics
-    records.append({"space": SPACE_NAMES[name], "label": label, "loss": loss, "seed": seed,
-                    **dict(zip(HOPS, m["hop_srcc"])), "head": m["srcc"]})
-    if loss == "Eq. 4" and seed == 0:
-        predictors[name, label] = (trained, archs, y)
-results = pd.DataFrame(records)
+# (MSE only) for the ablation labels. Every run trains with the configuration below; each run
+# replaces only its `seed` (0..`seeds`-1) and whether the ranking term is on.
 
 # %%
-eq4 = results[results.loss == "Eq. 4"].groupby(["space", "label"], sort=False)[HOPS + ["head"]]
-fig2 = eq4.mean()
+config = TrainConfig(epochs=settings.epochs, lr=settings.lr, device=params.device, progress=False)
+runs = embeddings.train_hop_predictors(data, config, settings.ablation_labels, params.seeds)
+
+# %% [markdown]
+# The mean test SRCC per space and label (over seeds), at each hop and at the head:
+
+# %%
+fig2 = runs.hop_srcc()
 fig2.round(2)
 
 # %%
-fig, axes = plt.subplots(1, len(settings.spaces), figsize=(4.2 * len(settings.spaces), 3.6), sharey=True,
-                         layout="constrained")
-x = np.arange(len(HOPS) + 1)
-for ax, name in zip(np.atleast_1d(axes), settings.spaces):
-    for label in labels:
-        mean = fig2.loc[(SPACE_NAMES[name], label)].to_numpy()
-        err = eq4.std().loc[(SPACE_NAMES[name], label)].fillna(0).to_numpy() if params.seeds > 1 else None
-        ax.errorbar(x, mean, yerr=err, marker="o", ms=4, capsize=3, color=LABEL_COLORS[label], label=label)
-    ax.set_xticks(x, [str(m) for m in range(len(HOPS))] + ["$y'$"])
-    ax.set_xlabel("hop level m (and the head's prediction y')")
-    ax.set_title(SPACE_NAMES[name])
-    ax.axhline(0, color="black", lw=0.6)
-np.atleast_1d(axes)[0].set_ylabel("test SRCC")
-np.atleast_1d(axes)[-1].legend(loc="lower right")
-fig.suptitle(f"Fig. 2 analogue: test SRCC per hop, Eq. 4 ({params.profile} profile, "
-             f"{os.path.basename(params.data_source)} data)")
+fig = figures.plot_hop_srcc(runs, f"Fig. 2 analogue: test SRCC per hop, Eq. 4 ({params.profile} profile, "
+                                  f"{os.path.basename(params.data_source)} data)")
 save_figure(fig, "fig2_hop_srcc")
 plt.show()
 
@@ -169,23 +130,7 @@ plt.show()
 # at hops 0–4 and 0.98 at the head.
 
 # %%
-hop_values = fig2[HOPS]
-worst = hop_values.stack().idxmin()
-strong = (hop_values >= 0.7).to_numpy().mean()
-print(f"{strong:.0%} of the (space, label, hop) SRCCs are >= 0.7; all positive: {bool((hop_values > 0).all().all())}; "
-      f"lowest {hop_values.stack().min():.2f} at {worst[0]} {worst[1]} {worst[2]}.")
-strong_hops = [h for h in HOPS if (hop_values[h] >= 0.7).all()]
-if (hop_values > 0).all().all() and strong >= 0.9:
-    print("Agrees with the paper: every hop's embedding norm ranks the test architectures strongly.")
-else:
-    print(f"Partly agrees: SRCC >= 0.7 for every label only at {', '.join(strong_hops) or 'no hop'}.")
-    if params.profile == "quick":
-        print(f"The quick profile trains {settings.epochs} epochs on {settings.n_archs} architectures; the full "
-              "profile (200 epochs on 3,000, the paper's setting) gives the weaker hops time to align.")
-if params.data_source == "embedded":
-    print("Why ours may read higher than measured data would: the embedded labels are estimates of the authors' "
-          "own GNN predictors (see the data card), smooth functions of the same node features, so they are easier "
-          "to rank than the paper's measured accuracies and latencies.")
+print(embeddings.hop_srcc_verdict(fig2, params.profile, settings.epochs, settings.n_archs, params.data_source))
 
 # %% [markdown]
 # ## Ablation: what the ranking term buys
@@ -196,33 +141,19 @@ if params.data_source == "embedded":
 # makes the predictor a black box"*, Sec. 4.1) but does not plot it.
 
 # %%
-ablation = (results[results.label.isin(settings.ablation_labels)]
-            .groupby(["space", "label", "loss"], sort=False)[HOPS + ["head"]].mean())
+ablation = runs.ablation(settings.ablation_labels)
 ablation.round(2)
 
 # %%
-pairs = ablation.reset_index()[["space", "label"]].drop_duplicates().to_numpy()
-fig, axes = plt.subplots(1, len(pairs), figsize=(3.2 * len(pairs), 3.2), sharey=True, layout="constrained")
-for ax, (space, label) in zip(np.atleast_1d(axes), pairs):
-    for loss, style in (("Eq. 4", "-o"), ("MSE only", "--s")):
-        ax.plot(x, ablation.loc[(space, label, loss)].to_numpy(), style, ms=4, label=loss,
-                color=SPACE_COLORS["mbv3" if space == "MBv3" else "pn"])
-    ax.set_xticks(x, [str(m) for m in range(len(HOPS))] + ["$y'$"])
-    ax.set_title(f"{space}, {label}")
-    ax.axhline(0, color="black", lw=0.6)
-np.atleast_1d(axes)[0].set_ylabel("test SRCC")
-np.atleast_1d(axes)[0].legend()
-fig.suptitle("Embedding-norm SRCC per hop: Eq. 4 against MSE only")
+fig = figures.plot_mse_ablation(ablation)
 save_figure(fig, "fig2b_mse_ablation")
 plt.show()
 
+# %% [markdown]
+# Over all the ablation's hop levels:
+
 # %%
-norms = ablation[HOPS].unstack("loss")
-gain = (norms.xs("Eq. 4", axis=1, level="loss") - norms.xs("MSE only", axis=1, level="loss"))
-head = ablation["head"].unstack("loss")
-print(f"Eq. 4 ranks better than MSE only at {int((gain > 0).to_numpy().sum())} of {gain.size} hop levels "
-      f"(mean SRCC gain {gain.to_numpy().mean():+.2f}); head SRCC Eq. 4 {head['Eq. 4'].mean():.2f} "
-      f"vs MSE only {head['MSE only'].mean():.2f}.")
+print(embeddings.ablation_summary(ablation))
 
 # %% [markdown]
 # ## Fig. 3: ranking operation types on op-level IR graphs
@@ -235,54 +166,16 @@ print(f"Eq. 4 ranks better than MSE only at {int((gain > 0).to_numpy().sum())} o
 # Our IR graphs are traced with `torch.fx` from the `ofa` package's subnets of each architecture
 # (`autobuild.graphs`): one node per primitive op, with categorical features op type, kernel size,
 # grouping, and buckets of output channels and spatial size. One predictor is trained on both
-# spaces together for accuracy.
+# spaces together for accuracy. With `data_source="paper"` the graphs are the authors' ONNX-IR
+# cache of MBv3 and PN; otherwise they are traced from the same labelled architectures as above.
 
 # %%
-n_ir = settings.ir_archs_per_space
-if params.data_source == "paper":  # the authors' ONNX-IR cache of MBv3 and PN
-    ir_set = load_ir_dataset("paper", n_per_space=n_ir, seed=1)
-else:  # traced from the same labelled architectures as above
-    ir_set = ir_set_from_labelled([ds.subset(np.sort(np.random.default_rng(1).choice(len(ds), min(n_ir, len(ds)),
-                                                                                    replace=False)))
-                                   for ds in datasets.values()])
-ir_xs, ir_edges = ir_set.arrays()
-ir_space, ir_y = np.array(ir_set.families), ir_set.target("acc")
-ir_table = GraphTable.from_arrays(ir_xs, ir_edges)
 ir_config = TrainConfig(epochs=settings.ir_epochs, lr=settings.lr, seed=0, device=params.device, progress=True)
-ir_trained = train_predictor_on_table(ir_table, ir_feature_vocab, ir_y, ir_config)
-counts = ", ".join(f"{int((ir_space == n).sum())} {SPACE_NAMES[n]}" for n in settings.spaces)
-print(f"{len(ir_table)} IR graphs ({counts}), {np.mean([len(x) for x in ir_xs]):.0f} nodes on average")
-print("test SRCC per hop", np.round(ir_trained.metrics["hop_srcc"], 2), f"head {ir_trained.metrics['srcc']:.2f}")
+ir = embeddings.ir_predictor(data, settings.ir_archs_per_space, ir_config, paper_cache=params.data_source == "paper")
+print(ir.summary())
 
 # %%
-op_col = list(ir_feature_vocab).index("op")
-present = {name: set(np.concatenate([x[:, op_col] for x, s in zip(ir_xs, ir_space) if s == name]))
-           for name in settings.spaces}
-op_scores = ir_trained.model.fe_mlp.value_scores()["op"].cpu().numpy()
-ops = sorted(set.union(*present.values()), key=lambda i: op_scores[i])
-where = {i: "both" if all(i in p for p in present.values()) else
-         f"{SPACE_NAMES[[n for n, p in present.items() if i in p][0]]} only" for i in ops}
-op_importance = pd.DataFrame({"op": [ir_feature_vocab["op"][i] for i in ops],
-                              "importance": op_scores[ops], "found in": [where[i] for i in ops]})
-
-fig = plt.figure(figsize=(10, 5.6), layout="constrained")
-grid = fig.add_gridspec(2, 2, width_ratios=[1.1, 1])
-ax_hist, ax_srcc, ax_ops = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[:, 1])
-for name, ds in datasets.items():
-    ax_hist.hist(ds.target("acc") * 100, bins=40, alpha=0.6, color=SPACE_COLORS[name], label=SPACE_NAMES[name])
-ax_hist.set_xlabel("top-1 accuracy (%)")
-ax_hist.set_ylabel("architectures")
-ax_hist.legend()
-ax_srcc.bar(x, ir_trained.metrics["hop_srcc"] + [ir_trained.metrics["srcc"]], color="#555555")
-ax_srcc.set_xticks(x, [str(m) for m in range(len(HOPS))] + ["$y'$"])
-ax_srcc.set_xlabel("hop level m (and the head's prediction y')")
-ax_srcc.set_ylabel("test SRCC")
-shade = {"both": "#888888", "MBv3 only": SPACE_COLORS["mbv3"], "PN only": SPACE_COLORS["pn"]}
-ax_ops.barh(op_importance.op, op_importance.importance, color=[shade[w] for w in op_importance["found in"]])
-ax_ops.set_xlabel("FE-MLP importance (0-hop)")
-ax_ops.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=c, label=k) for k, c in shade.items()
-                       if k in set(op_importance["found in"])], loc="lower right")
-fig.suptitle("Fig. 3 analogue: accuracy predictor on op-level IR graphs of MBv3 and PN")
+fig = figures.plot_ir_op_importance(data, ir)
 save_figure(fig, "fig3_ir_op_importance")
 plt.show()
 
@@ -298,20 +191,8 @@ plt.show()
 # need not match theirs; the last column of the table below says in which space each op occurs.
 
 # %%
-acc_means = {SPACE_NAMES[n]: float(ds.target("acc").mean()) for n, ds in datasets.items()}
-rank = op_importance.sort_values("importance", ascending=False).reset_index(drop=True)
-mean_by_origin = op_importance.groupby("found in").importance.mean()
-print(f"0-hop test SRCC: {ir_trained.metrics['hop_srcc'][0]:.2f} (paper: 0.79)")
-print("mean accuracy: " + ", ".join(f"{k} {v:.2%}" for k, v in acc_means.items()),
-      "-> MBv3 higher, as in the paper" if acc_means["MBv3"] > acc_means["PN"] else "-> PN higher, unlike the paper")
-print(f"highest-scoring op: {rank.op[0]} (paper: Add); Add ranks {int(rank.index[rank.op == 'Add'][0]) + 1} "
-      f"of {len(rank)}" if "Add" in set(rank.op) else "no Add node in these graphs")
-print("mean importance by where the op occurs: " + ", ".join(f"{k} {v:.2f}" for k, v in mean_by_origin.items()))
-for op in ("Div", "ReLU"):
-    if op in set(rank.op):
-        print(f"{op}: rank {int(rank.index[rank.op == op][0]) + 1} of {len(rank)}, found in "
-              f"{rank['found in'][rank.op == op].iloc[0]} (paper: high, MBv3 only)")
-op_importance.sort_values("importance", ascending=False).round(3).set_index("op")
+print(ir.versus_paper())
+ir.ranked_ops().round(3).set_index("op")
 
 # %% [markdown]
 # ## The sequence graphs' FE-MLP: kernel, expand, stage, layer, resolution
@@ -323,40 +204,17 @@ op_importance.sort_values("importance", ascending=False).round(3).set_index("op"
 # deep stages (2 and 3) should outscore the first two.
 
 # %%
-importance = []
-for name in settings.spaces:
-    trained, archs, y = predictors[name, "acc"]
-    imp = SubgraphScorer.from_data(trained, archs, y).feature_importance()
-    importance.append(imp.assign(space=SPACE_NAMES[name]))
-importance = pd.concat(importance, ignore_index=True)
+importance = runs.sequence_feature_importance("acc")
 features = ["kernel", "expand", "stage", "layer", "resolution"]
-
-fig, axes = plt.subplots(len(settings.spaces), len(features), figsize=(13, 2.8 * len(settings.spaces)),
-                         squeeze=False, layout="constrained")
-for row, name in zip(axes, settings.spaces):
-    for ax, feature in zip(row, features):
-        part = importance[(importance.space == SPACE_NAMES[name]) & (importance.feature == feature)]
-        ax.bar([str(v) for v in part.value], part.importance, color=SPACE_COLORS[name])
-        ax.set_title(f"{SPACE_NAMES[name]}: {feature}")
-    row[0].set_ylabel("FE-MLP importance")
-fig.suptitle("FE-MLP importance of sequence-graph feature values (accuracy predictors)")
+fig = figures.plot_sequence_feature_importance(importance, settings.spaces, features)
 save_figure(fig, "fig3b_sequence_feature_importance")
 plt.show()
 
+# %% [markdown]
+# Against the paper's reading:
+
 # %%
-for name in settings.spaces:
-    imp = importance[importance.space == SPACE_NAMES[name]].set_index(["feature", "value"]).importance
-    e_ok, k_ok = imp["expand", 6] > imp["expand", 3], imp["kernel", 7] > imp["kernel", 3]
-    print(f"{SPACE_NAMES[name]}: e6 {'>' if e_ok else '<='} e3 ({imp['expand', 6]:.2f} vs {imp['expand', 3]:.2f}), "
-          f"k7 {'>' if k_ok else '<='} k3 ({imp['kernel', 7]:.2f} vs {imp['kernel', 3]:.2f}) -> "
-          f"{'agrees with' if e_ok and k_ok else 'differs from'} the paper's reading")
-    deep = imp["layer", 2] + imp["layer", 3] > imp["layer", 0] + imp["layer", 1]
-    print(f"    layer positions 2-3 (present only in stages of 3-4 layers) {'outscore' if deep else 'do not outscore'} "
-          f"positions 0-1: {'deeper stages are worth more, as the paper says of accuracy' if deep else 'unlike the paper'}")
-    res = imp["resolution"].sort_index()
-    if len(res) > 1:
-        print(f"    resolution importance {'rises' if (np.diff(res.to_numpy()) > 0).all() else 'does not rise'} "
-              f"steadily from {res.index[0]} to {res.index[-1]} px")
+print(embeddings.sequence_importance_verdict(importance))
 
 # %% tags=["nbval-ignore-output"]
 print(f"section 02 ran in {time.perf_counter() - started:.0f} s on {params.device} ({params.profile} profile)")
