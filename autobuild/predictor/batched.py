@@ -85,9 +85,11 @@ def is_chain_table(table: GraphTable) -> bool:
 def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
     """``x @ W^T + b`` per model: ``x`` ``[n, ..., i]``, ``W`` ``[n, o, i]``, ``b`` ``[n, o]``."""
     shape = x.shape
-    out = torch.bmm(x.reshape(shape[0], -1, shape[-1]), weight.transpose(1, 2))
-    if bias is not None:
-        out = out + bias[:, None, :]
+    flat = x.reshape(shape[0], -1, shape[-1])
+    if bias is None:
+        out = torch.bmm(flat, weight.transpose(1, 2))
+    else:
+        out = torch.baddbmm(bias[:, None, :], flat, weight.transpose(1, 2))
     return out.reshape(*shape[:-1], weight.shape[1])
 
 
@@ -112,15 +114,14 @@ def stacked_forward(params: dict, model: AutoBuildPredictor, x: torch.Tensor, ma
         h = h.detach()
     for m in range(model.n_hops):
         c = f"convs.{m}."
-        prev = torch.cat([torch.zeros_like(h[:, :, :1]), h[:, :, :-1]], dim=2)
-        msg = _linear(prev, params[c + "lin_l.weight"], params[c + "lin_l.bias"])
-        msg = torch.cat([torch.zeros_like(msg[:, :, :1]), msg[:, :, 1:]], dim=2)  # the first node has no predecessor
-        conv = msg + params[c + "bias"][:, None, None, :]
+        z = _linear(h, params[c + "lin_l.weight"], params[c + "lin_l.bias"])
+        # node i receives its predecessor's message; the first node none, so only the bias
+        conv = F.pad(z[:, :, :-1], (0, 0, 1, 0)) + params[c + "bias"][:, None, None, :]
         skip = h if f"skips.{m}.weight" not in params else _linear(h, params[f"skips.{m}.weight"])
         h = skip + F.leaky_relu(conv)
         node_embs.append(h)
-    weights = mask.to(h.dtype)[..., None] / mask.sum(-1, keepdim=True)[..., None]
-    graph_embs = [(e * weights).sum(2) for e in node_embs]
+    weights = mask.to(h.dtype) / mask.sum(-1, keepdim=True)   # mean pooling as one batched product
+    graph_embs = [torch.matmul(weights[..., None, :], e)[..., 0, :] for e in node_embs]
     hidden = F.leaky_relu(_linear(graph_embs[-1], params["head.0.weight"], params["head.0.bias"]))
     pred = _linear(hidden, params["head.2.weight"], params["head.2.bias"])[..., 0]
     return pred, node_embs, graph_embs
