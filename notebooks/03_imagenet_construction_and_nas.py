@@ -65,16 +65,7 @@ from autobuild.book import params as notebook_params
 warnings.filterwarnings("ignore", message=".*torch.jit.script.*deprecated")
 warnings.filterwarnings("ignore", message="IProgress not found")
 
-SETTINGS = {
-    "quick": {"spaces": ("mbv3", "pn"), "devices": ("gpu", "cpu", "npu"), "n_train": 1500, "epochs": 15,
-              "lr": 1e-3, "tradeoff_weights": (1.0,), "k_construct": 3, "k_nas": 10, "budget": 250,
-              "n_initial": 50, "per_round": 50, "k_sensitivity": (3, 5, 10, 25, 50)},
-    "full": {"spaces": ("mbv3", "pn"), "devices": ("gpu", "cpu", "npu"), "n_train": 3000, "epochs": 200,
-             "lr": 1e-4, "tradeoff_weights": (0.5, 2.0), "k_construct": 3, "k_nas": 25, "budget": 250,
-             "n_initial": 50, "per_round": 50, "k_sensitivity": (3, 5, 10, 25, 50)},
-}
-params = notebook_params.validate("03_imagenet_construction_and_nas", profile, data_source, seeds, device,
-                                  settings=SETTINGS)
+params = notebook_params.validate("03_imagenet_construction_and_nas", profile, data_source, seeds, device)
 settings = params.settings
 lr = notebook_params.check_override("predictor_lr", predictor_lr, settings.lr, below=1)
 epochs = notebook_params.check_override("predictor_epochs", predictor_epochs, settings.epochs, integer=True)
@@ -94,32 +85,20 @@ shown
 # paper's budget of 250 architectures (50 random, then 4 rounds of 50).
 
 # %%
-import os
-
 import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
 import torch
-from tqdm.auto import tqdm
 
-from autobuild.experiments import nas
-from autobuild import search
-from autobuild.experiments.construction import construct, evaluate_reduced_spaces, front_extension, subgraph_traits, tradeoff_equations
+from autobuild.book.figures import imagenet as figures
+from autobuild.book.plotting import plot_best_worst_subgraphs, save_figure, use_style
 from autobuild.data.load import load_dataset
-from autobuild.search.pareto import nadir_reference
-from autobuild.book.plotting import METHOD_COLORS, SPACE_NAMES, plot_best_worst_subgraphs, plot_front_and_clusters, plot_search_fronts, save_figure, use_style
-from autobuild.spaces.registry import get_space
+from autobuild.experiments import imagenet
 from autobuild.predictor.training import TrainConfig
 
 use_style()
 if params.device == "cpu":
     torch.set_num_threads(1)  # the graphs are small: one thread is faster than two fighting over a busy CPU
-DEVICE_NAMES = {"gpu": "GPU (RTX 2080 Ti)", "cpu": "CPU (Threadripper 2990WX)", "npu": "NPU (Kirin 9000)"}
 datasets = {s: load_dataset(s, source=notebook_params.source_for(params.data_source, s)) for s in settings.spaces}
-for s, data in datasets.items():
-    print(f"{SPACE_NAMES[s]}: {len(data)} labelled architectures ({os.path.basename(data.source)})")
-    for col in ("acc",) + tuple(f"latency_{d}" for d in settings.devices):
-        print(f"  {col}: {data.provenance.get(col, 'no provenance recorded')}")
+print(imagenet.describe_sets(datasets, settings.devices))
 
 # %% [markdown]
 # ## Label equations
@@ -143,24 +122,18 @@ for s, data in datasets.items():
 # predictor serves all three devices.
 
 # %%
-equations = {(s, d): tradeoff_equations(datasets[s].labels, "acc", f"latency_{d}", settings.tradeoff_weights)
-             for s in settings.spaces for d in settings.devices}
-pd.DataFrame([{"space": SPACE_NAMES[s], "device": d, "equations": "   |   ".join(eqs)}
-              for (s, d), eqs in equations.items()]).set_index(["space", "device"])
+equations = imagenet.label_equations(datasets, settings.devices, settings.tradeoff_weights)
+imagenet.equation_table(equations)
+
+# %% [markdown]
+# Every predictor is trained with one recipe, the `TrainConfig` below; repeat $i$ trains with
+# seed $i$ on the first `n_train` labelled architectures of each space, one predictor per distinct
+# equation, and keeps each predictor's top-$K$ subgraphs per stage ($K$ = `k_construct`).
 
 # %%
-constructions = {}  # (repeat, space, equation) -> predictor, subgraph scores and K=3 reduced space
-for seed in tqdm(range(params.seeds), desc="predictor seeds"):
-    config = TrainConfig(epochs=epochs, lr=lr, seed=seed, device=params.device, progress=False)
-    for s in settings.spaces:
-        train_set = datasets[s].subset(np.arange(min(settings.n_train, len(datasets[s]))))
-        unique = list(dict.fromkeys(eq for (s2, _), eqs in equations.items() if s2 == s for eq in eqs))
-        for c in construct(train_set, unique, k=settings.k_construct, config=config, progress=False):
-            constructions[(seed, s, c.equation)] = c
-srcc = pd.DataFrame([{"space": SPACE_NAMES[s], "equation": eq, "seed": seed, "head": c.trained.metrics["srcc"],
-                      **{f"hop {h}": v for h, v in enumerate(c.trained.metrics["hop_srcc"])}}
-                     for (seed, s, eq), c in constructions.items()])
-srcc.groupby(["space", "equation"], sort=False).agg(["mean", "min"]).drop(columns="seed").round(3)
+config = TrainConfig(epochs=epochs, lr=lr, device=params.device, progress=False)
+built = imagenet.construct_all(datasets, equations, config, params.seeds, settings.n_train, settings.k_construct)
+built.srcc_summary()
 
 # %% [markdown]
 # Test SRCC of each predictor's head and hop-level embedding norms, mean and worst over the
@@ -172,9 +145,8 @@ srcc.groupby(["space", "equation"], sort=False).agg(["mean", "min"]).drop(column
 # within a stage), from the predictors of seed 0. Colour: kernel size (blue k3, green k5, orange k7), darker for larger expand.
 
 # %%
-mbv3_gpu = [constructions[(0, "mbv3", eq)] for eq in equations[("mbv3", "gpu")]] if "mbv3" in settings.spaces else []
-table4 = pd.concat([c.best_and_worst() for c in mbv3_gpu], ignore_index=True)
-fig = plot_best_worst_subgraphs(table4, "MBv3, accuracy and GPU latency: best and worst subgraph per stage")
+fig = plot_best_worst_subgraphs(built.best_and_worst("mbv3", "gpu"),
+                                "MBv3, accuracy and GPU latency: best and worst subgraph per stage")
 save_figure(fig, "fig4_best_worst_subgraphs")
 plt.show()
 
@@ -189,25 +161,9 @@ plt.show()
 # subgraphs of every stage, pooled:
 
 # %%
-traits = subgraph_traits(mbv3_gpu, k=25).round(2).set_index(["equation", "which"])
-display(traits)
-acc_eq, lat_eq = equations[("mbv3", "gpu")][0], equations[("mbv3", "gpu")][-1]
-t = traits.reset_index()
-top = t[t.which == "top-25"].set_index("equation")
-bottom = t[t.which == "bottom-25"].set_index("equation")
-checks = {
-    "100**acc: best are long (>= 3.5 layers)": top.loc[acc_eq, "mean_layers"] >= 3.5,
-    "100**acc: best favour e6 over e3": top.loc[acc_eq, "share_e6"] > top.loc[acc_eq, "share_e3"],
-    "100**acc: best favour k7 over k3": top.loc[acc_eq, "share_k7"] > top.loc[acc_eq, "share_k3"],
-    "100**acc: worst are shorter than best": bottom.loc[acc_eq, "mean_layers"] < top.loc[acc_eq, "mean_layers"],
-    "acc/latency: best are shorter than 100**acc's": top.loc[lat_eq, "mean_layers"] < top.loc[acc_eq, "mean_layers"],
-    "acc/latency: best keep e6 over e3": top.loc[lat_eq, "share_e6"] > top.loc[lat_eq, "share_e3"],
-    "acc/latency: worst are longer than best": bottom.loc[lat_eq, "mean_layers"] > top.loc[lat_eq, "mean_layers"],
-}
-for claim, ok in checks.items():
-    print(f"{'agrees ' if ok else 'DIFFERS'}  {claim}")
-print(f"{sum(checks.values())} of {len(checks)} parts of the paper's reading hold for our predictors "
-      f"({params.profile} profile, {params.data_source} data).")
+reading = imagenet.paper_reading(built.pair(0, "mbv3", "gpu"), k=25)
+display(reading.traits)
+print(reading.report(params.profile, params.data_source))
 
 # %% [markdown]
 # ## Fig. 5 (top) -- $K=3$ reduced spaces against the labelled set's Pareto front
@@ -221,47 +177,14 @@ print(f"{sum(checks.values())} of {len(checks)} parts of the paper's reading hol
 # beyond the front; the figure shows the clusters of seed 0.
 
 # %%
-fig5_rows, cluster_frames, refs = [], {}, {}
-for s in settings.spaces:
-    data = datasets[s]
-    for d in settings.devices:
-        lat_col = f"latency_{d}"
-        objectives = search.Objectives("acc", lat_col)
-        acc, lat = data.labels["acc"].to_numpy(), data.labels[lat_col].to_numpy()
-        refs[(s, d)] = nadir_reference(acc, lat)
-        beyond, gains = [], []
-        for seed in range(params.seeds):
-            built = [constructions[(seed, s, eq)] for eq in equations[(s, d)]]
-            clusters = evaluate_reduced_spaces(built, objectives)
-            table, summary = front_extension(acc, lat, clusters, refs[(s, d)])
-            cluster_frames[(seed, s, d)] = (clusters, table)
-            beyond.append(summary["clusters_beyond"])
-            gains.append(100 * summary["hv_gain"])
-        fig5_rows.append({"space": SPACE_NAMES[s], "device": d,
-                          "clusters beyond front, per seed": f"{' / '.join(map(str, beyond))} of {len(built)}",
-                          "HV data": round(summary["hv_data"], 4),
-                          "HV gain % (mean ± std)": f"{np.mean(gains):.1f} ± {np.std(gains):.1f}",
-                          "reference (acc, ms)": f"({refs[(s, d)].acc:.4f}, {refs[(s, d)].lat:.2f})"})
-fig5_top = pd.DataFrame(fig5_rows).set_index(["space", "device"])
-fig5_top
+fronts = imagenet.front_extensions(datasets, built)
+fronts.table
+
+# %% [markdown]
+# The clusters of the seed-0 predictors, one colour per equation, over the labelled set and its front:
 
 # %%
-fig, axes = plt.subplots(len(settings.spaces), len(settings.devices),
-                         figsize=(4.2 * len(settings.devices), 3.4 * len(settings.spaces)), squeeze=False)
-for i, s in enumerate(settings.spaces):
-    for j, d in enumerate(settings.devices):
-        ax, data = axes[i, j], datasets[s]
-        clusters, _ = cluster_frames[(0, s, d)]
-        colors = {eq: f"C{k}" for k, eq in enumerate(equations[(s, d)])}
-        plot_front_and_clusters(ax, data.labels["acc"], data.labels[f"latency_{d}"], clusters, colors)
-        ax.set_title(f"{SPACE_NAMES[s]} - {DEVICE_NAMES[d]}")
-        ax.set_xlabel(f"latency_{d} (ms)")
-        ax.set_ylabel("ImageNet top-1 (fraction)")
-        ax.legend(fontsize=6, loc="lower right")
-fig.text(0.01, -0.01, f"Grey: labelled set ({params.data_source} data; labels as its data card states). "
-         "Clusters: K=3 reduced spaces of the seed-0 predictors, labelled by the authors' published predictors "
-         "(autobuild.evaluators.AuthorsPredictors: acc and latency_<device>).", fontsize=7, ha="left")
-fig.tight_layout()
+fig = figures.plot_reduced_spaces(datasets, fronts, equations, params.data_source)
 save_figure(fig, "fig5_reduced_spaces")
 plt.show()
 
@@ -271,25 +194,7 @@ plt.show()
 # two of the four reduced search spaces outperform the data Pareto frontier."*
 
 # %%
-for (seed, s, d), (clusters, table) in cluster_frames.items():
-    if seed == 0:
-        print(f"{SPACE_NAMES[s]}-{d.upper()}, seed 0: {int(table.reaches_beyond.sum())} of {len(table)} clusters reach "
-              f"beyond the front ({', '.join(f'{r.equation}: {r.n_beyond_front}/{r.n_archs}' for r in table.itertuples())})")
-print()
-for seed in range(params.seeds):
-    somewhere = {s: any(cluster_frames[(seed, s, d)][1].reaches_beyond.any() for d in settings.devices)
-                 for s in settings.spaces}
-    every = sum(bool(cluster_frames[(seed, s, d)][1].reaches_beyond.all())
-                for s in settings.spaces for d in settings.devices)
-    print(f"seed {seed}: clusters extend the front on at least one device per space: {all(somewhere.values())}; "
-          f"every cluster reaches beyond on {every} of {len(settings.spaces) * len(settings.devices)} "
-          f"space/device pairs")
-print("(paper: all clusters on the three MBv3 devices, PN-GPU and PN-NPU; 2 of 4 on PN-CPU)")
-print("Differences may come from the data (the embedded labels are the authors' predictor estimates on our own "
-      "3,000 random architectures, not their measured set), the profile, and the equations, which are ours."
-      if params.data_source == "embedded" else
-      "The labelled set is the paper's; the clusters are labelled by the authors' predictors, not by evaluating "
-      "OFA subnets on ImageNet and the devices as the paper did.")
+print(fronts.report(params.data_source))
 
 # %% [markdown]
 # ## Fig. 5 (bottom) -- AutoBuild-NAS against Stage-Full, Layer-Full and Layer-Insight
@@ -323,33 +228,9 @@ print("Differences may come from the data (the embedded labels are the authors' 
 # predictors; the hypervolume uses the same reference point as Fig. 5 (top).
 
 # %%
-def autobuild_nas_spaces(s: str, d: str, k: int) -> list:
-    """One AutoBuild-NAS space per repeat: the union of the top-k of the equations' seed-i predictors."""
-    return [search.autobuild_nas(get_space(s), [constructions[(seed, s, eq)].scorer.top_k(k)
-                                                for eq in equations[(s, d)]])
-            for seed in range(params.seeds)]
-
-
-base_spaces = {s: {"Stage-Full": search.stage_full(get_space(s)), "Layer-Full": search.layer_full(get_space(s))}
-               for s in settings.spaces}
-nas_results, nas_rows, size_rows = {}, [], []
-for s in settings.spaces:
-    space = get_space(s)
-    for d in settings.devices:
-        spaces = {"AutoBuild-NAS": autobuild_nas_spaces(s, d, settings.k_nas), **base_spaces[s],
-                  "Layer-Insight": search.layer_insight(space, d)}
-        results, summary = nas.compare_searches(
-            spaces, search.Objectives("acc", f"latency_{d}"), seeds=range(params.seeds), ref=refs[(s, d)],
-            budget=settings.budget, n_initial=settings.n_initial, per_round=settings.per_round, progress=False)
-        nas_results[(s, d)] = results
-        for row in summary.itertuples():
-            nas_rows.append({"space": SPACE_NAMES[s], "device": d, "method": row.method,
-                             "HV mean": row.hv_mean, "HV std": row.hv_std, "seeds": row.n_seeds})
-            size_rows.append({"space": SPACE_NAMES[s], "device": d, "method": row.method,
-                              "architectures": row.space_size})
-sizes = pd.DataFrame(size_rows).pivot_table(index="method", columns=["space", "device"], values="architectures",
-                                           aggfunc="first").reindex(list(METHOD_COLORS))
-sizes.map(lambda v: f"{float(v):.2e}")
+search = {"budget": settings.budget, "n_initial": settings.n_initial, "per_round": settings.per_round}
+nas = imagenet.compare_nas(built, fronts.refs, settings.k_nas, **search)
+nas.size_table()
 
 # %% [markdown]
 # The search-space sizes (architectures at 224 px; for AutoBuild-NAS the median over the repeats):
@@ -358,44 +239,18 @@ sizes.map(lambda v: f"{float(v):.2e}")
 # MBv3), and smaller than the human-restricted Layer-Insight spaces as well.
 
 # %%
-fig, axes = plt.subplots(len(settings.spaces), len(settings.devices),
-                         figsize=(4.2 * len(settings.devices), 3.4 * len(settings.spaces)), squeeze=False)
-for i, s in enumerate(settings.spaces):
-    for j, d in enumerate(settings.devices):
-        ax = axes[i, j]
-        plot_search_fronts(ax, nas_results[(s, d)])
-        ax.set_title(f"{SPACE_NAMES[s]} - {DEVICE_NAMES[d]}")
-        ax.set_xlabel(f"latency_{d} (ms)")
-        ax.set_ylabel("ImageNet top-1 (fraction)")
-        ax.legend(fontsize=6, loc="lower right")
-fig.text(0.01, -0.01, f"Final Pareto front of each search (budget {settings.budget}; seed 0 solid, "
-         f"seeds 1..{params.seeds - 1} faint). Objectives: the authors' published predictors "
-         "(autobuild.evaluators.AuthorsPredictors).", fontsize=7, ha="left")
-fig.tight_layout()
+fig = figures.plot_nas_fronts(nas, settings.budget)
 save_figure(fig, "fig5_nas_fronts")
 plt.show()
 
-# %%
-hv = pd.DataFrame(nas_rows)
-hv_table = hv.assign(**{"HV mean ± std": [f"{m:.4f} ± {sd:.4f}" for m, sd in zip(hv["HV mean"], hv["HV std"])]}) \
-    .pivot_table(index="method", columns=["space", "device"], values="HV mean ± std", aggfunc="first") \
-    .reindex(list(METHOD_COLORS))
-hv_table
+# %% [markdown]
+# The final hypervolume of every method, mean ± std over the repeats, as a table and as bars:
 
 # %%
-pairs = list(nas_results)
-fig, axes = plt.subplots(1, len(pairs), figsize=(1.9 * len(pairs), 2.8), squeeze=False)
-for ax, (s, d) in zip(axes[0], pairs):
-    part = hv[(hv.space == SPACE_NAMES[s]) & (hv.device == d)].set_index("method").reindex(list(METHOD_COLORS))
-    ax.bar(range(len(part)), part["HV mean"], yerr=part["HV std"], color=[METHOD_COLORS[m] for m in part.index],
-           capsize=2)
-    ax.set_xticks(range(len(part)), [m.replace("-", "-\n") for m in part.index], fontsize=6)
-    ax.set_title(f"{SPACE_NAMES[s]}-{d.upper()}", fontsize=8)
-    low = (part["HV mean"] - part["HV std"]).min()
-    ax.set_ylim(max(0.0, low - 0.15 * (part["HV mean"].max() - low)), None)
-axes[0, 0].set_ylabel("hypervolume (acc x ms)")
-fig.suptitle(f"Search hypervolume, mean ± std over {params.seeds} seed(s)", fontsize=9)
-fig.tight_layout()
+nas.hv_table()
+
+# %%
+fig = figures.plot_hypervolumes(nas)
 save_figure(fig, "fig5_nas_hypervolume")
 plt.show()
 
@@ -406,16 +261,7 @@ plt.show()
 # Layer-Insight [...] gains attained by Layer-Insight are quite small and inconsistent."*
 
 # %%
-winners = hv.loc[hv.groupby(["space", "device"])["HV mean"].idxmax(), ["space", "device", "method"]]
-for r in winners.itertuples():
-    runner = hv[(hv.space == r.space) & (hv.device == r.device)].sort_values("HV mean", ascending=False)
-    margin = runner["HV mean"].iloc[0] - runner["HV mean"].iloc[1]
-    print(f"{r.space}-{r.device.upper()}: best mean hypervolume {r.method} "
-          f"(ahead of {runner.method.iloc[1]} by {margin:.4f}, std of the winner {runner['HV std'].iloc[0]:.4f})")
-n_win = int((winners.method == "AutoBuild-NAS").sum())
-print(f"\nAutoBuild-NAS has the highest mean hypervolume on {n_win} of {len(winners)} space/device pairs "
-      f"({params.seeds} seeds; paper: best on all MBv3 devices and PN-GPU) -> "
-      f"{'agrees with' if n_win > len(winners) / 2 else 'does not reproduce'} the paper's claim on most pairs.")
+print(nas.verdict())
 
 # %% [markdown]
 # ## How much does AutoBuild-NAS depend on $K$?
@@ -429,48 +275,22 @@ print(f"\nAutoBuild-NAS has the highest mean hypervolume on {n_win} of {len(winn
 # above use the profile's $K$ (`k_nas`), fixed before any search was run.
 
 # %%
-baseline_best = hv[hv.method != "AutoBuild-NAS"].groupby(["space", "device"])["HV mean"].max()
-k_rows = []
-for s in settings.spaces:
-    for d in settings.devices:
-        variants = {k: autobuild_nas_spaces(s, d, k) for k in settings.k_sensitivity}
-        _, by_k = nas.compare_searches(
-            {f"K={k}": cs for k, cs in variants.items()}, search.Objectives("acc", f"latency_{d}"),
-            seeds=range(params.seeds), ref=refs[(s, d)], budget=settings.budget, n_initial=settings.n_initial,
-            per_round=settings.per_round, progress=False)
-        for k, row in zip(variants, by_k.itertuples()):
-            k_rows.append({"space": SPACE_NAMES[s], "device": d, "K": k, "architectures": row.space_size,
-                           "HV mean": row.hv_mean, "HV std": row.hv_std,
-                           "best baseline": baseline_best[(SPACE_NAMES[s], d)]})
-k_table = pd.DataFrame(k_rows)
-k_table.assign(beats_baselines=k_table["HV mean"] > k_table["best baseline"]) \
-    .pivot_table(index="K", columns=["space", "device"], values="beats_baselines", aggfunc="first")
+k_sweep = imagenet.k_sensitivity(built, nas, settings.k_sensitivity, **search)
+k_sweep.beats_table()
+
+# %% [markdown]
+# AutoBuild-NAS's mean hypervolume against $K$, beside the best baseline of each pair:
 
 # %%
-fig, axes = plt.subplots(1, len(pairs), figsize=(1.9 * len(pairs), 2.6), squeeze=False)
-for ax, (s, d) in zip(axes[0], pairs):
-    part = k_table[(k_table.space == SPACE_NAMES[s]) & (k_table.device == d)]
-    ax.errorbar(part["K"], part["HV mean"], yerr=part["HV std"], color=METHOD_COLORS["AutoBuild-NAS"], marker="o",
-                ms=3, capsize=2, label="AutoBuild-NAS")
-    ax.axhline(part["best baseline"].iloc[0], color="0.4", ls="--", lw=1, label="best baseline")
-    ax.axvline(settings.k_nas, color="0.8", lw=0.8)
-    ax.set_xscale("log")
-    ax.minorticks_off()
-    ax.set_xticks(list(settings.k_sensitivity), [str(k) for k in settings.k_sensitivity], fontsize=6)
-    ax.set_title(f"{SPACE_NAMES[s]}-{d.upper()}", fontsize=8)
-    ax.set_xlabel("K", fontsize=7)
-axes[0, 0].set_ylabel("hypervolume (acc x ms)")
-axes[0, 0].legend(fontsize=6, loc="lower right")
-fig.suptitle(f"AutoBuild-NAS against K (mean ± std over {params.seeds} seed(s); grey line: the profile's "
-             f"K={settings.k_nas})", fontsize=9)
-fig.tight_layout()
+fig = figures.plot_k_sensitivity(k_sweep, settings.k_nas)
 save_figure(fig, "fig5_k_sensitivity")
 plt.show()
 
+# %% [markdown]
+# On how many pairs each $K$ puts AutoBuild-NAS above every baseline:
+
 # %%
-wins_by_k = (k_table["HV mean"] > k_table["best baseline"]).groupby(k_table["K"]).sum()
-for k, n in wins_by_k.items():
-    print(f"K={k:>2}: AutoBuild-NAS above every baseline's mean hypervolume on {n} of {len(pairs)} pairs")
+print(k_sweep.report())
 
 # %% [markdown]
 # ## What the full profile gave

@@ -31,6 +31,14 @@ SECTION_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
             "ir_archs_per_space": 3000, "ir_epochs": 200,
         },
     },
+    "03_imagenet_construction_and_nas": {
+        "quick": {"spaces": ("mbv3", "pn"), "devices": ("gpu", "cpu", "npu"), "n_train": 1500, "epochs": 15,
+                  "lr": 1e-3, "tradeoff_weights": (1.0,), "k_construct": 3, "k_nas": 10, "budget": 250,
+                  "n_initial": 50, "per_round": 50, "k_sensitivity": (3, 5, 10, 25, 50)},
+        "full": {"spaces": ("mbv3", "pn"), "devices": ("gpu", "cpu", "npu"), "n_train": 3000, "epochs": 200,
+                 "lr": 1e-4, "tradeoff_weights": (0.5, 2.0), "k_construct": 3, "k_nas": 25, "budget": 250,
+                 "n_initial": 50, "per_round": 50, "k_sensitivity": (3, 5, 10, 25, 50)},
+    },
     "04_panoptic_segmentation": {
         "quick": {"n_train": 1300, "epochs": 15, "lr": 1e-3, "k": 2},
         "full": {"n_train": 3000, "epochs": 200, "lr": 1e-4, "k": 2},

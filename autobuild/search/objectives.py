@@ -20,7 +20,7 @@ class Objectives:
     """
 
     def __init__(self, acc: str = "acc", lat: str = "latency_gpu", evaluators: Sequence | None = None):
-        from . import evaluators as ev
+        from autobuild import evaluators as ev
 
         self.acc, self.lat = acc, lat
         self.evaluators = list(evaluators) if evaluators is not None else [ev.AuthorsPredictors()]
