@@ -88,6 +88,17 @@ def min_architectures(test_fraction: float) -> int:
 
 
 def cmd_train(args) -> int:
+    out = Path(args.out)
+    created = not out.exists()
+    try:
+        return _train(args)
+    except BaseException:
+        if created and out.is_dir() and not any(out.iterdir()):  # leave no empty folder of ours behind
+            out.rmdir()
+        raise
+
+
+def _train(args) -> int:
     from autobuild.predictor.checkpoint import METRICS_NAME, save_run
     from autobuild.predictor.scoring import SubgraphScorer
     from autobuild.predictor.training import train_predictor

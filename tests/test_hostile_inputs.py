@@ -206,7 +206,7 @@ def _trees(children):
 EXPRESSIONS = st.recursive(st.one_of(NAMES, NUMBERS.map(repr)), _trees, max_leaves=40)
 
 
-@settings(max_examples=300, deadline=1000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=300, deadline=1000, database=None, suppress_health_check=[HealthCheck.too_slow])
 @given(EXPRESSIONS)
 def test_random_equations_give_finite_real_labels_or_a_value_error(text):
     start = time.perf_counter()
@@ -310,7 +310,7 @@ def test_zero_spread_targets_are_refused(case, tmp_path, capsys):
         data, target = write_pickle(tmp_path / "d.pkl", rows), "acc"
     rc, err = cli(train_args(data, tmp_path / "o", target), capsys)
     assert_refused(rc, err, "zero spread")
-    assert list((tmp_path / "o").iterdir()) == []
+    assert not (tmp_path / "o").exists()  # the --out folder it created is removed again
 
 
 def test_metrics_are_strict_json(tmp_path):
