@@ -72,9 +72,9 @@ def test_insight_restrictions_hold():
 def test_stage_space_rejects_foreign_candidates():
     cands = [MBV3.stage_subgraphs(u)[:2] for u in range(5)]
     cands[2] = cands[2] + [(Layer("mbconv2", 3, 3), Layer("mbconv2", 3, 3))]
-    with pytest.raises(ValueError, match="stage 2"):
+    with pytest.raises(ValueError, match="unit 2"):
         StageCandidates(MBV3, cands)
-    with pytest.raises(ValueError, match="5 stages"):
+    with pytest.raises(ValueError, match="5 scoring units"):
         StageCandidates(MBV3, cands[:4])
 
 

@@ -4,7 +4,7 @@ import torch
 from scipy.stats import spearmanr
 
 from autobuild.predictor.checkpoint import load_predictor, read_checkpoint, save_predictor
-from autobuild.graphs.table import GraphTable
+from autobuild.graphs.table import GraphTable, chain_edges
 from autobuild.predictor.scoring import SubgraphScorer, shift_score
 from autobuild.spaces.ofa import MBV3, PN
 from autobuild.predictor.training import TrainConfig, split_indices, train_predictor
@@ -49,9 +49,9 @@ def test_split_is_seeded_and_disjoint():
     assert not set(a_train) & set(a_test) and len(a_train) + len(a_test) == 100
 
 
-def test_eq5_shift_matches_hand_computation(trained):
+def test_eq5_shift_matches_hand_computation_root_readout(trained):
     tr, archs, y = trained
-    scorer = SubgraphScorer.from_data(tr, archs, y)
+    scorer = SubgraphScorer.from_data(tr, archs, y, readout="root")
     df = scorer.score_stage(2)
     row = df.iloc[1234]
     sg = MBV3.stage_subgraphs(2)[1234]
@@ -60,12 +60,36 @@ def test_eq5_shift_matches_hand_computation(trained):
     norms = tr.node_norms_table(GraphTable.from_arrays([x]))
     l = len(sg)
     raw = norms[-1, l - 1]
-    mu_h, sd_h = norms_mu_sd = scorer.hop_moments[l - 1]
+    mu_h, sd_h = scorer.hop_moments[l - 1]
+    all_nodes = tr.node_norms_table(GraphTable.from_architectures(MBV3, archs))[:, l - 1]
+    assert (mu_h, sd_h) == pytest.approx((all_nodes.mean(), all_nodes.std()), rel=1e-5)
     depth = np.array([len(a.stages[2]) for a in archs])
     mu_y, sd_y = y[depth == l].mean(), y[depth == l].std()
     assert row.norm == pytest.approx(raw, rel=1e-5)
     assert row.score == pytest.approx((raw - mu_h) / sd_h * sd_y + mu_y, rel=1e-5)
     assert shift_score(2.0, 1.0, 0.5, 10.0, 3.0) == pytest.approx(16.0)
+
+
+def test_eq5_shift_matches_hand_computation_pooled_readout(trained):
+    tr, archs, y = trained
+    scorer = SubgraphScorer.from_data(tr, archs, y)   # the default readout
+    assert scorer.readout == "pooled"
+    row = scorer.score_stage(3).iloc[4000]
+    sg = MBV3.stage_subgraphs(3)[4000]
+    l = len(sg)
+    # by hand: the L1 norm of the mean of the subgraph's node embeddings at hop l-1
+    x = torch.as_tensor(MBV3.subgraph_features(3, sg, scorer.context))
+    with torch.no_grad():
+        hs = tr.model.eval().node_embeddings(x, torch.as_tensor(chain_edges(l)))
+    raw = float(hs[l - 1].mean(0).abs().sum())
+    # hop moments: the same readout over the labelled architectures' own stage subgraphs of l layers
+    own = [MBV3.subgraph_features(u, a.stages[u], {"resolution": a.resolution})
+           for a in archs for u in range(5) if len(a.stages[u]) == l]
+    pooled = tr.graph_norms_table(GraphTable.from_arrays(own))[:, l - 1]
+    depth = np.array([len(a.stages[3]) for a in archs])
+    mu_y, sd_y = y[depth == l].mean(), y[depth == l].std()
+    assert row.norm == pytest.approx(raw, rel=1e-5)
+    assert row.score == pytest.approx((raw - pooled.mean()) / pooled.std() * sd_y + mu_y, rel=1e-4)
 
 
 def test_scores_recover_the_known_ground_truth(trained):
@@ -98,14 +122,22 @@ def test_top_k_space_size_and_members(trained):
     assert list(top["index"]) == [MBV3.stage_subgraphs(u).index(c[0]) for u, c in enumerate(reduced.candidates)]
 
 
-def test_pn_last_stage_is_scored_at_hop_zero():
+def test_pn_scores_its_last_two_stages_as_one_unit():
+    """As the authors do: PN's fifth stage (2-4 layers) and fixed one-layer sixth stage form one
+    unit of 3-5 layers, for scores, top-K and the reduced space."""
     archs = PN.sample(80, seed=1)
     y = np.array([synthetic_label(a) for a in archs])
     tr = train_predictor(PN, archs, y, TrainConfig(epochs=2, batch_size=32, progress=False))
     scorer = SubgraphScorer.from_data(tr, archs, y)
-    last = scorer.score_stage(5)
-    assert len(last) == 9 and (last.hop == 0).all()
-    assert scorer.top_k(4).size == 4 ** 5 * 4
+    last = scorer.score_stage(4)
+    assert len(last) == 9 ** 3 + 9 ** 4 + 9 ** 5 and set(last.n_layers) == {3, 4, 5}
+    assert (last.hop == last.n_layers - 1).all()
+    assert set(scorer.score_all().stage) == {0, 1, 2, 3, 4}
+    reduced = scorer.top_k(4)
+    assert len(reduced.candidates) == 5 and reduced.size == 4 ** 5
+    best = reduced.best()
+    assert len(best.stages) == 6 and len(best.stages[5]) == 1
+    assert PN.arch_unit(best, 4) == reduced.candidates[4][0]
 
 
 def test_checkpoint_round_trip(trained, tmp_path):

@@ -37,7 +37,7 @@ class Construction:
         df = self.scorer.score_all()
         rows = []
         for u, part in df.groupby("stage", sort=True):
-            subgraphs = self.scorer.space.stage_subgraphs(int(u))
+            subgraphs = self.scorer.space.unit_subgraphs(int(u))
             for which, row in (("best", part.loc[part.score.idxmax()]), ("worst", part.loc[part.score.idxmin()])):
                 rows.append({"equation": self.equation, "stage": int(u), "which": which,
                              "subgraph": subgraphs[int(row["index"])], "label": row["subgraph"],

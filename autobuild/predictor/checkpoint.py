@@ -256,13 +256,16 @@ def _validate_scorer_state(state, n_hops: int, space_name, bad) -> None:
     if not (isinstance(lab, list) and all(isinstance(r, (list, tuple)) and len(r) == 4 and _is_int(r[0])
                                           and _is_int(r[1]) and _is_finite(r[2]) and _is_finite(r[3]) for r in lab)):
         bad("scorer_state.label_moments", "is not a list of finite (stage, layers, mean, std) rows")
-    if space_name is not None:  # the stages and depths of the moments must be the space's
+    if space_name is not None:  # the scoring units and depths of the moments must be the space's
         space = get_space(space_name)
-        stages = {int(r[0]) for r in lab}
-        wrong = [r[:2] for r in lab if not (0 <= r[0] < space.n_stages and r[1] in space.depth_choices(int(r[0])))]
-        if wrong or stages != set(range(space.n_stages)):
-            bad("scorer_state.label_moments", f"does not describe the {space.n_stages} stages of space "
-                                              f"{space_name!r} (stages {sorted(stages)[:10]}, e.g. {_short(wrong[:3])})")
+        units = {int(r[0]) for r in lab}
+        wrong = [r[:2] for r in lab if not (0 <= r[0] < space.n_units and r[1] in space.unit_depths(int(r[0])))]
+        if wrong or units != set(range(space.n_units)):
+            bad("scorer_state.label_moments", f"does not describe the {space.n_units} scoring units of space "
+                                              f"{space_name!r} (units {sorted(units)[:10]}, e.g. {_short(wrong[:3])}); "
+                                              "a checkpoint scored before units existed needs retraining")
+    if state.get("readout", "root") not in ("pooled", "root"):
+        bad("scorer_state.readout", f"is {_short(state.get('readout'))}, not 'pooled' or 'root'")
     overall = state["label_overall"]
     if not (isinstance(overall, (list, tuple)) and len(overall) == 2 and all(_is_finite(v) for v in overall)):
         bad("scorer_state.label_overall", "is not a finite (mean, std) pair")

@@ -103,14 +103,14 @@ def autobuild_stage_scores(members: list[TrainedPredictor], archs, y) -> pd.Data
 
 def top_by_stage_sum(space, stage_scores: pd.DataFrame, k: int = 4) -> list[tuple[float, object]]:
     """The ``k`` architectures with the highest summed stage scores (exact: sums are separable,
-    so only the top-k subgraphs of every stage can take part)."""
+    so only the top-k subgraphs of every scoring unit can take part)."""
     per_stage = []
-    for u in range(space.n_stages):
+    for u in range(space.n_units):
         df = stage_scores[stage_scores.stage == u].nlargest(k, "score")
         per_stage.append(list(zip(df["score"], df["index"])))
     combos = [(sum(s for s, _ in c), [i for _, i in c]) for c in itertools.product(*per_stage)]
     best = heapq.nlargest(k, combos, key=lambda t: t[0])
-    return [(float(s), space.build([space.stage_subgraphs(u)[i] for u, i in enumerate(idx)])) for s, idx in best]
+    return [(float(s), space.build_units([space.unit_subgraphs(u)[i] for u, i in enumerate(idx)])) for s, idx in best]
 
 
 # Exhaustive search ----------------------------------------------------------------------------

@@ -153,6 +153,10 @@ class TrainedPredictor:
         """``||h_G^m||_1`` for every architecture (rows) and hop m = 0..M (columns)."""
         return self._run(self.table(archs))[1]
 
+    def graph_norms_table(self, table: GraphTable) -> np.ndarray:
+        """``||h_G^m||_1`` (mean-pooled) for every graph of the table (rows) and hop m (columns)."""
+        return self._run(table)[1]
+
     def node_norms_table(self, table: GraphTable) -> np.ndarray:
         """``||h_v^m||_1`` for every node of the table (rows) and hop m (columns)."""
         return self._run(table)[2]

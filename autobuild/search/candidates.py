@@ -34,6 +34,10 @@ def _build(space: SequenceSpace, stages, resolution) -> Architecture:
     return space.build(stages) if resolution is None else space.build(stages, resolution=resolution)
 
 
+def _build_units(space: SequenceSpace, units, resolution) -> Architecture:
+    return space.build_units(units) if resolution is None else space.build_units(units, resolution=resolution)
+
+
 def _pick_stage(rng: np.random.Generator, weights: np.ndarray, movable: np.ndarray) -> int:
     w = np.where(movable, weights, 0.0)
     if not np.any(w > 0):
@@ -42,34 +46,35 @@ def _pick_stage(rng: np.random.Generator, weights: np.ndarray, movable: np.ndarr
 
 
 class StageCandidates:
-    """Architectures made of one candidate subgraph per stage; mutation swaps one whole subgraph.
+    """Architectures made of one candidate subgraph per scoring unit; mutation swaps one whole subgraph.
 
-    ``candidates[u]`` lists the subgraphs stage ``u`` may hold (duplicates are dropped,
-    first appearance kept). Every candidate must be a subgraph the base space admits.
+    ``candidates[u]`` lists the subgraphs unit ``u`` (``space.units``: a stage, or OFA-PN's last
+    two stages together) may hold (duplicates are dropped, first appearance kept). Every
+    candidate must be a subgraph the base space admits.
     """
 
     mutation = "stage"
 
     def __init__(self, space: SequenceSpace, candidates: Sequence[Sequence], name: str = "",
                  resolution=None, stage_weights=None):
-        if len(candidates) != space.n_stages:
-            raise ValueError(f"{space.name} has {space.n_stages} stages; got candidates for {len(candidates)}")
+        if len(candidates) != space.n_units:
+            raise ValueError(f"{space.name} has {space.n_units} scoring units; got candidates for {len(candidates)}")
         self.space, self.name = space, name or "stage space"
         self.resolution = _resolution(space, resolution)
         cands = []
         for u, stage_cands in enumerate(candidates):
-            allowed = set(space.stage_subgraphs(u))
+            allowed = set(space.unit_subgraphs(u))
             unique = list(dict.fromkeys(tuple(sg) for sg in stage_cands))
             if not unique:
-                raise ValueError(f"stage {u} has no candidate subgraph")
+                raise ValueError(f"unit {u} has no candidate subgraph")
             bad = [sg for sg in unique if sg not in allowed]
             if bad:
-                raise ValueError(f"stage {u}: {len(bad)} candidate(s) are not subgraphs of {space.name}, "
+                raise ValueError(f"unit {u}: {len(bad)} candidate(s) are not subgraphs of {space.name}, "
                                  f"e.g. {bad[0]!r}")
             cands.append(tuple(unique))
         self.candidates = tuple(cands)
         self._index = [{sg: i for i, sg in enumerate(c)} for c in self.candidates]
-        self.stage_weights = _stage_weights(stage_weights, space.n_stages)
+        self.stage_weights = _stage_weights(stage_weights, space.n_units)
 
     def __repr__(self) -> str:
         return f"StageCandidates({self.name!r}, candidates per stage {[len(c) for c in self.candidates]})"
@@ -80,24 +85,24 @@ class StageCandidates:
 
     def contains(self, arch: Architecture) -> bool:
         return (arch.space == self.space.name and arch.resolution == self.resolution
-                and len(arch.stages) == len(self._index)
-                and all(tuple(s) in idx for s, idx in zip(arch.stages, self._index)))
+                and len(arch.stages) == self.space.n_stages
+                and all(self.space.arch_unit(arch, u) in idx for u, idx in enumerate(self._index)))
 
     def sample(self, rng: np.random.Generator) -> Architecture:
-        return _build(self.space, [c[rng.integers(len(c))] for c in self.candidates], self.resolution)
+        return _build_units(self.space, [c[rng.integers(len(c))] for c in self.candidates], self.resolution)
 
     def mutate(self, arch: Architecture, rng: np.random.Generator) -> Architecture:
-        """Replace the subgraph of one stage (drawn by ``stage_weights``) by a different candidate."""
+        """Replace the subgraph of one unit (drawn by ``stage_weights``) by a different candidate."""
         if not self.contains(arch):
             raise ValueError(f"cannot mutate an architecture outside {self.name}")
         movable = np.array([len(c) > 1 for c in self.candidates])
         u = _pick_stage(rng, self.stage_weights, movable)
-        cur = self._index[u][tuple(arch.stages[u])]
+        units = [self.space.arch_unit(arch, v) for v in range(self.space.n_units)]
+        cur = self._index[u][units[u]]
         j = int(rng.integers(len(self.candidates[u]) - 1))
         j += j >= cur
-        stages = list(arch.stages)
-        stages[u] = self.candidates[u][j]
-        return _build(self.space, stages, self.resolution)
+        units[u] = self.candidates[u][j]
+        return _build_units(self.space, units, self.resolution)
 
 
 class LayerCandidates:
@@ -188,8 +193,8 @@ class LayerCandidates:
 
 
 def stage_full(space: SequenceSpace, resolution=None) -> StageCandidates:
-    """Stage-Full: every subgraph of every stage, stage-swap mutation."""
-    return StageCandidates(space, [space.stage_subgraphs(u) for u in range(space.n_stages)],
+    """Stage-Full: every subgraph of every unit, stage-swap mutation."""
+    return StageCandidates(space, [space.unit_subgraphs(u) for u in range(space.n_units)],
                       name="Stage-Full", resolution=resolution)
 
 
@@ -209,13 +214,13 @@ def layer_full(space: SequenceSpace, resolution=None) -> LayerCandidates:
 
 
 def autobuild_nas(space: SequenceSpace, candidate_lists: Sequence, resolution=None) -> StageCandidates:
-    """AutoBuild-NAS: per stage, the union of the subgraphs each equation's reduced space keeps.
+    """AutoBuild-NAS: per unit, the union of the subgraphs each equation's reduced space keeps.
 
     ``candidate_lists`` holds one entry per label equation: a reduced space (anything with
-    ``.candidates``) or a plain list of per-stage subgraph lists, e.g. its top-25.
+    ``.candidates``) or a plain list of per-unit subgraph lists, e.g. its top-25.
     """
     lists = [getattr(c, "candidates", c) for c in candidate_lists]
     if not lists:
         raise ValueError("autobuild_nas needs the candidates of at least one label equation")
-    union = [[sg for cands in lists for sg in cands[u]] for u in range(space.n_stages)]
+    union = [[sg for cands in lists for sg in cands[u]] for u in range(space.n_units)]
     return StageCandidates(space, union, name="AutoBuild-NAS", resolution=resolution)

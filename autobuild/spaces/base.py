@@ -9,6 +9,7 @@ The spaces themselves implement :class:`SequenceSpace`: OFA-MobileNetV3 and OFA-
 """
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -83,6 +84,68 @@ class SequenceSpace:
     def size(self) -> int:
         """Number of architectures in the space (excluding global context such as resolution)."""
         return int(np.prod([self.n_stage_subgraphs(u) for u in range(self.n_stages)], dtype=object))
+
+    # Scoring units ----------------------------------------------------------------------
+    @property
+    def units(self) -> tuple[tuple[int, ...], ...]:
+        """Groups of consecutive stages that AutoBuild scores, ranks and mutates as one subgraph.
+
+        By default every stage is its own unit. A space whose last stages are fixed in depth
+        (OFA-PN's one-layer sixth stage) joins them to the stage before, as the authors do.
+        """
+        return tuple((u,) for u in range(self.n_stages))
+
+    @property
+    def n_units(self) -> int:
+        return len(self.units)
+
+    def _unit_parts(self, unit: int, subgraph) -> list[tuple]:
+        """Split a unit subgraph into its stages' subgraphs (later stages have fixed depths)."""
+        stages = self.units[unit]
+        if len(stages) == 1:
+            return [tuple(subgraph)]
+        tail = [self.depth_choices(s) for s in stages[1:]]
+        if any(len(d) != 1 for d in tail):
+            raise ValueError(f"{self.name}: unit {unit} joins stages {stages}; all but the first need a fixed depth")
+        n_tail = sum(d[0] for d in tail)
+        parts, rest = [], tuple(subgraph)[len(subgraph) - n_tail:]
+        for d in tail:
+            parts.append(rest[:d[0]])
+            rest = rest[d[0]:]
+        return [tuple(subgraph)[:len(subgraph) - n_tail], *parts]
+
+    def unit_subgraphs(self, unit: int) -> list[Stage]:
+        """Every subgraph of a unit: its stages' subgraphs joined, first stage varying slowest."""
+        stages = self.units[unit]
+        if len(stages) == 1:
+            return self.stage_subgraphs(stages[0])
+        return [sum(parts, ()) for parts in itertools.product(*(self.stage_subgraphs(s) for s in stages))]
+
+    def unit_depths(self, unit: int) -> tuple[int, ...]:
+        """The numbers of layers a unit's subgraphs have."""
+        per_stage = [self.depth_choices(s) for s in self.units[unit]]
+        return tuple(sorted({sum(c) for c in itertools.product(*per_stage)}))
+
+    def unit_features(self, unit: int, subgraph, arch_context: dict | None = None) -> np.ndarray:
+        """Node features of a unit subgraph standing alone (its stages' features, in order)."""
+        parts = self._unit_parts(unit, subgraph)
+        return np.concatenate([self.subgraph_features(s, part, arch_context)
+                               for s, part in zip(self.units[unit], parts)])
+
+    def arch_unit(self, arch: Architecture, unit: int) -> Stage:
+        """The subgraph an architecture holds in a unit."""
+        return sum((tuple(arch.stages[s]) for s in self.units[unit]), ())
+
+    def build_units(self, subgraphs: Sequence[Stage], **context) -> Architecture:
+        """The architecture made of one subgraph per unit."""
+        if len(subgraphs) != self.n_units:
+            raise ValueError(f"{self.name} has {self.n_units} scoring units; got {len(subgraphs)} subgraphs")
+        stages = [part for u, sg in enumerate(subgraphs) for part in self._unit_parts(u, sg)]
+        return self.build(stages, **context)
+
+    def depth_choices(self, stage: int) -> tuple[int, ...]:
+        """The numbers of layers a stage admits."""
+        return tuple(sorted({len(sg) for sg in self.stage_subgraphs(stage)}))
 
     def encode_value(self, feature: str, value) -> int:
         try:

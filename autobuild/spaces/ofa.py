@@ -73,6 +73,15 @@ class OFASpace(SequenceSpace):
     def n_stages(self) -> int:
         return self.searchable_stages + self.fixed_stages
 
+    @property
+    def units(self) -> tuple[tuple[int, ...], ...]:
+        """The searchable stages; the fixed one-layer stage(s) joined to the last of them (the
+        authors score PN's fifth and sixth stage as one unit of 3-5 layers)."""
+        units = [(u,) for u in range(self.searchable_stages)]
+        if self.fixed_stages:
+            units[-1] = tuple(range(self.searchable_stages - 1, self.n_stages))
+        return tuple(units)
+
     def depth_choices(self, stage: int) -> tuple[int, ...]:
         self._check_stage(stage)
         return self.DEPTHS if stage < self.searchable_stages else (1,)
