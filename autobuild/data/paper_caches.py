@@ -28,6 +28,7 @@ import numbers
 import os
 import pickle
 import struct
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -139,8 +140,14 @@ def fetch(names=None, dest: Path | None = None, force: bool = False) -> dict[str
         raise ValueError(f"unknown paper cache(s) {unknown}; known: {sorted(PAPER_CACHES)}")
     dest = Path(dest) if dest is not None else cache_dir()
     dest.mkdir(parents=True, exist_ok=True)
-    if force or not all((dest / PAPER_CACHES[n]).is_file() for n in names):
+    present = not force and all((dest / PAPER_CACHES[n]).is_file() for n in names)
+    try:
         _check_reachable()
+    except FetchError:
+        if not present:
+            raise
+        warnings.warn(f"{HF_REPO_ID} cannot be reached; using the caches already in {dest} unchecked", stacklevel=2)
+        return {n: dest / PAPER_CACHES[n] for n in names}
     out = {}
     for name in names:
         filename = PAPER_CACHES[name]
