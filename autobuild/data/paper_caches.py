@@ -5,7 +5,10 @@ The authors publish their caches as the Hugging Face dataset ``kgmills/AutoBuild
 :class:`RestrictedUnpickler`, whose ``find_class`` admits a short whitelist (containers,
 numpy scalars/arrays and, for the ONNX-IR cache, the authors' two graph classes mapped onto
 our own record classes in :mod:`autobuild.ir`). Anything else, e.g. ``os.system`` or
-``builtins.eval``, is refused before it is imported.
+``builtins.eval``, is refused before it is imported. Every allocation a pickle can ask for
+(bytearrays, array shapes, numpy scalars, memo indices, counted reads) is bounded by the
+file's size, so a 32-byte file cannot make the loader allocate gigabytes
+(:class:`PickleBoundsError`).
 
 Formats (see ``../shared/DATA.md``):
 
