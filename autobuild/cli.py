@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 
 from autobuild import _paths
-from autobuild.data import paper_caches
 from autobuild._io import atomic_write, check_writable_dir
 from autobuild._paths import EMBEDDED_FILES, data_dir
+from autobuild.data import paper_caches
 from autobuild.data.equations import shorten
 from autobuild.data.load import load_dataset
 from autobuild.data.parquet import _regenerate_hint
@@ -83,7 +83,7 @@ def _check_output_file(path: Path, what: str) -> Path:
 def min_architectures(test_fraction: float) -> int:
     """The fewest architectures with at least 2 in the test split and 2 in the training split."""
     n = 4
-    while int(round(n * test_fraction)) < 2 or n - int(round(n * test_fraction)) < 2:
+    while round(n * test_fraction) < 2 or n - round(n * test_fraction) < 2:
         n += 1
     return n
 
