@@ -9,6 +9,7 @@ exist.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import re
 import tempfile
@@ -108,7 +109,7 @@ def check_writable_dir(path, what: str = "output folder") -> Path:
 def _json_safe(obj):
     """``obj`` with every NaN or infinite float replaced by ``None`` (JSON has neither)."""
     if isinstance(obj, float):
-        return obj if obj == obj and obj not in (float("inf"), float("-inf")) else None
+        return obj if math.isfinite(obj) else None
     if isinstance(obj, dict):
         return {k: _json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):

@@ -14,13 +14,14 @@ import time
 from pathlib import Path
 
 from autobuild import _paths
-from autobuild.data import paper_caches
 from autobuild._io import atomic_write, check_writable_dir
 from autobuild._paths import EMBEDDED_FILES, data_dir
+from autobuild.data import paper_caches
 from autobuild.data.equations import shorten
 from autobuild.data.load import load_dataset
 from autobuild.data.parquet import _regenerate_hint
 from autobuild.predictor.training import TrainConfig
+from autobuild.predictor.variants import MODEL_KINDS
 
 #: Failures the CLI reports as ``autobuild: error: …`` (exit 2) rather than with a traceback.
 EXPECTED_ERRORS = (ValueError, FileNotFoundError, PermissionError, NotADirectoryError, IsADirectoryError,
@@ -82,7 +83,7 @@ def _check_output_file(path: Path, what: str) -> Path:
 def min_architectures(test_fraction: float) -> int:
     """The fewest architectures with at least 2 in the test split and 2 in the training split."""
     n = 4
-    while int(round(n * test_fraction)) < 2 or n - int(round(n * test_fraction)) < 2:
+    while round(n * test_fraction) < 2 or n - round(n * test_fraction) < 2:
         n += 1
     return n
 
@@ -108,7 +109,7 @@ def _train(args) -> int:
         if (out / name).is_dir():
             raise IsADirectoryError(f"--out {out}: {out / name} is a folder; it would be replaced by a file")
     config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                         device=args.device, ranking_loss=not args.mse_only)
+                         device=args.device, ranking_loss=not args.mse_only, model=args.model)
     dataset = load_dataset(args.space, source=args.data)
     y = dataset.target(args.target)
     target = shorten(args.target)
@@ -119,8 +120,8 @@ def _train(args) -> int:
     if float(y.max() - y.min()) == 0:
         raise ValueError(f"target {target!r} is {float(y[0])!r} for every one of the {len(y)} architectures of "
                          f"{dataset.source}: a target with zero spread has nothing to rank")
-    print(f"training on {len(y)} {args.space} architectures ({dataset.source}), target {target!r}",
-          file=sys.stderr)
+    print(f"training a {config.model!r} predictor on {len(y)} {args.space} architectures ({dataset.source}), "
+          f"target {target!r}", file=sys.stderr)
     start = time.perf_counter()
     trained = train_predictor(dataset.space, dataset.archs, y, config)
     seconds = time.perf_counter() - start
@@ -178,6 +179,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--seed", type=_int_at_least(0, 2**32), default=TrainConfig.seed)
     t.add_argument("--device", default=TrainConfig.device, help="cpu, cuda or auto")
     t.add_argument("--mse-only", action="store_true", help="train with MSE only (ablation of Eq. 4)")
+    t.add_argument("--model", choices=MODEL_KINDS, default=TrainConfig.model,
+                   help="predictor variant: companion (ours) or authors (the authors' network and loss); "
+                        f"default {TrainConfig.model}")
     t.set_defaults(func=cmd_train)
 
     s = sub.add_parser("score", help="score every stage subgraph and build the top-K reduced space")

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
@@ -612,3 +611,14 @@ def test_unexpected_exceptions_still_show_a_traceback(monkeypatch, run_dir):
     monkeypatch.setattr(ck, "load_predictor", bug)
     with pytest.raises(KeyError, match="a bug"):
         main(["score", "--checkpoint", str(run_dir / "predictor.pt")])
+
+
+def test_data_fetch_offline_with_the_caches_present_uses_them(tmp_path, monkeypatch, capsys):
+    def unreachable():
+        raise paper_caches.FetchError("cannot reach https://huggingface.co")
+
+    monkeypatch.setattr(paper_caches, "_check_reachable", unreachable)
+    (tmp_path / paper_caches.PAPER_CACHES["mbv3"]).write_bytes(b"x" * 10)
+    with pytest.warns(UserWarning, match="unchecked"):
+        assert main(["data", "fetch", "--only", "mbv3", "--dest", str(tmp_path)]) == 0
+    assert main(["data", "fetch", "--only", "mbv3", "--dest", str(tmp_path), "--force"]) == 2

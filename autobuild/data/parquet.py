@@ -9,10 +9,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from autobuild.data import paper_caches
-from autobuild.data.equations import shorten
 from autobuild._io import atomic_write
 from autobuild._paths import EMBEDDED_FILES
+from autobuild.data import paper_caches
+from autobuild.data.equations import shorten
 from autobuild.data.labelled import LabelledSet
 from autobuild.spaces.base import SequenceSpace
 

@@ -27,8 +27,8 @@ import numpy as np
 import torch
 
 from autobuild._io import atomic_write, write_json
-from autobuild.predictor.model import AutoBuildPredictor
 from autobuild.predictor.training import TrainConfig, TrainedPredictor
+from autobuild.predictor.variants import MODEL_KINDS, make_model, model_kind
 from autobuild.spaces.registry import get_space
 
 FORMAT = "autobuild-predictor"
@@ -40,6 +40,10 @@ REQUIRED_KEYS = ("format", "version", "state_dict", "model", "config", "space", 
                  "train_idx", "test_idx", "metrics", "history", "equation", "scorer_state", "data_source")
 OPTIONAL_KEYS = ("report",)
 MODEL_KEYS = ("feature_vocab", "hidden", "n_hops", "fe_stop_gradient")
+#: Model keys older checkpoints may lack: ``kind`` (the predictor variant; absent = "companion").
+OPTIONAL_MODEL_KEYS = ("kind",)
+#: TrainConfig fields older checkpoints may lack, and the value they had then.
+CONFIG_DEFAULTS_OF_OLD_FILES = {"model": "companion"}
 MAX_CPU_THREADS = 4096  #: a stored cpu_threads above this is corrupt (libgomp runs out of memory)
 
 
@@ -54,7 +58,8 @@ def save_predictor(trained: TrainedPredictor, path, *, equation: str | None = No
         "format": FORMAT, "version": VERSION,
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "model": {"feature_vocab": {k: list(v) for k, v in model.feature_vocab.items()},
-                  "hidden": model.hidden, "n_hops": model.n_hops, "fe_stop_gradient": model.fe_stop_gradient},
+                  "hidden": model.hidden, "n_hops": model.n_hops, "fe_stop_gradient": model.fe_stop_gradient,
+                  "kind": model_kind(model)},
         "config": trained.config.to_dict(),
         "space": getattr(trained.space, "name", None),
         "y_mean": trained.y_mean, "y_std": trained.y_std,
@@ -170,7 +175,7 @@ def validate_checkpoint(payload: dict, path="<checkpoint>") -> None:
     if not isinstance(config, dict):
         bad("config", "is not a dict")
     fields = [f.name for f in dataclasses.fields(TrainConfig)]
-    missing = [k for k in fields if k not in config]
+    missing = [k for k in fields if k not in config and k not in CONFIG_DEFAULTS_OF_OLD_FILES]
     extra = [k for k in config if k not in fields]
     if missing or extra:
         bad("config", f"does not hold exactly TrainConfig's fields (missing: {missing}, unknown: "
@@ -184,9 +189,15 @@ def validate_checkpoint(payload: dict, path="<checkpoint>") -> None:
         bad("config", f"is invalid: {exc}")
 
     spec = payload["model"]
-    if not isinstance(spec, dict) or sorted(spec) != sorted(MODEL_KEYS):
+    if not isinstance(spec, dict) or not set(MODEL_KEYS) <= set(spec) <= set(MODEL_KEYS + OPTIONAL_MODEL_KEYS):
         keys = sorted(map(str, spec)) if isinstance(spec, dict) else type(spec).__name__
-        bad("model", f"must be a dict with keys {list(MODEL_KEYS)}, got {_short(keys)}")
+        bad("model", f"must be a dict with keys {list(MODEL_KEYS)} (and optionally {list(OPTIONAL_MODEL_KEYS)}), "
+                     f"got {_short(keys)}")
+    kind = spec.get("kind", "companion")
+    if not isinstance(kind, str) or kind not in MODEL_KINDS:
+        bad("model.kind", f"is {_short(kind)}, not one of {list(MODEL_KINDS)}")
+    if kind != config.get("model", "companion"):
+        bad("model.kind", f"is {kind!r} but its config says model={_short(config.get('model'))}")
     if not _is_int(spec["hidden"]) or not 1 <= spec["hidden"] <= 4096:
         bad("model.hidden", f"is {_short(spec['hidden'])}, not an integer in [1, 4096]")
     if not _is_int(spec["n_hops"]) or not 1 <= spec["n_hops"] <= 64:
@@ -291,8 +302,8 @@ def load_predictor(path, device: str = "cpu") -> tuple[TrainedPredictor, dict]:
     path = Path(path)
     payload = read_checkpoint(path)
     spec = payload["model"]
-    model = AutoBuildPredictor(spec["feature_vocab"], hidden=spec["hidden"], n_hops=spec["n_hops"],
-                               fe_stop_gradient=spec["fe_stop_gradient"])
+    model = make_model(spec.get("kind", "companion"), spec["feature_vocab"], hidden=spec["hidden"],
+                       n_hops=spec["n_hops"], fe_stop_gradient=spec["fe_stop_gradient"])
     try:
         model.load_state_dict(payload["state_dict"])
     except RuntimeError as exc:

@@ -1,5 +1,9 @@
 """Differentiable Spearman correlation and the hop-level ranking loss (paper Eq. 4).
 
+Two ranking terms: :func:`hop_ranking_loss` (the ``companion`` model's: soft ranks of the norms
+against the exact ranks of the labels) and :func:`authors_ranking_loss` (the ``authors`` model's,
+as their ``diff_srcc.py``: soft ranks of the norms against the label *values*).
+
 Soft ranks follow Blondel et al. (2020) with l2 regularisation. ``torchsort`` provides the
 fast implementation; when it cannot be built on a machine, :func:`soft_rank_reference`,
 a pure-PyTorch implementation of the same definition, takes over.
@@ -84,4 +88,25 @@ def spearman(pred: torch.Tensor, target: torch.Tensor, strength: float = 1.0) ->
 def hop_ranking_loss(graph_embs: list[torch.Tensor], target: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
     """Mean over hops of ``1 - SRCC(y, ||h_G^m||_1)`` (the ranking term of Eq. 4)."""
     terms = [1.0 - spearman(h.abs().sum(dim=1), target, strength) for h in graph_embs]
+    return torch.stack(terms).mean()
+
+
+def pearson(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """Pearson correlation of two 1-D tensors (0 where one of them is constant, instead of NaN)."""
+    a, b = a - a.mean(), b - b.mean()
+    return (a * b).sum() / (a.norm() * b.norm()).clamp_min(torch.finfo(a.dtype).tiny)
+
+
+def authors_rank_correlation(norms: torch.Tensor, target: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
+    """Pearson(soft ranks of ``norms``, ``target``): what the authors' loss calls SRCC.
+
+    Only the prediction side is ranked; ``target`` holds the standardised label values. (Their
+    division of the ranks by the batch size does not change Pearson's correlation.)
+    """
+    return pearson(soft_rank(norms[None], strength)[0], target.to(norms.dtype))
+
+
+def authors_ranking_loss(graph_embs: list[torch.Tensor], target: torch.Tensor, strength: float = 1.0) -> torch.Tensor:
+    """Mean over hops m = 0..M of ``1 - Pearson(soft_rank(||h_G^m||_1), y)`` (the authors' ranking term)."""
+    terms = [1.0 - authors_rank_correlation(h.abs().sum(dim=1), target, strength) for h in graph_embs]
     return torch.stack(terms).mean()

@@ -11,7 +11,7 @@ from tqdm.auto import tqdm
 
 from autobuild.graphs.table import GraphTable
 from autobuild.predictor.model import AutoBuildPredictor
-from autobuild.predictor.ranking import hop_ranking_loss
+from autobuild.predictor.variants import MODEL_KINDS, build_model, clip_gradients, ranking_term
 
 
 @dataclass
@@ -32,6 +32,9 @@ class TrainConfig:
     rank_strength: float = 1.0
     cpu_threads: int = 1  # see cpu_threads(): one intra-op thread is fastest for these small graphs
     progress: bool = True
+    #: predictor variant (autobuild.predictor.variants): "companion" (ours) or "authors" (their
+    #: network, loss and gradient clipping; fe_stop_gradient does not apply to it)
+    model: str = "companion"
 
     def __post_init__(self):
         import math
@@ -61,6 +64,7 @@ class TrainConfig:
             "fe_stop_gradient": (isinstance(self.fe_stop_gradient, (bool, np.bool_)), "True or False"),
             "progress": (isinstance(self.progress, (bool, np.bool_)), "True or False"),
             "device": (isinstance(self.device, str), "a string"),
+            "model": (isinstance(self.model, str) and self.model in MODEL_KINDS, " or ".join(map(repr, MODEL_KINDS))),
         }
         bad = [k for k, (ok, _) in checks.items() if not ok]
         if bad:
@@ -216,8 +220,8 @@ def train_predictor_on_table(table: GraphTable, feature_vocab: dict, y, config: 
 def _fit(table, feature_vocab, y, config, train_idx, test_idx) -> TrainedPredictor:
     torch.manual_seed(config.seed)
     dev = torch.device(config.device)
-    model = AutoBuildPredictor(feature_vocab, hidden=config.hidden, n_hops=config.n_hops,
-                               fe_stop_gradient=config.fe_stop_gradient).to(dev)
+    model = build_model(config, feature_vocab).to(dev)
+    rank_loss = ranking_term(config.model)
     y_mean, y_std = float(y[train_idx].mean()), float(y[train_idx].std() or 1.0)
     y_t = torch.as_tensor((y - y_mean) / y_std, dtype=torch.float32, device=dev)
     dtable = table.to(dev)
@@ -238,9 +242,10 @@ def _fit(table, feature_vocab, y, config, train_idx, test_idx) -> TrainedPredict
             target = y_t[idx]
             loss = torch.nn.functional.mse_loss(pred, target)
             if config.ranking_loss:
-                loss = loss + hop_ranking_loss(graph_embs, target, config.rank_strength)
+                loss = loss + rank_loss(graph_embs, target, config.rank_strength)
             opt.zero_grad(set_to_none=True)
             loss.backward()
+            clip_gradients(config.model, model)
             opt.step()
             total += float(loss.detach())
             steps += 1
