@@ -5,31 +5,38 @@ import torch
 from torch.func import stack_module_state
 
 from autobuild.graphs import GraphTable
-from autobuild.predictor import AutoBuildPredictor, TrainConfig, train_predictor
+from autobuild.predictor import TrainConfig, train_predictor
 from autobuild.predictor.batched import ChainBatch, is_chain_table, stacked_forward, train_many
+from autobuild.predictor.variants import make_model
 from autobuild.spaces import MBV3, PN
 
 
+@pytest.mark.parametrize("kind", ["companion", "authors"])
+@pytest.mark.parametrize("training", [False, True], ids=["eval", "train"])
 @pytest.mark.parametrize("space", [MBV3, PN], ids=["mbv3", "pn"])
-def test_dense_forward_equals_pyg_on_chains(space):
+def test_dense_forward_equals_pyg_on_chains(space, training, kind):
     archs = space.sample(96, seed=5)
     table = GraphTable.from_architectures(space, archs)
     assert len(set(table.n_nodes.tolist())) > 3  # graphs of many lengths: padding is exercised
     models = []
     for seed in (1, 2):
         torch.manual_seed(seed)
-        models.append(AutoBuildPredictor(space.feature_vocab, hidden=16, n_hops=3))
-    params, _ = stack_module_state(models)
+        models.append(make_model(kind, space.feature_vocab, hidden=16, n_hops=3))
+    params, buffers = stack_module_state(models)
+    buffers = {k: v.clone() for k, v in buffers.items()}
     idx = torch.stack([torch.arange(0, 48), torch.arange(48, 96)])
     x, mask = ChainBatch.from_table(table).gather(idx)
-    pred, nodes, graphs = stacked_forward(params, models[0], x, mask)
+    pred, nodes, graphs = stacked_forward(params, buffers, models[0], x, mask, training=training)
     for i, model in enumerate(models):
+        model.train(training)   # batch norm (authors): batch statistics over valid nodes only, then running ones
         ref_pred, ref_nodes, ref_graphs = model(*table.batch(idx[i]))
         torch.testing.assert_close(pred[i], ref_pred, atol=1e-5, rtol=1e-5)
         for dense, ref in zip(graphs, ref_graphs):
             torch.testing.assert_close(dense[i], ref, atol=1e-5, rtol=1e-5)
         for dense, ref in zip(nodes, ref_nodes):  # node embeddings at every valid position
             torch.testing.assert_close(dense[i][mask[i]], ref, atol=1e-5, rtol=1e-5)
+        for name, buf in model.named_buffers():  # running statistics updated as torch updates them
+            torch.testing.assert_close(buffers[name][i], buf, atol=1e-6, rtol=1e-5)
 
 
 def test_only_chain_tables_take_the_dense_path():
@@ -53,20 +60,21 @@ def labelled():
     return archs, y + rng.normal(0, 0.05, len(y)), GraphTable.from_architectures(MBV3, archs)
 
 
-def _config(seed):
-    return TrainConfig(epochs=20, lr=1e-3, batch_size=64, test_fraction=0.35, seed=seed, progress=False)
+def _config(seed, model="companion"):
+    return TrainConfig(epochs=20, lr=1e-3, batch_size=64, test_fraction=0.35, seed=seed, progress=False, model=model)
 
 
-def test_many_at_once_matches_one_by_one(labelled):
+@pytest.mark.parametrize("kind", ["companion", "authors"])
+def test_many_at_once_matches_one_by_one(labelled, kind):
     """Same test SRCC as one by one. Training is chaotic at float level (Adam turns the ~1e-8
     gradient noise of constant features into full-size steps): in the PyG path itself, labels
     perturbed by 1e-6 move a hop's test SRCC here by up to 0.009, so hops get twice the head's 0.01."""
     archs, y, table = labelled
-    configs = [_config(s) for s in (0, 1, 2)]
+    configs = [_config(s, kind) for s in (0, 1, 2)]
     labels = [y, -y, y ** 2]   # predictors may differ in label as well as seed
     many = train_many(table, MBV3.feature_vocab, labels, configs, space=MBV3)
     for c, label, b in zip(configs, labels, many):
-        a = train_predictor(MBV3, archs, label, c)
+        a = train_predictor(MBV3, archs, label, c, path="pyg")   # the reference path
         assert np.array_equal(a.test_idx, b.test_idx) and a.y_mean == b.y_mean
         assert abs(a.metrics["srcc"] - b.metrics["srcc"]) <= 0.01
         assert np.allclose(a.metrics["hop_srcc"], b.metrics["hop_srcc"], atol=0.02)
@@ -98,3 +106,21 @@ def test_splits_of_different_sizes_and_bad_requests(labelled):
         train_many(table, MBV3.feature_vocab, [y, y], [_config(0)])
     with pytest.raises(ValueError, match="NaN"):
         train_many(table, MBV3.feature_vocab, [np.where(np.arange(n) == 3, np.nan, y)], [_config(0)])
+
+
+def test_train_predictor_takes_the_dense_path_for_chains_only(labelled, monkeypatch):
+    archs, y, table = labelled
+    calls = []
+    import autobuild.predictor.batched as batched
+
+    real = batched.train_many
+    monkeypatch.setattr(batched, "train_many", lambda *a, **k: calls.append(1) or real(*a, **k))
+    c = TrainConfig(epochs=1, progress=False)
+    train_predictor(MBV3, archs[:100], y[:100], c)
+    assert calls == [1]
+    branching = GraphTable.from_arrays([np.zeros((3, 6), dtype=np.int64)] * 40, [np.array([[0, 0], [1, 2]])] * 40)
+    from autobuild.predictor.training import train_predictor_on_table
+    train_predictor_on_table(branching, MBV3.feature_vocab, np.arange(40.0), c)   # IR-like graphs: PyG
+    assert calls == [1]
+    with pytest.raises(ValueError, match="chain graphs"):
+        train_predictor_on_table(branching, MBV3.feature_vocab, np.arange(40.0), c, path="dense")

@@ -1,5 +1,9 @@
 """Many predictors at once: N same-shaped predictors trained as one batched computation.
 
+Both variants (``companion`` and ``authors``) train here; :func:`~autobuild.predictor.training.train_predictor`
+sends every chain-graph training through this path (N = 1), PyG's message passing stays the
+reference and the path for IR graphs.
+
 The predictors of a section differ only in seed, split and label (every equation x seed, an
 ensemble's folds), so their parameters can be stacked along a leading model axis ``n`` and
 trained together: each batched operation does N models' work for the overhead of one.
@@ -13,8 +17,9 @@ most one, so its attention weight is exactly 1:
     \\mathrm{GATv2}(h)_i = [i > 0]\\,(W_l h_{i-1} + b_l) + b
 
 With graphs padded to ``[n, B, L, d]`` tensors this is one shift along ``L`` and one batched
-matrix product; it equals PyG's ``GATv2Conv`` to float tolerance (tested). PyG stays the
-reference, and the path for IR graphs and any other non-chain table.
+matrix product. With self-loops (``authors``) a node attends over itself and its predecessor, a
+two-way softmax; batch norm takes its statistics over each model's valid nodes. Both equal PyG
+to float tolerance, in training and in evaluation mode (tested).
 
 Every model gets the initial weights, batch order and optimiser state it would get alone
 (seeded per model; AdamW is element-wise), so the results match training one by one to
@@ -32,9 +37,11 @@ from torch.func import stack_module_state
 from tqdm.auto import tqdm
 
 from autobuild.graphs.table import GraphTable
+from autobuild.predictor.faithful import FaithfulPredictor
 from autobuild.predictor.model import AutoBuildPredictor
 from autobuild.predictor.ranking import soft_rank
-from autobuild.predictor.training import TrainConfig, TrainedPredictor, cpu_threads, split_indices
+from autobuild.predictor.training import TrainConfig, TrainedPredictor, check_labels, cpu_threads, split_indices
+from autobuild.predictor.variants import GRAD_CLIP, build_model
 
 # Parameters that the chain path never reads: on a chain attention is a softmax over one
 # in-neighbour, so their gradient is exactly zero and AdamW only decays them.
@@ -93,7 +100,14 @@ def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = N
     return out.reshape(*shape[:-1], weight.shape[1])
 
 
-def stacked_forward(params: dict, model: AutoBuildPredictor, x: torch.Tensor, mask: torch.Tensor):
+def stacked_forward(params: dict, buffers: dict, model, x: torch.Tensor, mask: torch.Tensor, training: bool = False):
+    """The forward of n stacked predictors of ``model``'s kind on padded chains (see below)."""
+    if isinstance(model, FaithfulPredictor):
+        return _authors_forward(params, buffers, model, x, mask, training)
+    return _companion_forward(params, model, x, mask)
+
+
+def _companion_forward(params: dict, model: AutoBuildPredictor, x: torch.Tensor, mask: torch.Tensor):
     """The companion predictor's forward for n stacked models on padded chains.
 
     ``params``: ``model``'s parameters stacked along a leading axis of size n; ``x``:
@@ -127,20 +141,104 @@ def stacked_forward(params: dict, model: AutoBuildPredictor, x: torch.Tensor, ma
     return pred, node_embs, graph_embs
 
 
+def _masked_batch_norm(h: torch.Tensor, mask: torch.Tensor, p: str, params: dict, buffers: dict, training: bool,
+                       momentum: float = 0.1, eps: float = 1e-5) -> torch.Tensor:
+    """``BatchNorm1d`` over each model's valid nodes (padding excluded), running stats as torch keeps them."""
+    w, b = params[p + "weight"][:, None, None, :], params[p + "bias"][:, None, None, :]
+    mean_key, var_key = p + "running_mean", p + "running_var"
+    if training:
+        m = mask.to(h.dtype)[..., None]
+        count = m.sum((1, 2))                                             # [n, 1]
+        mean = (h * m).sum((1, 2)) / count                                # [n, d]
+        var = (((h - mean[:, None, None]) ** 2) * m).sum((1, 2)) / count  # biased, for normalising
+        with torch.no_grad():
+            buffers[mean_key].mul_(1 - momentum).add_(momentum * mean)
+            buffers[var_key].mul_(1 - momentum).add_(momentum * var * count / (count - 1))
+            buffers[p + "num_batches_tracked"].add_(1)
+    else:
+        mean, var = buffers[mean_key], buffers[var_key]
+    return (h - mean[:, None, None]) / torch.sqrt(var[:, None, None] + eps) * w + b
+
+
+def _authors_forward(params: dict, buffers: dict, model: FaithfulPredictor, x: torch.Tensor, mask: torch.Tensor,
+                     training: bool):
+    """The ``authors`` predictor's forward for n stacked models on padded chains.
+
+    On a chain, GATv2 with self-loops attends over a node and its predecessor:
+    ``out_i = a_i W_l h_i + (1 - a_i) W_l h_{i-1} + b`` with ``a_i = sigmoid(e_ii - e_i,i-1)``
+    (``a_0 = 1``), ``e_ij = att . LeakyReLU_0.2(W_l h_j + W_r h_i)``.
+    """
+    n, fe = x.shape[0], model.fe_mlp
+    scalars = []
+    for f in range(len(model.feature_vocab)):
+        p = f"fe_mlp.per_feature.{f}."
+        if fe.continuous[f]:
+            values = buffers[f"fe_mlp.values_{f}"][:, :, None]              # [n, V, 1]
+            table = _linear(_linear(values, params[p + "0.weight"], params[p + "0.bias"]),
+                            params[p + "1.weight"], params[p + "1.bias"])
+        else:
+            table = _linear(params[p + "0.weight"], params[p + "1.weight"], params[p + "1.bias"])
+        scalars.append(torch.gather(table[..., 0], 1, x[..., f].reshape(n, -1)).reshape(x.shape[:-1]))
+    node_embs = [torch.stack(scalars, -1).abs()]
+    first = torch.zeros(x.shape[2], dtype=torch.bool, device=x.device)
+    first[0] = True
+    for m in range(model.n_hops):
+        c, h = f"convs.{m}.", node_embs[-1]
+        xl = _linear(h, params[c + "lin_l.weight"], params[c + "lin_l.bias"])
+        xr = _linear(h, params[c + "lin_r.weight"], params[c + "lin_r.bias"])
+        prev = F.pad(xl[:, :, :-1], (0, 0, 1, 0))
+        att = params[c + "att"].reshape(n, 1, 1, -1)
+        e_self = (F.leaky_relu(xl + xr, 0.2) * att).sum(-1)
+        e_prev = (F.leaky_relu(prev + xr, 0.2) * att).sum(-1)
+        a = torch.where(first, torch.ones_like(e_self), torch.sigmoid(e_self - e_prev))[..., None]
+        conv = a * xl + (1 - a) * prev + params[c + "bias"][:, None, None, :]
+        out = F.relu(_masked_batch_norm(conv, mask, f"norms.{m}.module.", params, buffers, training))
+        node_embs.append(out + h if m > 0 else out)
+    weights = mask.to(x.dtype if x.is_floating_point() else torch.float32) / mask.sum(-1, keepdim=True)
+    graph_embs = [torch.matmul(weights[..., None, :], e)[..., 0, :] for e in node_embs]
+    z = graph_embs[-1]
+    for i in (0, 1):
+        z = _linear(z, params[f"head.{i}.weight"], params[f"head.{i}.bias"])
+    z = F.relu(z)
+    for i in (3, 4):
+        z = _linear(z, params[f"head.{i}.weight"], params[f"head.{i}.bias"])
+    pred = _linear(F.relu(z), params["head.6.weight"], params["head.6.bias"])[..., 0]
+    return pred, node_embs, graph_embs
+
+
 def _ranks(y: torch.Tensor) -> torch.Tensor:
     return torch.argsort(torch.argsort(y, dim=1), dim=1).to(y.dtype)
 
 
-def stacked_ranking_loss(graph_embs: list[torch.Tensor], target: torch.Tensor, strength: float) -> torch.Tensor:
-    """Eq. 4's ranking term per model ``[n]``: mean over hops of ``1 - SRCC(y, ||h_G^m||_1)``."""
-    rt = _ranks(target)
-    rt = rt - rt.mean(1, keepdim=True)
+def stacked_ranking_loss(graph_embs: list[torch.Tensor], target: torch.Tensor, strength: float,
+                         kind: str = "companion") -> torch.Tensor:
+    """The ranking term per model ``[n]``: mean over hops of ``1 - corr(||h_G^m||_1, y)``, where
+    corr is Eq. 4's SRCC (``companion``: soft ranks against exact label ranks) or the authors'
+    Pearson of soft ranks against the label values (``authors``)."""
+    if kind == "authors":
+        rt, eps = target - target.mean(1, keepdim=True), torch.finfo(target.dtype).tiny
+    else:
+        rt, eps = _ranks(target), None
+        rt = rt - rt.mean(1, keepdim=True)
     terms = []
     for g in graph_embs:
         rp = soft_rank(g.abs().sum(-1), strength)
         rp = rp - rp.mean(1, keepdim=True)
-        terms.append(1.0 - (rp * rt).sum(1) / (rp.norm(dim=1) * rt.norm(dim=1) + 1e-12))
+        denom = rp.norm(dim=1) * rt.norm(dim=1)
+        denom = denom + 1e-12 if eps is None else denom.clamp_min(eps)
+        terms.append(1.0 - (rp * rt).sum(1) / denom)
     return torch.stack(terms, 1).mean(1)
+
+
+def _clip_per_model(params: dict, limit: float | None) -> None:
+    """``clip_grad_norm_(model.parameters(), limit)`` for each stacked model separately."""
+    if limit is None:
+        return
+    grads = [p.grad for p in params.values() if p.grad is not None]
+    norms = torch.sqrt(sum(g.pow(2).reshape(g.shape[0], -1).sum(1) for g in grads))
+    coef = (limit / (norms + 1e-6)).clamp(max=1.0)
+    for g in grads:
+        g.mul_(coef.reshape(-1, *([1] * (g.dim() - 1))))
 
 
 def _check_configs(configs: Sequence[TrainConfig]) -> TrainConfig:
@@ -167,12 +265,7 @@ def train_many(table: GraphTable, feature_vocab: dict, labels: Sequence, configs
     config = _check_configs(configs)
     if len(labels) != len(configs):
         raise ValueError(f"{len(labels)} label vectors for {len(configs)} configs")
-    ys = [np.asarray(y, dtype=np.float64) for y in labels]
-    for y in ys:
-        if y.ndim != 1 or len(y) != len(table):
-            raise ValueError(f"need one label per graph: {len(table)} graphs, labels of shape {y.shape}")
-        if not np.isfinite(y).all():
-            raise ValueError(f"{int((~np.isfinite(y)).sum())} labels are NaN or infinite; clean the target first")
+    ys = [check_labels(y, len(table)) for y in labels]
     if splits is None:
         splits = [split_indices(len(table), c.test_fraction, c.seed) for c in configs]
     splits = [(np.asarray(tr, dtype=np.int64), np.asarray(te if te is not None else [], dtype=np.int64))
@@ -198,10 +291,10 @@ def _fit_group(chains: ChainBatch, table: GraphTable, feature_vocab, ys, configs
     models = []
     for c in configs:  # each model initialised as it would be alone (see training._fit)
         torch.manual_seed(c.seed)
-        models.append(AutoBuildPredictor(feature_vocab, hidden=c.hidden, n_hops=c.n_hops,
-                                         fe_stop_gradient=c.fe_stop_gradient).to(dev))
-    params, _ = stack_module_state(models)
+        models.append(build_model(c, feature_vocab).to(dev))
+    params, buffers = stack_module_state(models)
     params = {k: v.detach().requires_grad_(True) for k, v in params.items()}
+    buffers = {k: v.detach().clone() for k, v in buffers.items()}
     opt = torch.optim.AdamW(list(params.values()), lr=config.lr, weight_decay=config.weight_decay, fused=True)
     moments = [(float(y[tr].mean()), float(y[tr].std() or 1.0)) for y, (tr, _) in zip(ys, splits)]
     y_t = torch.as_tensor(np.stack([(y - m) / s for y, (m, s) in zip(ys, moments)]), dtype=torch.float32, device=dev)
@@ -209,7 +302,7 @@ def _fit_group(chains: ChainBatch, table: GraphTable, feature_vocab, ys, configs
     gens = [torch.Generator().manual_seed(c.seed) for c in configs]
     trains = [torch.as_tensor(tr) for tr, _ in splits]
     dchains = chains.to(dev)
-    unused = [params[k] for k in params if k.endswith(_ATTENTION_ONLY)]
+    unused = [params[k] for k in params if k.endswith(_ATTENTION_ONLY)] if config.model == "companion" else []
     histories = [[] for _ in configs]
     desc = f"training {len(configs)} at once" if len(configs) > 1 else "training"
     for _ in tqdm(range(config.epochs), desc=desc, disable=not any(c.progress for c in configs), leave=False):
@@ -220,15 +313,16 @@ def _fit_group(chains: ChainBatch, table: GraphTable, feature_vocab, ys, configs
             if idx.shape[1] < 2:
                 continue
             x, mask = dchains.gather(idx)
-            pred, _, graph_embs = stacked_forward(params, models[0], x, mask)
+            pred, _, graph_embs = stacked_forward(params, buffers, models[0], x, mask, training=True)
             target = y_t[rows, idx]
             loss = ((pred - target) ** 2).mean(1)
             if config.ranking_loss:
-                loss = loss + stacked_ranking_loss(graph_embs, target, config.rank_strength)
-            opt.zero_grad(set_to_none=False)
+                loss = loss + stacked_ranking_loss(graph_embs, target, config.rank_strength, config.model)
+            opt.zero_grad(set_to_none=True)
             loss.sum().backward()
             for p in unused:  # PyG gives these an exact zero gradient; keep AdamW's decay of them
                 p.grad = torch.zeros_like(p)
+            _clip_per_model(params, GRAD_CLIP[config.model])
             opt.step()
             total += loss.detach()
             steps += 1
@@ -236,7 +330,8 @@ def _fit_group(chains: ChainBatch, table: GraphTable, feature_vocab, ys, configs
             h.append(v)
     trained = []
     for i, (model, c, (tr, te), (m, s)) in enumerate(zip(models, configs, splits, moments)):
-        model.load_state_dict({k: v[i].detach() for k, v in params.items()})
+        model.load_state_dict({**{k: v[i].detach() for k, v in params.items()},
+                               **{k: v[i].clone() for k, v in buffers.items()}})
         t = TrainedPredictor(model.eval(), c, None, m, s, tr, te, history=histories[i])
         if len(te):
             t.metrics = t.evaluate(table, ys[i], te)

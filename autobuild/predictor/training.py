@@ -186,33 +186,49 @@ def _subset(table: GraphTable, idx) -> GraphTable:
 
 
 def train_predictor(space, archs, y, config: TrainConfig | None = None,
-                    train_idx=None, test_idx=None) -> TrainedPredictor:
+                    train_idx=None, test_idx=None, path: str = "auto") -> TrainedPredictor:
     """Train on architectures of ``space`` with labels ``y`` (one float per architecture)."""
     table = GraphTable.from_architectures(space, archs)
-    trained = train_predictor_on_table(table, space.feature_vocab, y, config, train_idx, test_idx)
+    trained = train_predictor_on_table(table, space.feature_vocab, y, config, train_idx, test_idx, path=path)
     trained.space = space
     return trained
 
 
-def train_predictor_on_table(table: GraphTable, feature_vocab: dict, y, config: TrainConfig | None = None,
-                             train_idx=None, test_idx=None) -> TrainedPredictor:
-    """Train on pre-built graphs (e.g. op-level IR graphs). See :func:`train_predictor`."""
-    config = config or TrainConfig()
+def check_labels(y, n_graphs: int) -> np.ndarray:
+    """``y`` as float64, after refusing a wrong length, NaN or infinite values and zero spread."""
     y = np.asarray(y, dtype=np.float64)
-    if y.ndim != 1 or len(y) != len(table):
-        raise ValueError(f"need one label per graph: {len(table)} graphs, labels of shape {y.shape}")
+    if y.ndim != 1 or len(y) != n_graphs:
+        raise ValueError(f"need one label per graph: {n_graphs} graphs, labels of shape {y.shape}")
     if not np.isfinite(y).all():
         raise ValueError(f"{int((~np.isfinite(y)).sum())} labels are NaN or infinite; clean the target first")
     if len(y) and np.ptp(y) == 0:
         raise ValueError(f"every label is {y[0]!r}: a target with zero spread has nothing to rank "
                          "(a constant equation, duplicated architectures, or a column cast to one value?)")
+    return y
+
+
+def train_predictor_on_table(table: GraphTable, feature_vocab: dict, y, config: TrainConfig | None = None,
+                             train_idx=None, test_idx=None, path: str = "auto") -> TrainedPredictor:
+    """Train on pre-built graphs (e.g. op-level IR graphs). See :func:`train_predictor`.
+
+    ``path``: ``"dense"`` trains through :mod:`autobuild.predictor.batched`'s dense chain path
+    (chain graphs only), ``"pyg"`` through PyG's message passing (the reference, and the path for
+    any other graph); ``"auto"`` takes the dense path whenever every graph is a chain.
+    """
+    from autobuild.predictor.batched import is_chain_table, train_many
+
+    if path not in ("auto", "dense", "pyg"):
+        raise ValueError(f"unknown training path {path!r}; use 'auto', 'dense' or 'pyg'")
+    config = config or TrainConfig()
+    y = check_labels(y, len(table))
     if train_idx is None:
         train_idx, test_idx = split_indices(len(y), config.test_fraction, config.seed)
     train_idx = np.asarray(train_idx, dtype=np.int64)
     test_idx = np.asarray(test_idx if test_idx is not None else [], dtype=np.int64)
     if len(train_idx) < 2:
         raise ValueError(f"need at least 2 training graphs, got {len(train_idx)}")
-
+    if path == "dense" or (path == "auto" and is_chain_table(table)):
+        return train_many(table, feature_vocab, [y], [config], [(train_idx, test_idx)])[0]
     with cpu_threads(config):
         return _fit(table, feature_vocab, y, config, train_idx, test_idx)
 
