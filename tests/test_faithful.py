@@ -153,10 +153,29 @@ def test_authors_training_clips_the_gradient_norm(monkeypatch, synthetic):
     seen = []
     real = torch.nn.utils.clip_grad_norm_
     monkeypatch.setattr(torch.nn.utils, "clip_grad_norm_", lambda p, limit: seen.append(limit) or real(p, limit))
-    train_predictor(MBV3, archs[:100], y[:100], TrainConfig(epochs=1, batch_size=50, progress=False, model="authors"))
+    cfg = TrainConfig(epochs=1, batch_size=50, progress=False, model="authors")
+    train_predictor(MBV3, archs[:100], y[:100], cfg, path="pyg")
     assert seen == [5.0, 5.0]
-    train_predictor(MBV3, archs[:100], y[:100], TrainConfig(epochs=1, batch_size=50, progress=False))
+    train_predictor(MBV3, archs[:100], y[:100], TrainConfig(epochs=1, batch_size=50, progress=False), path="pyg")
     assert seen == [5.0, 5.0]  # companion: no clipping
+
+
+def test_the_dense_path_clips_each_stacked_model_as_torch_clips_it_alone():
+    from autobuild.predictor.batched import _clip_per_model
+
+    torch.manual_seed(0)
+    grads = {"a": torch.randn(3, 4, 5) * torch.tensor([10.0, 0.1, 3.0])[:, None, None], "b": torch.randn(3, 7)}
+    params = {k: torch.zeros_like(g, requires_grad=True) for k, g in grads.items()}
+    for k, p in params.items():
+        p.grad = grads[k].clone()
+    _clip_per_model(params, 5.0)
+    for i in range(3):
+        alone = [torch.zeros_like(grads[k][i], requires_grad=True) for k in grads]
+        for p, k in zip(alone, grads):
+            p.grad = grads[k][i].clone()
+        torch.nn.utils.clip_grad_norm_(alone, 5.0)
+        for p, k in zip(alone, grads):
+            torch.testing.assert_close(params[k].grad[i], p.grad)
 
 
 @pytest.mark.parametrize("kind", ["companion", "authors"])

@@ -80,13 +80,17 @@ class ChainBatch:
 
 
 def is_chain_table(table: GraphTable) -> bool:
-    """Whether every graph of ``table`` is the chain ``0 -> 1 -> ... -> n-1`` of its nodes."""
-    n_edges = table.edge_ptr[1:] - table.edge_ptr[:-1]
-    if not torch.equal(n_edges, table.n_nodes - 1):
+    """Whether every graph of ``table`` is the chain ``0 -> 1 -> ... -> n-1`` of its nodes.
+
+    (Computed with numpy: a forked worker must not enter torch's thread pool before
+    :func:`~autobuild.predictor.training.cpu_threads` has sized it.)
+    """
+    edge_ptr, node_ptr, edges = (t.cpu().numpy() for t in (table.edge_ptr, table.node_ptr, table.edges))
+    n_edges = np.diff(edge_ptr)
+    if not np.array_equal(n_edges, np.diff(node_ptr) - 1):
         return False
-    starts = torch.repeat_interleave(table.edge_ptr[:-1], n_edges)
-    local = torch.arange(table.edges.shape[1], device=table.edges.device) - starts
-    return bool(torch.equal(table.edges[0], local) and torch.equal(table.edges[1], local + 1))
+    local = np.arange(edges.shape[1]) - np.repeat(edge_ptr[:-1], n_edges)
+    return bool(np.array_equal(edges[0], local) and np.array_equal(edges[1], local + 1))
 
 
 def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
@@ -272,9 +276,9 @@ def train_many(table: GraphTable, feature_vocab: dict, labels: Sequence, configs
               for tr, te in splits]
     if any(len(tr) < 2 for tr, _ in splits):
         raise ValueError("every predictor needs at least 2 training graphs")
-    chains = ChainBatch.from_table(table)
     out: list[TrainedPredictor | None] = [None] * len(configs)
     with cpu_threads(config):
+        chains = ChainBatch.from_table(table)
         for size in sorted({len(tr) for tr, _ in splits}):
             group = [i for i, (tr, _) in enumerate(splits) if len(tr) == size]
             trained = _fit_group(chains, table, feature_vocab, [ys[i] for i in group], [configs[i] for i in group],
