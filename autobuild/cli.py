@@ -120,7 +120,7 @@ def _train(args) -> int:
     if float(y.max() - y.min()) == 0:
         raise ValueError(f"target {target!r} is {float(y[0])!r} for every one of the {len(y)} architectures of "
                          f"{dataset.source}: a target with zero spread has nothing to rank")
-    print(f"training a {config.model!r} predictor on {len(y)} {args.space} architectures ({dataset.source}), "
+    print(f"training predictor {config.model!r} on {len(y)} {args.space} architectures ({dataset.source}), "
           f"target {target!r}", file=sys.stderr)
     start = time.perf_counter()
     trained = train_predictor(dataset.space, dataset.archs, y, config)

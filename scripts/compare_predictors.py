@@ -14,7 +14,8 @@ Writes, row by row as each run finishes (an interrupted run resumes; rows alread
 are skipped):
 
 * ``figures/predictor_variants.csv``: variant, seed, head and hop SRCCs, MAE, seconds, date, machine, data file;
-* ``figures/predictor_variants_stability.csv``: variant, stage, seed pair, Spearman, top-25 overlap, top-1.
+* ``figures/predictor_variants_stability.csv``: variant, scorer readout, stage, seed pair, Spearman,
+  top-25 overlap, top-1 agreement (and both top-1 subgraphs).
 
 Checkpoints, subgraph scores and the authors' logs go to ``--work-dir`` (default
 ``_build/compare_predictors``), so the stability table can be rebuilt without training again.
@@ -50,9 +51,12 @@ from autobuild.predictor.variants import MODEL_KINDS
 
 DEFAULT_DATA = "paper_schema_samples/mbv3_ofaacc_3k_cache.pkl"  # under the shared data folder
 AUTHORS_CODE = "authors' code"
-RESULT_KEY = ["variant", "seed", "data_file", "target", "epochs"]
-STABILITY_KEY = ["variant", "stage", "seed_a", "seed_b", "data_file", "target", "epochs"]
 TOP_N = 25
+
+
+def readout_of(scorer: SubgraphScorer) -> str:
+    """The scorer's readout (its default until scoring.py offers a choice: the stage's last node)."""
+    return str(getattr(scorer, "readout", None) or scorer.state.get("readout") or "last-node")
 
 
 def machine() -> str:
@@ -105,7 +109,7 @@ def append_row(path: Path, row: dict) -> None:
 def run_variant(variant: str, seed: int, dataset, y, args, work: Path) -> tuple[dict | None, pd.DataFrame]:
     """Train (or reload) one predictor; its result row (None when reloaded) and its subgraph scores."""
     run_dir = work / f"{variant}_s{seed}"
-    checkpoint, scores_file = run_dir / "predictor.pt", run_dir / "scores.csv"
+    checkpoint = run_dir / "predictor.pt"
     row = None
     if checkpoint.is_file() and not args.need_row(variant, seed):
         trained, payload = load_predictor(checkpoint, device=args.device)
@@ -119,16 +123,19 @@ def run_variant(variant: str, seed: int, dataset, y, args, work: Path) -> tuple[
         run_dir.mkdir(parents=True, exist_ok=True)
         save_predictor(trained, checkpoint, equation=args.target, scorer_state=scorer.state,
                        data_source=str(args.data))
-        scores_file.unlink(missing_ok=True)  # scores of an earlier checkpoint
+        for old in run_dir.glob("scores_*.csv"):  # scores of an earlier checkpoint
+            old.unlink()
         m = trained.metrics
         row = {"variant": variant, "seed": seed, "split": "ours (split_indices)", "n_train": len(trained.train_idx),
                "n_test": m["n_test"], "head_srcc": m["srcc"],
                **{f"hop{h}_srcc": v for h, v in enumerate(m["hop_srcc"])},
                "mae": m["mae"], "train_seconds": round(wall, 1), "train_cpu_seconds": round(cpu, 1)}
+    readout = readout_of(scorer)
+    scores_file = run_dir / f"scores_{readout}.csv"
     if scores_file.is_file():
         scores = pd.read_csv(scores_file)
     else:
-        scores = scorer.score_all()[["stage", "index", "subgraph", "n_layers", "score", "rank"]]
+        scores = scorer.score_all()[["stage", "index", "subgraph", "n_layers", "score", "rank"]].assign(readout=readout)
         scores.to_csv(scores_file, index=False)
     return row, scores
 
@@ -141,7 +148,8 @@ def stability_rows(variant: str, scores: dict[int, pd.DataFrame]):
             z = sb[sb.stage == stage].sort_values("index")
             top_x, top_z = set(x.nsmallest(TOP_N, "rank")["index"]), set(z.nsmallest(TOP_N, "rank")["index"])
             best_x, best_z = x.loc[x["rank"] == 1, "subgraph"].iloc[0], z.loc[z["rank"] == 1, "subgraph"].iloc[0]
-            yield {"variant": variant, "stage": int(stage), "seed_a": a, "seed_b": b, "n_subgraphs": len(x),
+            yield {"variant": variant, "readout": sa.readout.iloc[0], "stage": int(stage), "seed_a": a, "seed_b": b,
+                   "n_subgraphs": len(x),
                    "spearman": spearmanr(x.score.to_numpy(), z.score.to_numpy()).statistic,
                    f"top{TOP_N}_overlap": len(top_x & top_z), "top1_agree": bool(best_x == best_z),
                    "top1_a": best_x, "top1_b": best_z}
@@ -264,7 +272,7 @@ def main(argv=None) -> int:
     done = read_rows(stability_csv)
     for variant, by_seed in scores.items():
         for row in stability_rows(variant, by_seed):
-            key = {**common, **{k: row[k] for k in ("variant", "stage", "seed_a", "seed_b")}}
+            key = {**common, **{k: row[k] for k in ("variant", "readout", "stage", "seed_a", "seed_b")}}
             if not has_row(done, key):
                 append_row(stability_csv, {**row, **common, **stamp()})
     print(f"wrote {results_csv} and {stability_csv}")

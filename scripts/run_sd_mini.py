@@ -82,12 +82,10 @@ def main(argv=None) -> int:
             base = random68(space)[:3]
             jobs = [("seed_noise", a, s) for a in base for s in (1, 2)]
         else:
-            from autobuild.experiments.sd_selection import select_top4
+            from autobuild.experiments.sd_selection import select_from_store
 
-            base = results.frame().query("group == 'random68'")
-            sel = select_top4(space, [space.from_string(a) for a in base["arch"]], base["fd"].to_numpy(),
-                              seeds=args.ensemble_seeds)
-            jobs = [("autobuild", a, 0) for a in sel["autobuild"]] + [("exhaustive", a, 0) for a in sel["exhaustive"]]
+            sel = select_from_store(results, space, seeds=args.ensemble_seeds)
+            jobs = [("autobuild", a, 0) for a in sel.autobuild] + [("exhaustive", a, 0) for a in sel.exhaustive]
         todo = [j for j in jobs if not results.has(j[0], space.to_string(j[1]), j[2])]
         t0 = time.perf_counter()
         for group, arch, seed in tqdm(todo, desc=stage, unit="arch"):

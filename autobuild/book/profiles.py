@@ -43,4 +43,8 @@ SECTION_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "quick": {"n_train": 1300, "epochs": 15, "lr": 1e-3, "k": 2},
         "full": {"n_train": 3000, "epochs": 200, "lr": 1e-4, "k": 2},
     },
+    "05_sd_inpainting": {
+        "quick": {"selected_evaluations": "committed cache", "ensemble_epochs": 200, "top_k": 4},
+        "full": {"selected_evaluations": "retrained now", "ensemble_epochs": 200, "top_k": 4},
+    },
 }

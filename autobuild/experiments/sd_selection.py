@@ -3,6 +3,8 @@ over the U-Net space, and the attention-importance read-out of Fig. 7b.
 """
 from __future__ import annotations
 
+import sys
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,11 +18,16 @@ from autobuild.predictor.ensemble import (
     top_k_indices,
     train_ensemble,
 )
+from autobuild.predictor.scoring import SubgraphScorer
 
 
 # Both at once -------------------------------------------------------------------------------
 @dataclass
 class Selection:
+    """Both top-``k`` sets with their scores (AutoBuild: summed stage scores; ES: the weighted mean
+    prediction), the AutoBuild stage scores, both ensembles, the data they were trained on, and
+    the seconds ES took to score the whole space."""
+
     autobuild: list
     exhaustive: list
     autobuild_scores: list
@@ -28,6 +35,32 @@ class Selection:
     stage_scores: pd.DataFrame
     ab_members: list
     es_members: list
+    space: object
+    archs: list
+    y: np.ndarray
+    exhaustive_seconds: float
+
+    def autobuild_table(self) -> pd.DataFrame:
+        return pd.DataFrame({f"AutoBuild top-{len(self.autobuild)}": [self.space.to_string(a) for a in self.autobuild],
+                             "summed score": self.autobuild_scores})
+
+    def exhaustive_table(self) -> pd.DataFrame:
+        return pd.DataFrame({f"ES top-{len(self.exhaustive)}": [self.space.to_string(a) for a in self.exhaustive],
+                             "predicted -FD": self.exhaustive_scores})
+
+    def describe_autobuild(self) -> str:
+        hop_srcc = np.array([m.metrics["hop_srcc"] for m in self.ab_members])
+        return (f"{len(self.ab_members)} predictors; mean held-out SRCC per hop 0..4: "
+                f"{np.round(np.nanmean(hop_srcc, 0), 2)}")
+
+    def describe_exhaustive(self) -> str:
+        return (f"{len(self.es_members)} predictors; mean held-out SRCC "
+                f"{np.nanmean([m.metrics['srcc'] for m in self.es_members]):.2f}")
+
+    def layer_type_importance(self) -> pd.Series:
+        """FE-MLP importance of each layer type (``res``, ``attn``), mean over the AutoBuild members."""
+        fe = pd.concat([SubgraphScorer.from_data(m, self.archs, self.y).feature_importance() for m in self.ab_members])
+        return fe[fe.feature == "type"].groupby("value").importance.mean()
 
 
 def select(space, archs, y, seeds: int, k: int = 4, config: EnsembleConfig = EnsembleConfig(),
@@ -37,17 +70,34 @@ def select(space, archs, y, seeds: int, k: int = 4, config: EnsembleConfig = Ens
     stage_scores = autobuild_stage_scores(ab, archs, y)
     ab_top = top_by_stage_sum(space, stage_scores, k)
     es = train_ensemble(space, archs, y, seeds, ranking_loss=False, config=config, progress=progress)
+    t0 = time.perf_counter()
     scores = exhaustive_scores(es, space, progress)
+    seconds = time.perf_counter() - t0
+    if progress:  # write the last bar's closing newline now, before whatever the caller prints next
+        sys.stderr.flush()
     top = top_k_indices(scores, k)
     idx = space.all_choice_indices()
     return Selection([a for _, a in ab_top], [space.from_indices(idx[i]) for i in top], [s for s, _ in ab_top],
-                     [float(scores[i]) for i in top], stage_scores, ab, es)
+                     [float(scores[i]) for i in top], stage_scores, ab, es, space, list(archs), np.asarray(y),
+                     seconds)
 
 
-def select_top4(space, archs, fd, seeds: int = 4, config: EnsembleConfig = EnsembleConfig()) -> dict:
-    """SD-mini selection: labels ``-FD``; returns ``{"autobuild": [4 archs], "exhaustive": [4 archs]}``."""
-    sel = select(space, archs, -np.asarray(fd, dtype=np.float64), seeds, 4, config)
-    return {"autobuild": sel.autobuild, "exhaustive": sel.exhaustive}
+def stored_evaluations(store) -> pd.DataFrame:
+    """The ``random68`` records of a :class:`~autobuild.experiments.sd_results.ResultStore` (the
+    SDv1.4-shaped U-Net and the uniform samples, seed 0), in the order they were stored."""
+    frame = store.frame()
+    if not len(frame):
+        raise ValueError(f"no SD-mini evaluations in {store.folder}; run scripts/run_sd_mini.py first")
+    return frame[frame.group == "random68"]
+
+
+def select_from_store(store, space, seeds: int = 4, k: int = 4, config: EnsembleConfig | None = None,
+                      progress: bool = True) -> Selection:
+    """SD-mini's top-``k`` selection (Table 1: ``k = 4``) from the store's ``random68`` evaluations,
+    with labels ``y = -FD`` (lower FD is better); what ``scripts/run_sd_mini.py`` and notebook 05 run."""
+    evals = stored_evaluations(store)
+    archs = [space.from_string(a) for a in evals["arch"]]
+    return select(space, archs, -evals["fd"].to_numpy(np.float64), seeds, k, config or EnsembleConfig(), progress)
 
 
 def attention_importance(space, stage_scores: pd.DataFrame) -> pd.DataFrame:
