@@ -94,22 +94,31 @@ def cmd_train(args) -> int:
     try:
         return _train(args)
     except BaseException:
-        if created and out.is_dir() and not any(out.iterdir()):  # leave no empty folder of ours behind
-            out.rmdir()
+        if created and out.is_dir():  # leave no empty folder of ours behind (nor empty seed<i>/ in it)
+            for sub in out.glob("seed*"):
+                if sub.is_dir() and not any(sub.iterdir()):
+                    sub.rmdir()
+            if not any(out.iterdir()):
+                out.rmdir()
         raise
 
 
 def _train(args) -> int:
+    from autobuild.graphs.table import GraphTable
+    from autobuild.predictor.batched import train_many
     from autobuild.predictor.checkpoint import METRICS_NAME, save_run
     from autobuild.predictor.scoring import SubgraphScorer
-    from autobuild.predictor.training import train_predictor
 
-    out = check_writable_dir(args.out, "--out")  # before any work: an unwritable --out fails now
-    for name in ("predictor.pt", METRICS_NAME):
-        if (out / name).is_dir():
-            raise IsADirectoryError(f"--out {out}: {out / name} is a folder; it would be replaced by a file")
-    config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
-                         device=args.device, ranking_loss=not args.mse_only, model=args.model)
+    seeds = [args.seed] if args.seeds is None else list(range(args.seeds))
+    root = check_writable_dir(args.out, "--out")  # before any work: an unwritable --out fails now
+    outs = [root] if args.seeds is None else [check_writable_dir(root / f"seed{s}", "--out") for s in seeds]
+    for out in outs:
+        for name in ("predictor.pt", METRICS_NAME):
+            if (out / name).is_dir():
+                raise IsADirectoryError(f"--out {out}: {out / name} is a folder; it would be replaced by a file")
+    configs = [TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=s, device=args.device,
+                           ranking_loss=not args.mse_only, model=args.model) for s in seeds]
+    config = configs[0]
     dataset = load_dataset(args.space, source=args.data)
     y = dataset.target(args.target)
     target = shorten(args.target)
@@ -120,20 +129,25 @@ def _train(args) -> int:
     if float(y.max() - y.min()) == 0:
         raise ValueError(f"target {target!r} is {float(y[0])!r} for every one of the {len(y)} architectures of "
                          f"{dataset.source}: a target with zero spread has nothing to rank")
-    print(f"training predictor {config.model!r} on {len(y)} {args.space} architectures ({dataset.source}), "
-          f"target {target!r}", file=sys.stderr)
+    what = f"{len(seeds)} predictors {config.model!r} (seeds 0..{len(seeds) - 1}, at once)" if args.seeds \
+        else f"predictor {config.model!r}"
+    print(f"training {what} on {len(y)} {args.space} architectures ({dataset.source}), target {target!r}",
+          file=sys.stderr)
     start = time.perf_counter()
-    trained = train_predictor(dataset.space, dataset.archs, y, config)
+    table = GraphTable.from_architectures(dataset.space, dataset.archs)
+    trained_all = train_many(table, dataset.space.feature_vocab, [y] * len(configs), configs, space=dataset.space)
     seconds = time.perf_counter() - start
-    scorer = SubgraphScorer.from_data(trained, dataset.archs, y)
-    report = {**trained.metrics, "target": args.target, "space": args.space, "data_source": dataset.source,
-              "train_seconds": round(seconds, 2), "config": config.to_dict()}
-    checkpoint, metrics = save_run(trained, out, report, equation=args.target, scorer_state=scorer.state,
-                                   data_source=dataset.source)
-    hops = " ".join(f"{v:.3f}" for v in trained.metrics["hop_srcc"])
-    print(f"test SRCC head {trained.metrics['srcc']:.3f} | hops 0..{len(trained.metrics['hop_srcc']) - 1}: "
-          f"{hops} | MAE {trained.metrics['mae']:.4g} | {seconds:.1f} s")
-    print(f"wrote {checkpoint} and {metrics}")
+    for trained, c, out in zip(trained_all, configs, outs):
+        scorer = SubgraphScorer.from_data(trained, dataset.archs, y)
+        report = {**trained.metrics, "target": args.target, "space": args.space, "data_source": dataset.source,
+                  "train_seconds": round(seconds, 2), "n_trained_at_once": len(configs), "config": c.to_dict()}
+        checkpoint, metrics = save_run(trained, out, report, equation=args.target, scorer_state=scorer.state,
+                                       data_source=dataset.source)
+        hops = " ".join(f"{v:.3f}" for v in trained.metrics["hop_srcc"])
+        seed = f"seed {c.seed}: " if args.seeds else ""
+        print(f"{seed}test SRCC head {trained.metrics['srcc']:.3f} | hops 0..{len(trained.metrics['hop_srcc']) - 1}: "
+              f"{hops} | MAE {trained.metrics['mae']:.4g} | {seconds:.1f} s")
+        print(f"wrote {checkpoint} and {metrics}")
     return 0
 
 
@@ -176,7 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--epochs", type=_int_at_least(1), default=TrainConfig.epochs)
     t.add_argument("--batch-size", type=_int_at_least(2), default=TrainConfig.batch_size)
     t.add_argument("--lr", type=_positive_finite_float, default=TrainConfig.lr)
-    t.add_argument("--seed", type=_int_at_least(0, 2**32), default=TrainConfig.seed)
+    seeds = t.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=_int_at_least(0, 2**32), default=TrainConfig.seed)
+    seeds.add_argument("--seeds", type=_int_at_least(1, 4097), metavar="N",
+                       help="train seeds 0..N-1 at once, one checkpoint each in OUT/seed<i>/")
     t.add_argument("--device", default=TrainConfig.device, help="cpu, cuda or auto")
     t.add_argument("--mse-only", action="store_true", help="train with MSE only (ablation of Eq. 4)")
     t.add_argument("--model", choices=MODEL_KINDS, default=TrainConfig.model,

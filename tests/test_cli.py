@@ -52,3 +52,25 @@ def test_score_refuses_a_foreign_file(tmp_path, capsys):
     (tmp_path / "x.pt").write_bytes(b"\x80\x04junk")
     assert main(["score", "--checkpoint", str(tmp_path / "x.pt")]) == 2
     assert "not a readable AutoBuild checkpoint" in capsys.readouterr().err
+
+
+def test_train_many_seeds_at_once_writes_one_checkpoint_per_seed(cache_file, tmp_path, capsys):
+    out = tmp_path / "seeds"
+    rc = main(["train", "--space", "mbv3", "--target", "acc", "--data", str(cache_file), "--epochs", "4",
+               "--seeds", "3", "--out", str(out)])
+    assert rc == 0
+    metrics = [json.loads((out / f"seed{i}" / "metrics.json").read_text()) for i in range(3)]
+    assert [m["config"]["seed"] for m in metrics] == [0, 1, 2] and all(m["n_trained_at_once"] == 3 for m in metrics)
+    alone = tmp_path / "alone"
+    assert main(["train", "--space", "mbv3", "--target", "acc", "--data", str(cache_file), "--epochs", "4",
+                 "--seed", "2", "--out", str(alone)]) == 0
+    single = json.loads((alone / "metrics.json").read_text())
+    assert abs(single["srcc"] - metrics[2]["srcc"]) <= 0.01   # seed 2 trained alone or with two others
+    assert main(["score", "--checkpoint", str(out / "seed1" / "predictor.pt"), "--top-k", "1"]) == 0
+
+
+def test_seed_and_seeds_together_are_refused(cache_file, tmp_path, capsys):
+    rc = main(["train", "--space", "mbv3", "--target", "acc", "--data", str(cache_file), "--seed", "1",
+               "--seeds", "2", "--out", str(tmp_path / "x")])
+    assert rc == 2 and "not allowed with argument" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

@@ -8,7 +8,7 @@ labelled set they were learned from.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -16,7 +16,9 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from autobuild.predictor.scoring import ReducedSpace, SubgraphScorer
-from autobuild.predictor.training import TrainConfig, TrainedPredictor, train_predictor
+from autobuild.graphs.table import GraphTable
+from autobuild.predictor.batched import train_many
+from autobuild.predictor.training import TrainConfig, TrainedPredictor
 from autobuild.search.pareto import Reference, dominated_by, hypervolume
 
 
@@ -74,23 +76,29 @@ def tradeoff_equations(labels: pd.DataFrame, perf: str = "acc", cost: str = "lat
 
 
 def construct(dataset, equations: Sequence[str], k: int = 3, config: TrainConfig | None = None,
-              progress: bool = True) -> list[Construction]:
-    """Train one predictor per label equation on ``dataset`` and keep its top-``k`` subgraphs per stage.
+              progress: bool = True, seeds: Sequence[int] | None = None) -> list[Construction]:
+    """Train one predictor per label equation on ``dataset`` and keep its top-``k`` subgraphs per unit.
 
-    ``dataset`` is a labelled set (``.space``, ``.archs``, ``.target(equation)``); all
-    predictors use the same ``config`` (hence the same train/test split).
+    ``dataset`` is a labelled set (``.space``, ``.archs``, ``.target(equation)``). Every
+    predictor uses ``config``, with each seed of ``seeds`` (default: ``config.seed`` alone; a
+    seed fixes the split too). All ``len(seeds) * len(equations)`` predictors train at once
+    (:func:`~autobuild.predictor.batched.train_many`); the result lists them seed-major.
     """
     if not equations:
         raise ValueError("construct needs at least one label equation")
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
     config = config or TrainConfig()
+    seeds = [config.seed] if seeds is None else [int(s) for s in seeds]
+    labels = {eq: dataset.target(eq) for eq in equations}
+    jobs = [(seed, eq) for seed in seeds for eq in equations]
+    table = GraphTable.from_architectures(dataset.space, dataset.archs)
+    trained = train_many(table, dataset.space.feature_vocab, [labels[eq] for _, eq in jobs],
+                         [replace(config, seed=seed, progress=progress) for seed, _ in jobs], space=dataset.space)
     out = []
-    for eq in tqdm(list(equations), desc="equations", disable=not progress, leave=False):
-        y = dataset.target(eq)
-        trained = train_predictor(dataset.space, dataset.archs, y, config)
-        scorer = SubgraphScorer.from_data(trained, dataset.archs, y)
-        out.append(Construction(eq, trained, scorer, scorer.top_k(k)))
+    for (_, eq), t in zip(tqdm(jobs, desc="scoring", disable=not progress, leave=False), trained):
+        scorer = SubgraphScorer.from_data(t, dataset.archs, labels[eq])
+        out.append(Construction(eq, t, scorer, scorer.top_k(k)))
     return out
 
 

@@ -10,7 +10,7 @@ lat)``, by default :class:`autobuild.search.Objectives` (the authors' published 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -100,15 +100,14 @@ def construct_all(datasets: Mapping, equations: Mapping[Pair, list[str]], config
 
     Repeat ``i`` trains with ``replace(config, seed=i)`` on the first ``n_train`` architectures
     of each labelled set. An equation shared by several devices (``100**acc``) is trained once.
+    Every repeat and equation of a space trains at once.
     """
     built = {}
-    for seed in tqdm(range(n_seeds), desc="predictor seeds", disable=not progress):
-        repeat = replace(config, seed=seed)
-        for s, data in datasets.items():
-            train_set = data.subset(np.arange(min(n_train, len(data))))
-            unique = list(dict.fromkeys(eq for (s2, _), eqs in equations.items() if s2 == s for eq in eqs))
-            for c in construct(train_set, unique, k=k, config=repeat, progress=False):
-                built[(seed, s, c.equation)] = c
+    for s, data in tqdm(datasets.items(), desc="spaces", disable=not progress):
+        train_set = data.subset(np.arange(min(n_train, len(data))))
+        unique = list(dict.fromkeys(eq for (s2, _), eqs in equations.items() if s2 == s for eq in eqs))
+        for c in construct(train_set, unique, k=k, config=config, progress=False, seeds=range(n_seeds)):
+            built[(c.trained.config.seed, s, c.equation)] = c
     return Constructions(dict(equations), built, n_seeds)
 
 

@@ -27,7 +27,8 @@ from tqdm.auto import tqdm
 
 from autobuild.graphs.table import GraphTable
 from autobuild.predictor.scoring import SubgraphScorer
-from autobuild.predictor.training import TrainConfig, TrainedPredictor, train_predictor
+from autobuild.predictor.batched import train_many
+from autobuild.predictor.training import TrainConfig, TrainedPredictor
 
 
 # Member training for tens of labels (not the paper's 3k): one full-batch step per epoch on 4/5
@@ -64,17 +65,16 @@ def fold_splits(n: int, folds: int, seeds: int) -> list[tuple[int, int, np.ndarr
 
 def train_ensemble(space, archs, y, seeds: int, ranking_loss: bool, config: EnsembleConfig = EnsembleConfig(),
                    progress: bool = True) -> list[TrainedPredictor]:
-    """``config.folds * seeds`` predictors, one per (shuffle, fold), each tested on its fold."""
+    """``config.folds * seeds`` predictors, one per (shuffle, fold), each tested on its fold, trained at once."""
     archs, y = list(archs), np.asarray(y, dtype=np.float64)
     if len(archs) != len(y):
         raise ValueError(f"{len(archs)} architectures but {len(y)} labels")
     splits = fold_splits(len(y), config.folds, seeds)
-    members = []
-    desc = "AutoBuild ensemble (Eq. 4)" if ranking_loss else "ES ensemble (MSE)"
-    for s, k, tr, te in tqdm(splits, desc=desc, disable=not progress):
-        cfg = replace(config.train, seed=1000 * s + k, ranking_loss=ranking_loss)
-        members.append(train_predictor(space, archs, y, cfg, train_idx=tr, test_idx=te))
-    return members
+    table = GraphTable.from_architectures(space, archs)
+    configs = [replace(config.train, seed=1000 * s + k, ranking_loss=ranking_loss, progress=progress)
+               for s, k, _, _ in splits]
+    return train_many(table, space.feature_vocab, [y] * len(splits), configs,
+                      splits=[(tr, te) for _, _, tr, te in splits], space=space)
 
 
 def _weight(value: float) -> float:
