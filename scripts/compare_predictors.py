@@ -3,8 +3,8 @@
 
 For every variant and seed: train with the paper's defaults (TrainConfig, 200 epochs), record
 the test SRCC of the head and of every hop, the MAE in label units and the training time, then
-score every stage subgraph (``SubgraphScorer.from_data`` with its defaults) and compare the
-scores of every seed pair per stage: Spearman, top-25 overlap, top-1 agreement.
+score every stage subgraph with each readout (``SubgraphScorer.from_data``, ``pooled`` and
+``root``) and compare the scores of every seed pair per stage: Spearman, top-25 overlap, top-1 agreement.
 
 With ``--authors-code DIR`` (an unpacked copy of github.com/Ascend-Research/AutoBuild, run as in
 ``shared/peer/README.md``) their own ``train_predictor.py`` runs for the same seeds too (their
@@ -45,18 +45,13 @@ from tqdm import tqdm
 from autobuild import _paths
 from autobuild.data.load import load_dataset
 from autobuild.predictor.checkpoint import load_predictor, save_predictor
-from autobuild.predictor.scoring import SubgraphScorer
+from autobuild.predictor.scoring import READOUTS, SubgraphScorer
 from autobuild.predictor.training import TrainConfig, train_predictor
 from autobuild.predictor.variants import MODEL_KINDS
 
 DEFAULT_DATA = "paper_schema_samples/mbv3_ofaacc_3k_cache.pkl"  # under the shared data folder
 AUTHORS_CODE = "authors' code"
 TOP_N = 25
-
-
-def readout_of(scorer: SubgraphScorer) -> str:
-    """The scorer's readout (its default until scoring.py offers a choice: the stage's last node)."""
-    return str(getattr(scorer, "readout", None) or scorer.state.get("readout") or "last-node")
 
 
 def machine() -> str:
@@ -130,13 +125,16 @@ def run_variant(variant: str, seed: int, dataset, y, args, work: Path) -> tuple[
                "n_test": m["n_test"], "head_srcc": m["srcc"],
                **{f"hop{h}_srcc": v for h, v in enumerate(m["hop_srcc"])},
                "mae": m["mae"], "train_seconds": round(wall, 1), "train_cpu_seconds": round(cpu, 1)}
-    readout = readout_of(scorer)
-    scores_file = run_dir / f"scores_{readout}.csv"
-    if scores_file.is_file():
-        scores = pd.read_csv(scores_file)
-    else:
-        scores = scorer.score_all()[["stage", "index", "subgraph", "n_layers", "score", "rank"]].assign(readout=readout)
-        scores.to_csv(scores_file, index=False)
+    scores = {}
+    for readout in READOUTS:  # every readout of the same predictor
+        scores_file = run_dir / f"scores_{readout}.csv"
+        if scores_file.is_file():
+            scores[readout] = pd.read_csv(scores_file)
+            continue
+        by = SubgraphScorer.from_data(trained, dataset.archs, y, readout)
+        scores[readout] = by.score_all()[["stage", "index", "subgraph", "n_layers", "score", "rank"]].assign(
+            readout=readout)
+        scores[readout].to_csv(scores_file, index=False)
     return row, scores
 
 
@@ -255,14 +253,16 @@ def main(argv=None) -> int:
     if args.authors_code is not None:
         link_authors_cache(args.authors_code, args.data, args.space)
         jobs += [(AUTHORS_CODE, s) for s in args.seeds]
-    scores: dict[str, dict[int, pd.DataFrame]] = {v: {} for v in args.variants}
+    scores: dict[tuple[str, str], dict[int, pd.DataFrame]] = {(v, r): {} for v in args.variants for r in READOUTS}
     for variant, seed in tqdm(jobs, desc="predictors", unit="run"):
         if variant == AUTHORS_CODE:
             if args.need_row(variant, seed):
                 row = run_authors_code(seed, len(y), args, work)
                 append_row(results_csv, {**row, **common, **stamp()})
             continue
-        row, scores[variant][seed] = run_variant(variant, seed, dataset, y, args, work)
+        row, by_readout = run_variant(variant, seed, dataset, y, args, work)
+        for readout, table in by_readout.items():
+            scores[(variant, readout)][seed] = table
         if row is not None:
             append_row(results_csv, {**row, **common, **stamp()})
             tqdm.write(f"{variant} seed {seed}: head {row['head_srcc']:.4f}, MAE {row['mae']:.5f}, "
@@ -270,7 +270,7 @@ def main(argv=None) -> int:
         results = read_rows(results_csv)
 
     done = read_rows(stability_csv)
-    for variant, by_seed in scores.items():
+    for (variant, _), by_seed in scores.items():
         for row in stability_rows(variant, by_seed):
             key = {**common, **{k: row[k] for k in ("variant", "readout", "stage", "seed_a", "seed_b")}}
             if not has_row(done, key):

@@ -133,3 +133,10 @@ def test_bad_learning_rate_override_is_refused(value):
 def test_bad_epochs_override_is_refused(value):
     with pytest.raises(ValueError, match=r"predictor_epochs must be None \(the profile's 200\) or a positive integer"):
         nbp.check_override("predictor_epochs", value, 200, integer=True)
+
+
+def test_model_parameter_names_a_predictor_variant():
+    assert nbp.check_model("companion") == "companion" and nbp.check_model("authors") == "authors"
+    for bad in ("gcn", None, 1):
+        with pytest.raises(ValueError, match="model must be one of 'companion', 'authors'"):
+            nbp.check_model(bad)

@@ -115,6 +115,15 @@ def check_override(name: str, value: Any, default, *, integer: bool = False, bel
     return int(value) if integer else float(value)
 
 
+def check_model(value: Any) -> str:
+    """The ``model`` parameter of the sections that train predictors: ``"companion"`` or ``"authors"``."""
+    from autobuild.predictor.variants import MODEL_KINDS
+
+    if not isinstance(value, str) or value not in MODEL_KINDS:
+        raise ValueError(f"model must be one of {', '.join(map(repr, MODEL_KINDS))}; got {str(repr(value))[:40]}")
+    return value
+
+
 def source_for(data_source: str, space_name: str) -> str:
     """What to pass to ``load_dataset`` for one space: a folder given as ``data_source`` holds one
     file per space, named as the embedded files (``ofa_mbv3.parquet``, ``ofa_pn.parquet``)."""

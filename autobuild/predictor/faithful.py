@@ -36,19 +36,8 @@ On a chain a node attends over itself and its predecessor (the first node over i
 **Pooling and head.** :math:`h_G^m = \mathrm{mean}_v h_v^m` for m = 0..M; the prediction is
 ``Linear, Linear, ReLU, Linear, Linear, ReLU, Linear(->1)`` applied to :math:`h_G^M`.
 
-Differences from ``companion`` (:class:`~autobuild.predictor.model.AutoBuildPredictor`):
-
-| aspect | ``authors`` (this module) | ``companion`` |
-|---|---|---|
-| resolution feature | continuous ``(r-192)/32``, affine map | categorical, own Embedding + MLP |
-| FE-MLP per feature | ``Embedding(V, d_f) -> Linear(d_f, 1)`` | ``Embedding(V, 16) -> Linear -> LeakyReLU -> Linear`` |
-| FE-MLP gradient | end to end (every loss term) | stop-gradient: only the hop-0 ranking term |
-| self-loops in GATv2 | yes | no (on a chain the attention weight is then 1) |
-| normalisation, activation | BatchNorm + ReLU after every conv | none, LeakyReLU |
-| residual | ``+ h^{m-1}`` from layer 2 on | ``skip(h^{m-1}) +`` in every layer |
-| head | Lin, Lin, ReLU, Lin, Lin, ReLU, Lin | Lin, LeakyReLU, Lin |
-| ranking term | Pearson(soft ranks of norms, label values) | Spearman(soft ranks of norms, exact label ranks) |
-| gradient clipping | norm 5.0 | none |
+Differences from ``companion`` (:class:`~autobuild.predictor.model.AutoBuildPredictor`): see
+:data:`autobuild.predictor.variants.DIFFERENCES`.
 """
 from __future__ import annotations
 

@@ -19,6 +19,19 @@ from autobuild.predictor.model import AutoBuildPredictor
 from autobuild.predictor.ranking import authors_ranking_loss, hop_ranking_loss
 
 MODEL_KINDS = ("companion", "authors")
+
+#: How the two variants differ (aspect, ``authors``, ``companion``), read from the authors' code.
+DIFFERENCES = (
+    ("resolution feature", "continuous (r-192)/32, affine map", "categorical, own Embedding + MLP"),
+    ("FE-MLP per feature", "Embedding(V, d_f) -> Linear(d_f, 1)", "Embedding(V, 16) -> Linear -> LeakyReLU -> Linear"),
+    ("FE-MLP gradient", "end to end (every loss term)", "stop-gradient: only the hop-0 ranking term"),
+    ("self-loops in GATv2", "yes", "no (on a chain the attention weight is then 1)"),
+    ("normalisation, activation", "BatchNorm + ReLU after every conv", "none, LeakyReLU"),
+    ("residual", "+ h^(m-1) from layer 2 on", "skip(h^(m-1)) + in every layer"),
+    ("head", "Lin, Lin, ReLU, Lin, Lin, ReLU, Lin", "Lin, LeakyReLU, Lin"),
+    ("ranking term", "Pearson(soft ranks of norms, label values)", "Spearman(soft ranks of norms, exact label ranks)"),
+    ("gradient clipping", "norm 5.0", "none"),
+)
 #: Gradient-norm clipping per training step, by model kind (None: no clipping).
 GRAD_CLIP = {"companion": None, "authors": 5.0}
 
