@@ -57,11 +57,17 @@ def figures_dir() -> Path:
     env = os.environ.get(FIGURES_ENV)
     if env:
         return Path(env)
+    return stored_results_dir() or Path.cwd().resolve() / "figures"
+
+
+def stored_results_dir() -> Path | None:
+    """The committed ``figures/`` at the book's root, where scripts store the results of long runs
+    that the book reads (whatever ``$AUTOBUILD_FIGURES_DIR`` says); None outside a checkout."""
     cwd = Path.cwd().resolve()
     for folder in (cwd, *cwd.parents):
         if (folder / "_toc.yml").is_file():
             return folder / "figures"
-    return cwd / "figures"
+    return None
 
 
 def scheduler_address() -> str | None:

@@ -88,14 +88,20 @@ def tidy(nb) -> None:
 
 
 def _merge_streams(outputs: list) -> list:
-    """Join consecutive outputs of the same stream and apply their carriage returns/backspaces."""
-    merged = []
+    """Join consecutive outputs of the same stream, and every stderr output of the cell into its
+    first (progress bars: their last newline may arrive after a print, and nbval joins a cell's
+    stderr); then apply carriage returns/backspaces."""
+    merged, stderr = [], None
     for out in outputs:
-        if out.output_type == "stream" and merged and merged[-1].output_type == "stream" \
+        if out.output_type == "stream" and out.name == "stderr" and stderr is not None:
+            stderr.text += out.text
+        elif out.output_type == "stream" and merged and merged[-1].output_type == "stream" \
                 and merged[-1].name == out.name:
             merged[-1].text += out.text
         else:
             merged.append(out)
+            if out.output_type == "stream" and out.name == "stderr":
+                stderr = out
     for out in merged:
         if out.output_type == "stream":
             text = None

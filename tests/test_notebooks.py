@@ -169,6 +169,17 @@ def test_tidy_collapses_progress_bars_but_keeps_output_order():
         ("stream", "train: 100%| 2/2\n"), ("stream", "done\n"), ("display_data", None), ("stream", "ac\n")]
 
 
+def test_tidy_joins_a_late_stderr_newline_to_the_cells_progress_bar():
+    """A bar's closing newline can reach the notebook after a print; nbval joins a cell's stderr."""
+    stream = nbformat.v4.new_output
+    cell = nbformat.v4.new_code_cell("select()")
+    cell.outputs = [stream("stream", name="stderr", text="\rscore:   0%| 0/2\rscore: 100%| 2/2"),
+                    stream("stream", name="stdout", text="picked 4\n"),
+                    stream("stream", name="stderr", text="\n")]
+    run_notebooks.tidy(nbformat.v4.new_notebook(cells=[cell]))
+    assert [(o.name, o.text) for o in cell.outputs] == [("stderr", "score: 100%| 2/2\n"), ("stdout", "picked 4\n")]
+
+
 @pytest.mark.parametrize("text, value", [("3", 3), ("0.001", 0.001), ("1e-3", 0.001), ("None", None),
                                          ("True", True), ("full", "full"), ("runs/x.parquet", "runs/x.parquet")])
 def test_runner_reads_p_values_as_papermill_does(text, value):

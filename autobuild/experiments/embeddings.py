@@ -256,3 +256,69 @@ def sequence_importance_verdict(importance: pd.DataFrame) -> str:
             lines.append(f"    resolution importance {'rises' if (np.diff(res.to_numpy()) > 0).all() else 'does not rise'} "
                          f"steadily from {res.index[0]} to {res.index[-1]} px")
     return "\n".join(lines)
+
+
+# The two predictor variants (issue 12) -----------------------------------------------------------------
+VARIANT_RESULTS = ("predictor_variants.csv", "predictor_variants_stability.csv")
+
+
+@dataclass
+class PredictorVariants:
+    """Both predictor variants (and the authors' own code) on one labelled set, as
+    ``scripts/compare_predictors.py`` stored them: quality per seed and the seed stability of
+    their subgraph scores per readout."""
+
+    differences: pd.DataFrame  # aspect -> authors, companion
+    runs: pd.DataFrame         # one row per variant and seed, as stored
+    stability: pd.DataFrame    # one row per variant, readout, unit and seed pair, as stored
+
+    def quality(self) -> pd.DataFrame:
+        """Mean +- std over seeds of the test SRCC (head, every hop) and the MAE, per variant."""
+        cols = ["head_srcc"] + sorted(c for c in self.runs if c.startswith("hop")) + ["mae"]
+        g = self.runs.groupby("variant", sort=False)
+        out = pd.DataFrame({c: [f"{m:.3f} ± {s:.3f}" if c != "mae" else f"{m:.5f} ± {s:.5f}"
+                                for m, s in zip(g[c].mean(), g[c].std(ddof=1).fillna(0))] for c in cols},
+                           index=list(g.groups))
+        out["seeds"] = g.size().to_numpy()
+        out["CPU s per run"] = g["train_cpu_seconds"].mean().round(0).astype(int).to_numpy()
+        return out.rename_axis("variant")
+
+    def stability_summary(self) -> pd.DataFrame:
+        """Per variant and readout, over units and seed pairs: Spearman between seeds (mean, min),
+        mean top-25 overlap and how many top-1s agree."""
+        g = self.stability.groupby(["variant", "readout"])
+        return pd.DataFrame({"spearman_mean": g.spearman.mean().round(2), "spearman_min": g.spearman.min().round(2),
+                             "top25_overlap_mean": g.top25_overlap.mean().round(1),
+                             "top1_agree": [f"{int(a)} of {n}" for a, n in zip(g.top1_agree.sum(), g.size())]})
+
+    def provenance(self) -> str:
+        r = self.runs.iloc[-1]
+        return (f"stored by scripts/compare_predictors.py: {r.data_file}, target {r.target}, {int(r.epochs)} epochs, "
+                f"{self.runs.date.min()[:10]}, {r.machine}")
+
+    def verdict(self) -> str:
+        """Which variant the book uses by default, and why (from the stored numbers)."""
+        s = self.stability[self.stability.readout == "pooled"].groupby("variant")
+        q = self.runs.groupby("variant")
+        a, c = "authors", "companion"
+        return (f"Default: {c}. Its subgraph scores are far steadier across seeds (pooled readout: Spearman "
+                f"{s.spearman.mean()[c]:.2f} vs {s.spearman.mean()[a]:.2f}, top-25 overlap {s.top25_overlap.mean()[c]:.1f} "
+                f"vs {s.top25_overlap.mean()[a]:.1f} of 25) and its hop-0 (FE-MLP) ranking is meaningful "
+                f"(hop-0 SRCC {q.hop0_srcc.mean()[c]:.2f} vs {q.hop0_srcc.mean()[a]:.2f}, min {q.hop0_srcc.min()[a]:.2f}); "
+                f"the authors' network predicts whole architectures slightly better (head SRCC {q.head_srcc.mean()[a]:.3f} "
+                f"vs {q.head_srcc.mean()[c]:.3f}). Every section scores modules, so every section defaults to {c}; "
+                f"model='authors' runs any of them with the authors' network.")
+
+
+def predictor_variants(folder) -> PredictorVariants | None:
+    """The stored comparison of the two variants in ``folder`` (e.g. ``figures/``), or None if absent."""
+    from pathlib import Path
+
+    from autobuild.predictor.variants import DIFFERENCES
+
+    paths = [Path(folder) / name for name in VARIANT_RESULTS]
+    if not all(p.is_file() for p in paths):
+        return None
+    runs, stability = (pd.read_csv(p) for p in paths)
+    differences = pd.DataFrame(DIFFERENCES, columns=["aspect", "authors", "companion"]).set_index("aspect")
+    return PredictorVariants(differences, runs, stability)
