@@ -1,64 +1,148 @@
-"""Time one full training run (3k architectures, 200 epochs, batch 128) and scoring of every
-MBv3 stage subgraph; print the figures beside the targets of issue 2.
+"""Training speed: one predictor, N predictors at once, N one after another, and the authors' code.
 
     .venv/bin/python benchmarks/bench_training.py [--data embedded|PATH] [--device cpu|cuda]
+        [--n 20] [--epochs 200] [--authors-code DIR [--authors-deps DIR]] [--skip-sequential]
 
-Targets: training <= 60 s on a 2-core CPU (the authors' code: 125 s on the same data and
-machine), <= 15 s on one H100; scoring all 5 x 7,371 MBv3 subgraphs <= 2 s on CPU.
-Wall-clock timings are only meaningful on an otherwise idle machine: the script prints the
-load average, and the process CPU time, which for this single-threaded run is close to the
-wall-clock time it would take on an idle machine.
+Every figure is measured in this run, on the same data (3k MBv3 architectures, target ``acc``,
+batch 128): one predictor of each variant (the dense chain path, and PyG's for reference);
+``--n`` companion predictors trained at once (seeds 0..n-1) beside the same predictors trained
+one after another, with their mean test SRCC; with ``--authors-code`` (an unpacked copy of
+github.com/Ascend-Research/AutoBuild, run as in ``shared/peer/README.md``) the authors'
+``train_predictor.py`` for the same epochs. The wall time of the full profile of section 03 at 8
+seeds is read from the run's own record (``figures/fig5_nas_hypervolume_full.csv``) when one exists.
+
+Targets (issue 15), on a 2-core CPU: one predictor <= 12 s; 20 at once <= 60 s with the SRCC of
+one by one; on one GPU: 20 at once <= 10 s. Wall-clock figures are meaningful only on an
+otherwise idle machine: the load average and process CPU times are printed beside them.
+The last line is one JSON object with the keys ``one_predictor_s``, ``authors_s``,
+``n_at_once``, ``n_at_once_s``, ``n_sequential_s``, ``device`` (and a few more).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import torch
 
+from autobuild import _paths
 from autobuild.data.load import load_dataset
-from autobuild.predictor.scoring import SubgraphScorer
+from autobuild.graphs.table import GraphTable
+from autobuild.predictor.batched import train_many
 from autobuild.predictor.training import TrainConfig, train_predictor
 
-TARGETS = {"cpu": 60.0, "cuda": 15.0}
-AUTHORS_CPU_SECONDS = 125.0
-SCORING_TARGET = 2.0
+TARGETS = {"cpu": {"one": 12.0, "n": 60.0}, "cuda": {"one": None, "n": 10.0}}
+
+
+def timed(fn):
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def authors_seconds(code: Path | None, deps: Path | None, data: Path, epochs: int) -> float | None:
+    """Wall seconds of the authors' ``train_predictor.py`` on ``data`` (None, with a message, without it)."""
+    if code is None or not (code / "train_predictor.py").is_file():
+        print("authors' code: skipped (give --authors-code DIR, an unpacked copy of their repository)")
+        return None
+    link = code / "cache" / "ofa_mbv3_custom_cache.pkl"
+    link.parent.mkdir(exist_ok=True)
+    if not link.exists():
+        link.symlink_to(data.resolve())
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    if deps is not None:
+        env["PYTHONPATH"] = str(deps)
+    cmd = [sys.executable, "-u", "train_predictor.py", "-families", "ofa_mbv3", "-target", "acc", "-format", "custom",
+           "-epochs_predictor", str(epochs), "-batch_size", "128", "-seed", "0", "-tag", "bench"]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=code, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode:
+        print(f"authors' code failed (exit {proc.returncode}): {proc.stderr[-500:]}")
+        return None
+    srcc = re.findall(r"Test SRCC: ([-\d.eE+]+)", proc.stdout)
+    print(f"authors' train_predictor.py: {seconds:.1f} s wall (test SRCC {srcc[-1] if srcc else '?'})")
+    return seconds
+
+
+def full_profile_seconds() -> float | None:
+    """The wall time the stored full profile of section 03 (8 seeds) recorded, if it exists."""
+    folder = _paths.stored_results_dir()
+    path = folder / "fig5_nas_hypervolume_full.csv" if folder else None
+    if path is None or not path.is_file():
+        print("full profile of 03: no stored run (figures/fig5_nas_hypervolume_full.csv) to read its wall time from")
+        return None
+    runs = pd.read_csv(path)
+    if "wall_seconds" not in runs:
+        print(f"full profile of 03: {path} records no wall time")
+        return None
+    return float(runs.groupby("run_id").wall_seconds.max().iloc[-1]) if "run_id" in runs else float(runs.wall_seconds.max())
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", default="embedded")
-    parser.add_argument("--target", default="acc")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--epochs", type=int, default=200)
-    args = parser.parse_args()
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", default=None, help="default: the real-schema MBv3 cache in the shared data, else embedded")
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--n", type=int, default=20)
+    ap.add_argument("--epochs", type=int, default=200)
+    ap.add_argument("--authors-code", type=Path, default=None)
+    ap.add_argument("--authors-deps", type=Path, default=None)
+    ap.add_argument("--skip-sequential", action="store_true", help="do not train the n predictors one by one")
+    args = ap.parse_args()
 
-    data = load_dataset("mbv3", source=args.data)
-    y = data.target(args.target)
-    print(f"data: {len(y)} MBv3 architectures from {data.source}, target {args.target!r}")
+    cache = _paths.shared_data_dir() / "paper_schema_samples" / "mbv3_ofaacc_3k_cache.pkl"
+    source = args.data or (str(cache) if cache.is_file() else "embedded")
+    data = load_dataset("mbv3", source=source)
+    y = data.target("acc")
+    table = GraphTable.from_architectures(data.space, data.archs)
+    device = TrainConfig(device=args.device).device
+    print(f"data: {len(y)} MBv3 architectures from {data.source}; {args.epochs} epochs, batch 128, {device}")
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; torch {torch.__version__}")
 
-    config = TrainConfig(epochs=args.epochs, device=args.device, progress=False)
-    start, cpu_start = time.perf_counter(), time.process_time()
-    trained = train_predictor(data.space, data.archs, y, config)
-    train_s, train_cpu = time.perf_counter() - start, time.process_time() - cpu_start
-    m = trained.metrics
-    print(f"training: {train_s:.1f} s for {args.epochs} epochs on {config.device} "
-          f"(target {TARGETS['cuda' if config.device.startswith('cuda') else 'cpu']:.0f} s; "
-          f"authors' code on CPU {AUTHORS_CPU_SECONDS:.0f} s -> speed-up x{AUTHORS_CPU_SECONDS / train_s:.2f}); "
-          f"process CPU time {train_cpu:.1f} s")
-    print("test SRCC head {:.3f}; hops 0..4: {}".format(m["srcc"], " ".join(f"{v:.3f}" for v in m["hop_srcc"])))
+    one = {}
+    for model in ("companion", "authors"):
+        cfg = TrainConfig(epochs=args.epochs, device=device, model=model, progress=False)
+        for path in ("dense", "pyg"):
+            t, wall, cpu = timed(lambda: train_predictor(data.space, data.archs, y, cfg, path=path))
+            one[(model, path)] = wall
+            print(f"one predictor, {model:9s} {path:5s}: {wall:6.1f} s wall, {cpu:6.1f} s CPU, "
+                  f"test SRCC {t.metrics['srcc']:.3f}")
+    target = TARGETS["cuda" if device.startswith("cuda") else "cpu"]
+    if target["one"]:
+        print(f"  target {target['one']:.0f} s: ratio {one[('companion', 'dense')] / target['one']:.2f}")
 
-    start = time.perf_counter()
-    scorer = SubgraphScorer.from_data(trained, data.archs, y)
-    moments_s = time.perf_counter() - start
-    start = time.perf_counter()
-    scores = scorer.score_all()
-    score_s = time.perf_counter() - start
-    print(f"scoring: {len(scores)} stage subgraphs in {score_s:.2f} s (target {SCORING_TARGET:.0f} s, "
-          f"ratio {score_s / SCORING_TARGET:.2f}); dataset moments {moments_s:.2f} s")
+    configs = [TrainConfig(epochs=args.epochs, device=device, seed=s, progress=False) for s in range(args.n)]
+    many, n_wall, n_cpu = timed(lambda: train_many(table, data.space.feature_vocab, [y] * args.n, configs))
+    srcc_many = float(np.mean([t.metrics["srcc"] for t in many]))
+    print(f"{args.n} at once: {n_wall:.1f} s wall, {n_cpu:.1f} s CPU, mean test SRCC {srcc_many:.4f}; "
+          f"target {target['n']:.0f} s: ratio {n_wall / target['n']:.2f}")
+    seq_wall, srcc_seq = None, None
+    if not args.skip_sequential:
+        seq, seq_wall, seq_cpu = timed(lambda: [train_predictor(data.space, data.archs, y, c) for c in configs])
+        srcc_seq = float(np.mean([t.metrics["srcc"] for t in seq]))
+        print(f"{args.n} one after another: {seq_wall:.1f} s wall, {seq_cpu:.1f} s CPU, mean test SRCC {srcc_seq:.4f} "
+              f"(at once is x{seq_wall / n_wall:.2f} faster; SRCC difference {srcc_many - srcc_seq:+.4f})")
+
+    authors = authors_seconds(args.authors_code, args.authors_deps, Path(source), args.epochs) \
+        if source != "embedded" else None
+    if authors:
+        print(f"  one companion predictor vs the authors' code: x{authors / one[('companion', 'dense')]:.2f} faster")
+    full = full_profile_seconds()
     print(f"load average after: {os.getloadavg()[0]:.2f}")
+    print(json.dumps({"one_predictor_s": round(one[("companion", "dense")], 2),
+                      "one_predictor_authors_variant_s": round(one[("authors", "dense")], 2),
+                      "authors_s": None if authors is None else round(authors, 2),
+                      "n_at_once": args.n, "n_at_once_s": round(n_wall, 2),
+                      "n_sequential_s": None if seq_wall is None else round(seq_wall, 2),
+                      "srcc_at_once": round(srcc_many, 4), "srcc_sequential": None if srcc_seq is None else round(srcc_seq, 4),
+                      "full_profile_03_s": full, "epochs": args.epochs, "device": device}))
 
 
 if __name__ == "__main__":
