@@ -7,7 +7,9 @@ ones), resolves ``device="auto"`` and returns the section's settings for the cho
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import time
+import warnings
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Mapping
 
@@ -47,13 +49,19 @@ class SectionSettings:
 @dataclass(frozen=True)
 class NotebookParams:
     """Validated parameters: ``device`` is resolved ("cpu"/"cuda"), ``data_source`` is
-    "embedded", "paper" or an absolute path."""
+    "embedded", "paper" or an absolute path; ``started`` is when the section began."""
 
     profile: str
     data_source: str
     seeds: int
     device: str
     settings: SectionSettings
+    started: float = field(default_factory=time.perf_counter)
+
+    def ran_for(self) -> str:
+        """The closing line of a section: how long it ran, where, under which profile."""
+        return (f"section {self.settings.section[:2]} ran in {time.perf_counter() - self.started:.0f} s "
+                f"on {self.device} ({self.profile} profile)")
 
 
 def _show(value: Any) -> str:
@@ -152,7 +160,13 @@ def section_settings(section: str, profile: str,
 
 def validate(section: str, profile: Any, data_source: Any, seeds: Any, device: Any,
              settings: Mapping[str, Mapping[str, Any]] | None = None) -> NotebookParams:
-    """Check every parameter (cheapest first) and return them resolved with the section's settings."""
+    """Check every parameter (cheapest first) and return them resolved with the section's settings.
+
+    Also silences the import-time notices of dependencies that say nothing about a section
+    (torch_geometric's use of ``torch.jit``, tqdm without ipywidgets).
+    """
+    warnings.filterwarnings("ignore", message=".*torch.jit.script.*deprecated")
+    warnings.filterwarnings("ignore", message="IProgress not found")
     profile = check_profile(profile)
     data_source = check_data_source(data_source)
     seeds = check_seeds(seeds)
