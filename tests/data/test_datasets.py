@@ -17,7 +17,7 @@ from autobuild.data.equations import EquationError
 from autobuild.data.paper_caches import CacheFormatError
 from autobuild.spaces.ofa import MBV3, PN
 
-REPO_DATA = Path(__file__).resolve().parents[1] / "data"
+REPO_DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 def make_set(space=MBV3, n=50, seed=0):

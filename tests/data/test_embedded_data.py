@@ -16,7 +16,7 @@ from scipy.stats import spearmanr
 from autobuild import _paths as ev
 from autobuild.spaces.registry import get_space
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data"
 CARD = (DATA / "README.md").read_text()
 SHARED = ev.shared_data_dir()

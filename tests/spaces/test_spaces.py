@@ -1,4 +1,3 @@
-import numpy as np
 import pytest
 
 from autobuild.spaces.ofa import MBV3, PN, Layer

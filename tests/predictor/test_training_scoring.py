@@ -10,17 +10,10 @@ from autobuild.spaces.ofa import MBV3, PN
 from autobuild.predictor.training import TrainConfig, split_indices, train_predictor
 
 
-def synthetic_label(arch):
-    """A known ground truth: wide (e6) and large-kernel (k7) layers are good."""
-    return sum((l.expand == 6) + 0.5 * (l.kernel == 7) for s in arch.stages for l in s)
-
-
-@pytest.fixture(scope="module")
-def trained():
-    archs = MBV3.sample(600, seed=0)
-    y = np.array([synthetic_label(a) for a in archs], dtype=float)
-    config = TrainConfig(epochs=25, lr=3e-3, batch_size=64, seed=0, progress=False)
-    return train_predictor(MBV3, archs, y, config), archs, y
+@pytest.fixture()
+def trained(tiny_trained):
+    """The shared tiny predictor (tests/conftest.py)."""
+    return tiny_trained
 
 
 def test_training_learns_a_magnitude_ranked_space(trained):
@@ -122,7 +115,7 @@ def test_top_k_space_size_and_members(trained):
     assert list(top["index"]) == [MBV3.stage_subgraphs(u).index(c[0]) for u, c in enumerate(reduced.candidates)]
 
 
-def test_pn_scores_its_last_two_stages_as_one_unit():
+def test_pn_scores_its_last_two_stages_as_one_unit(synthetic_label):
     """As the authors do: PN's fifth stage (2-4 layers) and fixed one-layer sixth stage form one
     unit of 3-5 layers, for scores, top-K and the reduced space."""
     archs = PN.sample(80, seed=1)

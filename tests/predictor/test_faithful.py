@@ -5,7 +5,6 @@ import pickle
 import numpy as np
 import pytest
 import torch
-from scipy.stats import spearmanr
 
 from autobuild.cli import main
 from autobuild.graphs.table import GraphTable
@@ -17,11 +16,6 @@ from autobuild.predictor.scoring import SubgraphScorer
 from autobuild.predictor.training import TrainConfig, train_predictor
 from autobuild.predictor.variants import build_model, make_model
 from autobuild.spaces.ofa import MBV3
-
-
-def synthetic_label(arch):
-    """Wide (e6) and large-kernel (k7) layers are good."""
-    return sum((l.expand == 6) + 0.5 * (l.kernel == 7) for s in arch.stages for l in s)
 
 
 # The network against a hand-built expectation --------------------------------------------------
@@ -126,9 +120,8 @@ def test_authors_ranking_term_is_one_minus_pearson_of_ranks_and_label_values():
 # Training, checkpoints, selection by name -----------------------------------------------------
 
 @pytest.fixture(scope="module")
-def synthetic():
-    archs = MBV3.sample(400, seed=1)
-    return archs, np.array([synthetic_label(a) for a in archs], dtype=float)
+def synthetic(synthetic_mbv3):
+    return synthetic_mbv3
 
 
 @pytest.fixture(scope="module")
@@ -230,7 +223,7 @@ def test_an_unknown_model_name_is_refused(tmp_path, capsys):
     assert rc == 2 and "invalid choice: 'gcn'" in capsys.readouterr().err
 
 
-def test_cli_trains_the_authors_model(tmp_path, capsys):
+def test_cli_trains_the_authors_model(tmp_path, capsys, synthetic_label):
     archs = MBV3.sample(60, seed=2)
     rows = [{"original config": MBV3.to_cache_config(a), "acc": 0.7 + 0.01 * synthetic_label(a)} for a in archs]
     data = tmp_path / "cache.pkl"

@@ -16,7 +16,7 @@ from autobuild.data.load import load_dataset
 from autobuild.data.paper_caches import CacheFormatError, UnsafePickleError
 from autobuild.spaces.ofa import MBV3, PN
 
-SAMPLE = Path(os.environ.get("AUTOBUILD_SHARED_DATA", Path(__file__).resolve().parents[1] / ".." / "shared" / "data")) \
+SAMPLE = Path(os.environ.get("AUTOBUILD_SHARED_DATA", Path(__file__).resolve().parents[2] / ".." / "shared" / "data")) \
     / "paper_schema_samples" / "mbv3_ofaacc_3k_cache.pkl"
 
 

@@ -106,7 +106,7 @@ def test_result_store_is_resumable_and_guards_its_recipe(tmp_path):
 
 
 def test_run_script_rejects_unknown_stage(tmp_path):
-    script = Path(__file__).resolve().parent.parent / "scripts" / "run_sd_mini.py"
+    script = Path(__file__).resolve().parents[2] / "scripts" / "run_sd_mini.py"
     res = subprocess.run([sys.executable, str(script), "--out", str(tmp_path), "--stages", "random68,bogus"],
                          capture_output=True, text=True)
     assert res.returncode != 0 and "bogus" in res.stderr
@@ -127,7 +127,7 @@ def test_notebook_refuses_non_positive_seeds_at_once(seeds, tmp_path):
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    nb = Path(__file__).resolve().parent.parent / "notebooks" / "05_sd_inpainting.ipynb"
+    nb = Path(__file__).resolve().parents[2] / "notebooks" / "05_sd_inpainting.ipynb"
     out = tmp_path / "out.ipynb"
     with pytest.raises(PapermillExecutionError) as err:
         papermill.execute_notebook(str(nb), str(out), parameters={"seeds": seeds}, cwd=str(nb.parent),
