@@ -29,7 +29,7 @@
 # %% tags=["parameters"]
 profile = "quick"          # "quick" (CI, 2-core CPU, about 2 minutes) or "full" (every scorer and oracle)
 data_source = "embedded"   # MBv3 set of the embedded-set studies: "embedded", "paper", a dataset file or folder
-seeds = 4                  # training seeds per predictor variant (>= 2; the stability measures compare them)
+seeds = 4                  # training seeds per predictor variant, at least 2: stability compares them
 device = "auto"            # "auto", "cpu" or "cuda"
 model = "companion"        # the variant whose pooled Eq. 5 scores are checked against the targets
 
@@ -92,7 +92,7 @@ from autobuild.experiments import score_quality as sq
 
 use_style()
 pd.set_option("display.width", 200)
-specs = {name: sq.study_spec(name, params.data_source) for name in settings["studies"]}
+specs = {name: sq.study_spec(name, params.data_source) for name in settings.studies}
 for spec in specs.values():
     print(f"{spec.name}: {spec.note}")
 
@@ -112,10 +112,10 @@ for spec in specs.values():
 studies = {}
 for name, spec in specs.items():
     studies[name] = sq.run_study(
-        name, spec.labelled, spec.target, spec.oracle, n_contexts=settings["n_contexts"],
-        all_up_to=settings["all_up_to"], n_sample=settings["n_sample_4_layers"], seeds=params.seeds,
-        epochs=settings["epochs"], lr=settings["lr"], head_contexts=settings["head_contexts"],
-        head_seeds=settings["head_seeds"], label_scale=spec.label_scale, device=params.device, progress=False)
+        name, spec.labelled, spec.target, spec.oracle, n_contexts=settings.n_contexts,
+        all_up_to=settings.all_up_to, n_sample=settings.n_sample_4_layers, seeds=params.seeds, k=settings.top_k,
+        epochs=settings.epochs, lr=settings.lr, head_contexts=settings.head_contexts,
+        head_seeds=settings.head_seeds, label_scale=spec.label_scale, device=params.device, progress=False)
 
 for name, st in studies.items():
     print(f"{name}: test SRCC of the heads")
@@ -126,6 +126,8 @@ for name, st in studies.items():
 #
 # Per stage: the spread of the marginals, how well the two context halves agree (Spearman, top-25
 # overlap, same top-1), and the standard error of a marginal (in label units, from the halves).
+# The halves' top-25 overlap says how well the truth's own top-25 is determined at half the
+# contexts: a scorer's overlap with the truth cannot be read more finely than that.
 
 # %%
 for name, st in studies.items():
@@ -144,8 +146,10 @@ for name, st in studies.items():
 
 # %%
 for name, st in studies.items():
-    print(f"{name}: all subgraphs of a stage")
-    display(sq.quality_table(st.quality, "all"))
+    table = sq.quality_table(st.quality, "all")
+    for measure in ("spearman", "overlap", "regret"):
+        print(f"{name}: {measure} per stage, all subgraphs of a stage")
+        display(table[measure])
 
 # %% [markdown]
 # The same measures within subgraphs of one depth (mean over stages), where the depth bias of

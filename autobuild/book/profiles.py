@@ -31,6 +31,12 @@ SECTION_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
             "ir_archs_per_space": 3000, "ir_epochs": 200,
         },
     },
+    "02_score_quality": {
+        "quick": {"studies": ("ofa_acc",), "n_contexts": 16, "all_up_to": 3, "n_sample_4_layers": 500,
+                  "epochs": 30, "lr": 1e-3, "head_contexts": 8, "head_seeds": 1, "top_k": 25},
+        "full": {"studies": ("ofa_acc", "authors_acc", "authors_latency_gpu"), "n_contexts": 32, "all_up_to": None,
+                 "n_sample_4_layers": None, "epochs": 200, "lr": 1e-4, "head_contexts": 32, "head_seeds": 4, "top_k": 25},
+    },
     "03_imagenet_construction_and_nas": {
         "quick": {"spaces": ("mbv3", "pn"), "devices": ("gpu", "cpu", "npu"), "n_train": 1500, "epochs": 15,
                   "lr": 1e-3, "tradeoff_weights": (1.0,), "k_construct": 3, "k_nas": 10, "budget": 250,

@@ -397,13 +397,14 @@ class Study:
 def run_study(name: str, labelled, target: str, oracle, *, n_contexts: int, all_up_to: int | None,
               n_sample: int | None, models=("companion", "authors"), seeds: int = 4, epochs: int = 200,
               lr: float = 1e-4, head_contexts: int = 0, head_seeds: int = 1, label_scale: float = 1.0,
-              seed: int = 0, device: str = "cpu", progress: bool = True) -> Study:
+              k: int = 25, seed: int = 0, device: str = "cpu", progress: bool = True) -> Study:
     """Truth, then ``seeds`` predictors per variant, then every scorer, its quality and stability."""
     truth = compute_truth(labelled.space, oracle, n_contexts, all_up_to, n_sample, seed, progress=progress, name=name)
     predictors = train_predictors(labelled, target, models, seeds, epochs, lr, device)
     scores = collect_scores(predictors, labelled, target, truth, head_contexts=head_contexts, head_seeds=head_seeds)
-    return Study(name, truth, predictor_metrics(predictors), scores, quality(truth, scores, label_scale=label_scale),
-                 stability(scores, truth), {"predictors": predictors})
+    truth.noise = noise_table(truth.marginals, k)
+    return Study(name, truth, predictor_metrics(predictors), scores, quality(truth, scores, k, label_scale=label_scale),
+                 stability(scores, truth, k), {"predictors": predictors})
 
 
 # The book's studies --------------------------------------------------------------------------

@@ -64,9 +64,9 @@ def plot_quality_and_stability(q: Quality, st: Stability, regret_unit: str = "")
     ax = axes[3]
     t = st.summary
     yy = np.arange(len(t))
-    ax.barh(yy, t.overlap, xerr=t.overlap_sd.fillna(0), color="#dd8452", alpha=0.8, error_kw={"lw": 0.8})
+    ax.barh(yy, t.overlap, xerr=t.overlap_sd.fillna(0), height=0.5, color="#dd8452", alpha=0.8, error_kw={"lw": 0.8})
     for k, r in enumerate(t.itertuples()):
-        ax.text(0.5, k, f"SRCC {r.spearman:.2f}, top-1 same {r.same_top1:.0%}", va="center", fontsize=7)
+        ax.text(0.3, k + 0.45, f"SRCC {r.spearman:.2f}, top-1 same {r.same_top1:.0%}", va="center", fontsize=7)
     ax.set_yticks(yy, t.scorer, fontsize=8)
     ax.yaxis.tick_right()
     ax.invert_yaxis()
