@@ -8,7 +8,7 @@ seeded job gives the same answer wherever it ran.
 """
 from __future__ import annotations
 
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from tqdm.auto import tqdm
 
@@ -22,6 +22,12 @@ class Executor:
         """``[fn(item) for item in items]``, with a progress bar."""
         items = list(items)
         return [fn(item) for item in tqdm(items, desc=desc, disable=not progress, leave=False)]
+
+    def as_completed(self, fn: Callable, items: Iterable) -> Iterator[tuple[int, object]]:
+        """``(index, fn(items[index]))`` as each job finishes (here: in order), so that a caller can
+        store every result at once and an interrupted run loses nothing finished."""
+        for i, item in enumerate(items):
+            yield i, fn(item)
 
     def close(self) -> None:
         """Release the executor's resources (nothing to release in process)."""
@@ -55,6 +61,14 @@ class DaskExecutor(Executor):
         for _ in tqdm(as_completed(futures), total=len(futures), desc=desc, disable=not progress, leave=False):
             pass
         return self.client.gather(futures)
+
+    def as_completed(self, fn: Callable, items: Iterable) -> Iterator[tuple[int, object]]:
+        from dask.distributed import as_completed
+
+        futures = self.client.map(fn, list(items), pure=False)
+        index = {f.key: i for i, f in enumerate(futures)}
+        for future in as_completed(futures):
+            yield index[future.key], future.result()
 
     def close(self) -> None:
         self.client.close()

@@ -15,6 +15,7 @@ samples.npz) atomically as soon as it finishes, so an interrupted run resumes wh
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 from pathlib import Path
@@ -22,6 +23,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from autobuild.executor import get_executor
 from autobuild.experiments.sd_results import ResultStore
 from autobuild.experiments.sd_mini import Recipe, evaluate
 from autobuild.spaces.unet import SD14_UNET
@@ -42,6 +44,12 @@ def random68(space, seed: int = 0) -> list:
     return archs
 
 
+def _evaluate(job, space, recipe, device):
+    """One SD-mini evaluation (a job for :mod:`autobuild.executor`): ``(record, kept samples)``."""
+    arch, seed = job
+    return evaluate(space, arch, recipe, seed, device=device)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=None, help="results folder (default: the embedded data/sd_mini)")
@@ -51,6 +59,8 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="cpu", help="torch device for SD-mini training (cpu, cuda)")
     ap.add_argument("--steps", type=int, default=None, help="override the recipe's training steps (tests only)")
     ap.add_argument("--limit", type=int, default=None, help="evaluate at most this many of random68 (tests only)")
+    ap.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
+                    help="train and score the U-Nets on this Dask cluster (default: in this process)")
     args = ap.parse_args(argv)
 
     stages = [s.strip() for s in args.stages.split(",") if s.strip()]
@@ -63,17 +73,14 @@ def main(argv=None) -> int:
     results = ResultStore(args.out, recipe)
     results.write_recipe(" ".join(["python", "scripts/run_sd_mini.py"] + list(argv if argv is not None else sys.argv[1:])))
 
-    def run(group: str, arch, seed: int) -> None:
+    def reuse(group: str, arch, seed: int) -> bool:
+        """Record an evaluation already made for another group; False when it must be made."""
         name = space.to_string(arch)
-        if results.has(group, name, seed):
-            return
-        done = results.find(name, seed)  # the same evaluation made for another group
-        if done is not None:
-            record = {k: v for k, v in done.items() if k != "group"}
-            results.add(group, record, results.sample_of(name, seed))
-            return
-        record, samples = evaluate(space, arch, recipe, seed, device=args.device)
-        results.add(group, record, samples)
+        done = results.find(name, seed)
+        if done is None:
+            return False
+        results.add(group, {k: v for k, v in done.items() if k != "group"}, results.sample_of(name, seed))
+        return True
 
     for stage in stages:
         if stage == "random68":
@@ -88,8 +95,15 @@ def main(argv=None) -> int:
             jobs = [("autobuild", a, 0) for a in sel.autobuild] + [("exhaustive", a, 0) for a in sel.exhaustive]
         todo = [j for j in jobs if not results.has(j[0], space.to_string(j[1]), j[2])]
         t0 = time.perf_counter()
-        for group, arch, seed in tqdm(todo, desc=stage, unit="arch"):
-            run(group, arch, seed)
+        new = [j for j in todo if not reuse(*j)]
+        with get_executor(args.scheduler) as executor:  # each result is stored as soon as it arrives
+            bar = tqdm(total=len(new), desc=stage, unit="arch")
+            for i, (record, samples) in executor.as_completed(
+                    functools.partial(_evaluate, space=space, recipe=recipe, device=args.device),
+                    [(arch, seed) for _, arch, seed in new]):
+                results.add(new[i][0], record, samples)
+                bar.update()
+            bar.close()
         print(f"{stage}: {len(jobs)} evaluations ({len(todo)} new) in {time.perf_counter() - t0:.0f}s", flush=True)
     return 0
 

@@ -32,6 +32,7 @@ def test_searches_on_a_dask_cluster_equal_the_in_process_run(cluster):
         assert isinstance(ex, DaskExecutor)
         remote, remote_summary = compare_searches(spaces, synthetic_objectives, [0, 1, 2], ref, executor=ex, **kwargs)
         assert ex.map(abs, [-3, 2, -1]) == [3, 2, 1]   # input order, whatever finishes first
+        assert sorted(ex.as_completed(abs, [-3, 2, -1])) == [(0, 3), (1, 2), (2, 1)]  # each result with its index
     assert len(local) == len(remote) == 6
     for a, b in zip(local, remote):
         assert (a.method, a.seed) == (b.method, b.seed)
@@ -44,6 +45,7 @@ def test_in_process_by_default_and_unreachable_scheduler_is_a_clear_error(monkey
     monkeypatch.delenv("AUTOBUILD_SCHEDULER", raising=False)
     assert type(get_executor()) is Executor
     assert Executor().map(lambda v: v * 2, range(3), progress=False) == [0, 2, 4]
+    assert list(Executor().as_completed(lambda v: v * 2, [5, 6])) == [(0, 10), (1, 12)]
     pytest.importorskip("dask.distributed")
     monkeypatch.setenv("AUTOBUILD_SCHEDULER", "tcp://127.0.0.1:9")   # nothing listens on the discard port
     with pytest.raises(ValueError, match="cannot reach the Dask scheduler at tcp://127.0.0.1:9"):
