@@ -162,8 +162,9 @@ def validate(section: str, profile: Any, data_source: Any, seeds: Any, device: A
              settings: Mapping[str, Mapping[str, Any]] | None = None) -> NotebookParams:
     """Check every parameter (cheapest first) and return them resolved with the section's settings.
 
-    Also silences the import-time notices of dependencies that say nothing about a section
-    (torch_geometric's use of ``torch.jit``, tqdm without ipywidgets).
+    Also checks that the figures folder is writable, and silences the import-time notices of
+    dependencies that say nothing about a section (torch_geometric's use of ``torch.jit``, tqdm
+    without ipywidgets).
     """
     warnings.filterwarnings("ignore", message=".*torch.jit.script.*deprecated")
     warnings.filterwarnings("ignore", message="IProgress not found")
@@ -171,4 +172,8 @@ def validate(section: str, profile: Any, data_source: Any, seeds: Any, device: A
     data_source = check_data_source(data_source)
     seeds = check_seeds(seeds)
     device = check_device(device)
-    return NotebookParams(profile, data_source, seeds, device, section_settings(section, profile, settings))
+    resolved = NotebookParams(profile, data_source, seeds, device, section_settings(section, profile, settings))
+    from autobuild.book.plotting import check_figures_dir
+
+    check_figures_dir()  # an unwritable figures folder fails here, before any training
+    return resolved

@@ -140,3 +140,11 @@ def test_model_parameter_names_a_predictor_variant():
     for bad in ("gcn", None, 1):
         with pytest.raises(ValueError, match="model must be one of 'companion', 'authors'"):
             nbp.check_model(bad)
+
+
+def test_an_unusable_figures_folder_stops_the_notebook_at_validation(tmp_path, monkeypatch):
+    blocker = tmp_path / "a_file"
+    blocker.write_text("x")
+    monkeypatch.setenv("AUTOBUILD_FIGURES_DIR", str(blocker / "figures"))
+    with pytest.raises(NotADirectoryError, match="figures folder .* is under .*a_file.*AUTOBUILD_FIGURES_DIR"):
+        nbp.validate("01_graph_encodings", "quick", "embedded", 1, "cpu")
