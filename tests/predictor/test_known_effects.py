@@ -12,12 +12,13 @@ def monotone_label(arch) -> float:
     return sum(MBV3.EXPANDS.index(l.expand) + 0.7 * MBV3.KERNELS.index(l.kernel) for s in arch.stages for l in s)
 
 
-@pytest.fixture(scope="module")
-def scorer():
+@pytest.fixture(scope="module", params=["companion", "authors"])
+def scorer(request):
+    """The default scorer (pooled readout) of each predictor variant, trained on the monotone label."""
     archs = MBV3.sample(1500, seed=21)
     y = np.array([monotone_label(a) for a in archs]) + np.random.default_rng(0).normal(0, 0.3, len(archs))
-    trained = train_predictor(MBV3, archs, y, TrainConfig(epochs=40, lr=3e-3, seed=0, progress=False))
-    return SubgraphScorer.from_data(trained, archs, y)
+    config = TrainConfig(epochs=40, lr=3e-3, seed=0, progress=False, model=request.param)
+    return SubgraphScorer.from_data(train_predictor(MBV3, archs, y, config), archs, y)
 
 
 def test_the_top1_subgraph_holds_the_best_block_at_every_position(scorer):
