@@ -56,7 +56,7 @@ def main() -> None:
     ref_archs = space.sample(500, seed=12345)
     ref = nadir_reference(*objectives(ref_archs))  # also loads the two predictors once
     print(f"predictors loaded and 500 reference architectures scored in {time.perf_counter() - start:.2f} s")
-    print(f"hypervolume reference: acc {ref.acc:.4f}, latency {ref.lat:.3f} ms (nadir of 500 random architectures)")
+    print(f"hypervolume reference: acc {ref.perf:.4f}, latency {ref.cost:.3f} ms (nadir of 500 random architectures)")
     print(f"objective back ends: {objectives.backends}")
 
     makers = {"Stage-Full": search.stage_full, "Layer-Full": search.layer_full,

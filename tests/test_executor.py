@@ -36,7 +36,7 @@ def test_searches_on_a_dask_cluster_equal_the_in_process_run(cluster):
     assert len(local) == len(remote) == 6
     for a, b in zip(local, remote):
         assert (a.method, a.seed) == (b.method, b.seed)
-        assert np.array_equal(a.acc, b.acc) and np.array_equal(a.lat, b.lat)
+        assert np.array_equal(a.perf, b.perf) and np.array_equal(a.cost, b.cost)
         assert [str(x) for x in a.archs] == [str(x) for x in b.archs]
     assert local_summary.equals(remote_summary)
 

@@ -196,6 +196,6 @@ def plot_search_fronts(ax, results, colors=None, lw: float = 1.2) -> None:
     for r in results:
         f = r.front()
         first = r.method not in seen
-        ax.step(r.lat[f], r.acc[f], where="post", color=(colors or METHOD_COLORS).get(r.method),
+        ax.step(r.cost[f], r.perf[f], where="post", color=(colors or METHOD_COLORS).get(r.method),
                 lw=lw, alpha=0.9 if first else 0.35, label=r.method if first else None)
         seen.add(r.method)

@@ -215,7 +215,7 @@ def front_extensions(datasets: Mapping, constructions: Constructions,
                      "clusters beyond front, per seed": f"{' / '.join(map(str, beyond))} of {len(built)}",
                      "HV data": round(summary["hv_data"], 4),
                      "HV gain % (mean ± std)": f"{np.mean(gains):.1f} ± {np.std(gains):.1f}",
-                     "reference (acc, ms)": f"({refs[(s, d)].acc:.4f}, {refs[(s, d)].lat:.2f})"})
+                     "reference (acc, ms)": f"({refs[(s, d)].perf:.4f}, {refs[(s, d)].cost:.2f})"})
     return FrontExtensions(pd.DataFrame(rows).set_index(["space", "device"]), clusters, per_cluster, refs,
                            constructions.n_seeds)
 

@@ -29,8 +29,8 @@ class SearchResult:
     seed: int
     space_size: int
     archs: list
-    acc: np.ndarray
-    lat: np.ndarray
+    perf: np.ndarray
+    cost: np.ndarray
     rounds: np.ndarray
     info: dict = field(default_factory=dict)
 
@@ -39,15 +39,15 @@ class SearchResult:
         return len(self.archs)
 
     def front(self) -> np.ndarray:
-        """Indices of the evaluated architectures on the final Pareto front, by latency."""
-        return pareto_front(self.acc, self.lat)
+        """Indices of the evaluated architectures on the final Pareto front, by cost."""
+        return pareto_front(self.perf, self.cost)
 
     def hypervolume(self, ref) -> float:
-        return hypervolume(self.acc, self.lat, tuple(ref))
+        return hypervolume(self.perf, self.cost, tuple(ref))
 
     def hypervolume_by_round(self, ref) -> list[float]:
         """Hypervolume of everything evaluated up to and including each round."""
-        return [hypervolume(self.acc[self.rounds <= r], self.lat[self.rounds <= r], tuple(ref))
+        return [hypervolume(self.perf[self.rounds <= r], self.cost[self.rounds <= r], tuple(ref))
                 for r in range(int(self.rounds.max()) + 1)]
 
     def to_frame(self, space: SequenceSpace | None = None) -> pd.DataFrame:
@@ -55,38 +55,38 @@ class SearchResult:
         on_front = np.zeros(len(self.archs), dtype=bool)
         on_front[self.front()] = True
         return pd.DataFrame({"method": self.method, "seed": self.seed, "round": self.rounds,
-                             "arch": [to_text(a) for a in self.archs], "acc": self.acc, "lat": self.lat,
+                             "arch": [to_text(a) for a in self.archs], "perf": self.perf, "cost": self.cost,
                              "on_front": on_front})
 
 
 def _check_objectives(out, n: int) -> tuple[np.ndarray, np.ndarray]:
     try:
-        acc, lat = out
+        perf, cost = out
     except (TypeError, ValueError):
-        raise ValueError("evaluate(archs) must return two arrays (acc, lat)") from None
-    acc, lat = np.asarray(acc, dtype=float).reshape(-1), np.asarray(lat, dtype=float).reshape(-1)
-    if acc.size != n or lat.size != n:
-        raise ValueError(f"evaluate returned {acc.size} accuracies and {lat.size} latencies for {n} architectures")
-    if not (np.all(np.isfinite(acc)) and np.all(np.isfinite(lat))):
+        raise ValueError("evaluate(archs) must return two arrays (perf, cost)") from None
+    perf, cost = np.asarray(perf, dtype=float).reshape(-1), np.asarray(cost, dtype=float).reshape(-1)
+    if perf.size != n or cost.size != n:
+        raise ValueError(f"evaluate returned {perf.size} performances and {cost.size} costs for {n} architectures")
+    if not (np.all(np.isfinite(perf)) and np.all(np.isfinite(cost))):
         raise ValueError("evaluate returned NaN or infinite objectives")
-    return acc, lat
+    return perf, cost
 
 
-def nsga_order(acc, lat) -> np.ndarray:
+def nsga_order(perf, cost) -> np.ndarray:
     """Indices sorted best first: non-dominated front number, then larger crowding distance."""
-    acc, lat = np.asarray(acc, float), np.asarray(lat, float)
-    ranks = nondominated_ranks(acc, lat)
-    crowd = np.zeros(acc.size)
+    perf, cost = np.asarray(perf, float), np.asarray(cost, float)
+    ranks = nondominated_ranks(perf, cost)
+    crowd = np.zeros(perf.size)
     for r in np.unique(ranks):
         m = ranks == r
-        crowd[m] = crowding_distance(acc[m], lat[m])
-    return np.lexsort((np.arange(acc.size), -crowd, ranks))
+        crowd[m] = crowding_distance(perf[m], cost[m])
+    return np.lexsort((np.arange(perf.size), -crowd, ranks))
 
 
 def evolutionary_search(cspace, evaluate: Evaluate, budget: int = 250, n_initial: int = 50,
                         per_round: int = 50, n_parents: int | None = None, seed: int = 0,
                         method: str | None = None, max_tries: int = 50, progress: bool = True) -> SearchResult:
-    """Search ``cspace`` for the accuracy-latency front with at most ``budget`` evaluations.
+    """Search ``cspace`` for the performance-cost front with at most ``budget`` evaluations.
 
     ``n_initial`` random architectures, then rounds of ``per_round`` mutants of parents
     chosen by binary tournament among the ``n_parents`` (default ``per_round``) best
@@ -102,8 +102,8 @@ def evolutionary_search(cspace, evaluate: Evaluate, budget: int = 250, n_initial
     rng = np.random.default_rng(seed)
     seen: set = set()
     archs: list = []
-    acc_l: list = []
-    lat_l: list = []
+    perf_l: list = []
+    cost_l: list = []
     rounds: list = []
 
     def fresh(make, want: int) -> list:
@@ -120,8 +120,8 @@ def evolutionary_search(cspace, evaluate: Evaluate, budget: int = 250, n_initial
     def run(batch: list, r: int) -> None:
         a, t = _check_objectives(evaluate(batch), len(batch))
         archs.extend(batch)
-        acc_l.extend(a)
-        lat_l.extend(t)
+        perf_l.extend(a)
+        cost_l.extend(t)
         rounds.extend([r] * len(batch))
         bar.update(len(batch))
 
@@ -133,8 +133,8 @@ def evolutionary_search(cspace, evaluate: Evaluate, budget: int = 250, n_initial
         r = 0
         while batch and len(archs) < budget:
             r += 1
-            acc, lat = np.asarray(acc_l), np.asarray(lat_l)
-            order = nsga_order(acc, lat)
+            perf, cost = np.asarray(perf_l), np.asarray(cost_l)
+            order = nsga_order(perf, cost)
             position = np.empty(order.size, dtype=int)
             position[order] = np.arange(order.size)
             parents = order[:n_parents]
@@ -152,5 +152,5 @@ def evolutionary_search(cspace, evaluate: Evaluate, budget: int = 250, n_initial
     finally:
         bar.close()
     info = {"backends": dict(getattr(evaluate, "backends", {}))}
-    return SearchResult(method or cspace.name, seed, cspace.size, archs, np.asarray(acc_l, float),
-                        np.asarray(lat_l, float), np.asarray(rounds, int), info)
+    return SearchResult(method or cspace.name, seed, cspace.size, archs, np.asarray(perf_l, float),
+                        np.asarray(cost_l, float), np.asarray(rounds, int), info)

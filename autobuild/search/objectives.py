@@ -19,21 +19,21 @@ class Objectives:
     first call); searches copy it into :attr:`SearchResult.info`.
     """
 
-    def __init__(self, acc: str = "acc", lat: str = "latency_gpu", evaluators: Sequence | None = None):
+    def __init__(self, perf: str = "acc", cost: str = "latency_gpu", evaluators: Sequence | None = None):
         from autobuild import evaluators as ev
 
-        self.acc, self.lat = acc, lat
+        self.perf, self.cost = perf, cost
         self.evaluators = list(evaluators) if evaluators is not None else [ev.AuthorsPredictors()]
         self.backends: dict[str, str] = {}
         self._evaluate = ev.evaluate
 
     def __repr__(self) -> str:
-        return f"Objectives(acc={self.acc!r}, lat={self.lat!r})"
+        return f"Objectives(perf={self.perf!r}, cost={self.cost!r})"
 
     def __call__(self, archs: Sequence[Architecture]) -> tuple[np.ndarray, np.ndarray]:
-        out = self._evaluate(list(archs), (self.acc, self.lat), self.evaluators)
+        out = self._evaluate(list(archs), (self.perf, self.cost), self.evaluators)
         self.backends = {m: e.backend for m, e in out.items()}
-        return out[self.acc].values, out[self.lat].values
+        return out[self.perf].values, out[self.cost].values
 
 
 class PredictorObjectives:

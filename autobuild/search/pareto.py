@@ -1,14 +1,14 @@
-"""Accuracy-latency Pareto fronts and their 2-D hypervolume.
+"""Performance-cost Pareto fronts and their 2-D hypervolume.
 
-Convention throughout: the first objective (``acc``) is maximised and the second
-(``lat``, latency or any cost such as FLOPs) is minimised. Point ``a`` dominates ``b``
-when ``acc_a >= acc_b`` and ``lat_a <= lat_b`` with at least one inequality strict;
+Convention throughout: the first objective (``perf``, e.g. accuracy or PQ) is maximised and the
+second (``cost``, e.g. latency or FLOPs) is minimised. Point ``a`` dominates ``b``
+when ``perf_a >= perf_b`` and ``cost_a <= cost_b`` with at least one inequality strict;
 exact duplicates do not dominate each other.
 
-The hypervolume of a set is the area of the (acc, lat) plane that the set dominates
-and that lies inside the box bounded by a reference point ``(acc_ref, lat_ref)``: the
-worst accuracy and the worst latency that still count. Points with ``acc <= acc_ref``
-or ``lat >= lat_ref`` add nothing. Compare hypervolumes only under the same reference
+The hypervolume of a set is the area of the (perf, cost) plane that the set dominates
+and that lies inside the box bounded by a reference point ``(perf_ref, cost_ref)``: the
+worst performance and the worst cost that still count. Points with ``perf <= perf_ref``
+or ``cost >= cost_ref`` add nothing. Compare hypervolumes only under the same reference
 point; :func:`nadir_reference` states the rule the book uses.
 """
 from __future__ import annotations
@@ -18,19 +18,19 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def _objectives(acc, lat) -> tuple[np.ndarray, np.ndarray]:
-    a = np.asarray(acc, dtype=float).reshape(-1)
-    t = np.asarray(lat, dtype=float).reshape(-1)
+def _objectives(perf, cost) -> tuple[np.ndarray, np.ndarray]:
+    a = np.asarray(perf, dtype=float).reshape(-1)
+    t = np.asarray(cost, dtype=float).reshape(-1)
     if a.shape != t.shape:
-        raise ValueError(f"acc and lat must have the same length, got {a.size} and {t.size}")
+        raise ValueError(f"perf and cost must have the same length, got {a.size} and {t.size}")
     if not (np.all(np.isfinite(a)) and np.all(np.isfinite(t))):
-        raise ValueError("acc and lat must be finite (found NaN or inf); drop unlabelled points first")
+        raise ValueError("perf and cost must be finite (found NaN or inf); drop unlabelled points first")
     return a, t
 
 
-def pareto_mask(acc, lat) -> np.ndarray:
-    """Boolean mask of the non-dominated points (maximise ``acc``, minimise ``lat``)."""
-    a, t = _objectives(acc, lat)
+def pareto_mask(perf, cost) -> np.ndarray:
+    """Boolean mask of the non-dominated points (maximise ``perf``, minimise ``cost``)."""
+    a, t = _objectives(perf, cost)
     mask = np.zeros(a.size, dtype=bool)
     if a.size == 0:
         return mask
@@ -50,21 +50,21 @@ def pareto_mask(acc, lat) -> np.ndarray:
     return mask
 
 
-def pareto_front(acc, lat) -> np.ndarray:
+def pareto_front(perf, cost) -> np.ndarray:
     """Indices of the non-dominated points, sorted by latency (then accuracy) ascending."""
-    a, t = _objectives(acc, lat)
+    a, t = _objectives(perf, cost)
     idx = np.flatnonzero(pareto_mask(a, t))
     return idx[np.lexsort((a[idx], t[idx]))]
 
 
-def dominated_by(acc, lat, ref_acc, ref_lat) -> np.ndarray:
-    """Mask over points (acc, lat): True where some reference point weakly dominates it.
+def dominated_by(perf, cost, ref_perf, ref_cost) -> np.ndarray:
+    """Mask over points (perf, cost): True where some reference point weakly dominates it.
 
     Weak domination (``>=`` and ``<=``, ties included) answers "does this point fail to
     reach beyond the reference set's front?".
     """
-    a, t = _objectives(acc, lat)
-    ra, rt = _objectives(ref_acc, ref_lat)
+    a, t = _objectives(perf, cost)
+    ra, rt = _objectives(ref_perf, ref_cost)
     if ra.size == 0:
         return np.zeros(a.size, dtype=bool)
     front = pareto_front(ra, rt)
@@ -75,9 +75,9 @@ def dominated_by(acc, lat, ref_acc, ref_lat) -> np.ndarray:
     return best >= a
 
 
-def nondominated_ranks(acc, lat) -> np.ndarray:
+def nondominated_ranks(perf, cost) -> np.ndarray:
     """NSGA-II front number of every point: 0 for the Pareto front, 1 for the next, ..."""
-    a, t = _objectives(acc, lat)
+    a, t = _objectives(perf, cost)
     ranks = np.full(a.size, -1, dtype=int)
     remaining = np.arange(a.size)
     r = 0
@@ -89,9 +89,9 @@ def nondominated_ranks(acc, lat) -> np.ndarray:
     return ranks
 
 
-def crowding_distance(acc, lat) -> np.ndarray:
+def crowding_distance(perf, cost) -> np.ndarray:
     """NSGA-II crowding distance of each point within its own set (inf at the extremes)."""
-    a, t = _objectives(acc, lat)
+    a, t = _objectives(perf, cost)
     n = a.size
     dist = np.zeros(n)
     if n <= 2:
@@ -106,41 +106,41 @@ def crowding_distance(acc, lat) -> np.ndarray:
     return dist
 
 
-def hypervolume(acc, lat, ref: tuple[float, float]) -> float:
-    """Area dominated by the points inside the box bounded by ``ref = (acc_ref, lat_ref)``."""
-    a, t = _objectives(acc, lat)
-    acc_ref, lat_ref = float(ref[0]), float(ref[1])
-    if not (np.isfinite(acc_ref) and np.isfinite(lat_ref)):
+def hypervolume(perf, cost, ref: tuple[float, float]) -> float:
+    """Area dominated by the points inside the box bounded by ``ref = (perf_ref, cost_ref)``."""
+    a, t = _objectives(perf, cost)
+    perf_ref, cost_ref = float(ref[0]), float(ref[1])
+    if not (np.isfinite(perf_ref) and np.isfinite(cost_ref)):
         raise ValueError(f"reference point must be finite, got {ref}")
-    keep = (a > acc_ref) & (t < lat_ref)
+    keep = (a > perf_ref) & (t < cost_ref)
     a, t = a[keep], t[keep]
     if a.size == 0:
         return 0.0
     front = pareto_front(a, t)
     fa, ft = a[front], t[front]
-    next_lat = np.append(ft[1:], lat_ref)
-    return float(np.sum((next_lat - ft) * (fa - acc_ref)))
+    next_lat = np.append(ft[1:], cost_ref)
+    return float(np.sum((next_lat - ft) * (fa - perf_ref)))
 
 
 @dataclass(frozen=True)
 class Reference:
     """A stated hypervolume reference point and the rule that produced it."""
 
-    acc: float
-    lat: float
+    perf: float
+    cost: float
     rule: str
 
     def __iter__(self):
-        return iter((self.acc, self.lat))
+        return iter((self.perf, self.cost))
 
 
-def nadir_reference(acc, lat, margin: float = 0.0) -> Reference:
-    """The labelled set's nadir, ``(min acc, max lat)``, widened by ``margin`` of each range.
+def nadir_reference(perf, cost, margin: float = 0.0) -> Reference:
+    """The labelled set's nadir, ``(min perf, max cost)``, widened by ``margin`` of each range.
 
     The book computes one such point per search space and device from the labelled data
     and uses it for every method, seed and cluster on that pair, so hypervolumes compare.
     """
-    a, t = _objectives(acc, lat)
+    a, t = _objectives(perf, cost)
     if a.size == 0:
         raise ValueError("cannot take the nadir of an empty set")
     if margin < 0:

@@ -98,9 +98,9 @@ def test_dominated_by_reference_set():
 
 def test_nadir_reference_states_its_rule():
     ref = nadir_reference([0.7, 0.8], [2.0, 4.0], margin=0.5)
-    assert (ref.acc, ref.lat) == pytest.approx((0.65, 5.0))
+    assert (ref.perf, ref.cost) == pytest.approx((0.65, 5.0))
     assert "nadir" in ref.rule
-    assert tuple(ref) == (ref.acc, ref.lat)
+    assert tuple(ref) == (ref.perf, ref.cost)
 
 
 def test_bad_input_is_rejected():

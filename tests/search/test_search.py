@@ -173,7 +173,7 @@ def test_seeds_are_reproducible():
     runs = [evolutionary_search(layer_insight(PN, "npu"), stand_in, budget=100, seed=s, progress=False)
             for s in (7, 7, 8)]
     assert runs[0].archs == runs[1].archs
-    assert np.array_equal(runs[0].acc, runs[1].acc)
+    assert np.array_equal(runs[0].perf, runs[1].perf)
     assert runs[0].archs != runs[2].archs
 
 
@@ -181,7 +181,7 @@ def test_seeds_are_reproducible():
 def test_selection_moves_each_round_towards_the_front(make):
     # mean NSGA front number (over everything evaluated) of each round's architectures
     res = evolutionary_search(make(MBV3), stand_in, budget=250, seed=0, progress=False)
-    ranks = nondominated_ranks(res.acc, res.lat)
+    ranks = nondominated_ranks(res.perf, res.cost)
     per_round = [ranks[res.rounds == r].mean() for r in range(5)]
     assert per_round[-1] < 0.6 * per_round[0]
     assert np.all(np.diff(per_round) < 0)
