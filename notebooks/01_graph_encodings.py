@@ -34,25 +34,18 @@ device = "auto"            # "auto", "cpu" or "cuda"
 
 # %% tags=["remove-input"]
 # On Colab, or wherever autobuild is missing: install it with this section's extras (none).
-import importlib.util
-
+import importlib.util, subprocess, sys  # noqa: E401
 REPO_URL = "https://github.com/YOUR-ORG/autobuild-companion"  # repository.url in _config.yml
 if importlib.util.find_spec("autobuild") is None:
-    # %pip install -q "autobuild @ git+{REPO_URL}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"autobuild @ git+{REPO_URL}"], check=True)
+
+# %% [markdown]
+# The parameters are checked first; the settings this page runs with:
 
 # %%
-import time
-import warnings
-
 from autobuild.book import params as notebook_params
 
-# Import-time notices of dependencies (torch_geometric's use of torch.jit, tqdm without
-# ipywidgets) say nothing about this section; keep them out of its output.
-warnings.filterwarnings("ignore", message=".*torch.jit.script.*deprecated")
-warnings.filterwarnings("ignore", message="IProgress not found")
-
 params = notebook_params.validate("01_graph_encodings", profile, data_source, seeds, device)
-started = time.perf_counter()
 params.settings.to_frame()
 
 # %%
@@ -162,4 +155,4 @@ save_figure(fig, "fig1_graph_sizes")
 plt.show()
 
 # %% tags=["nbval-ignore-output"]
-print(f"section 01 ran in {time.perf_counter() - started:.0f} s on {params.device} ({params.profile} profile)")
+print(params.ran_for())

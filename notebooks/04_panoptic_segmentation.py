@@ -51,10 +51,12 @@ device = "auto"            # "auto", "cpu" or "cuda"
 # %% tags=["remove-input"]
 # On Colab, or wherever autobuild is missing: install it with this section's extras ([ofa]).
 import importlib.util
+import subprocess
+import sys
 
 REPO_URL = "https://github.com/YOUR-ORG/autobuild-companion"  # repository.url in _config.yml
 if importlib.util.find_spec("autobuild") is None:
-    # %pip install -q "autobuild[ofa] @ git+{REPO_URL}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"autobuild[ofa] @ git+{REPO_URL}"], check=True)
 
 # %%
 import time
