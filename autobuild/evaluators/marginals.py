@@ -18,8 +18,9 @@ the other units, so rankings converge far faster than the marginals themselves.
 
 The marginals' own noise is stated by two disjoint halves of the contexts: ``half_a`` (contexts
 ``0, 2, 4, ...``) and ``half_b`` (``1, 3, 5, ...``). Their Spearman correlation and top-k overlap
-say how far the truth itself is determined at this ``C``; the standard error of a paired
-difference is about :math:`|\bar d_a - \bar d_b| / 2`.
+say how far the truth itself is determined at this ``C``. Since
+:math:`\hat m = (\hat m_a + \hat m_b)/2` with independent halves, the standard error of a
+marginal (about its unit's mean) is :math:`\mathrm{sd}(\hat m_a - \hat m_b) / 2` over the subgraphs.
 
 ``oracle`` is any callable ``archs -> values`` (one float per architecture);
 :func:`evaluator_oracle` and :func:`predictor_oracle` adapt an :class:`~autobuild.evaluators.base.Evaluator`

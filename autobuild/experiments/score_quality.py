@@ -11,8 +11,10 @@ the true marginal effect of every unit subgraph is computable
   contexts (drawn independently of the oracle's) with the subgraph inserted;
 * ``additive``: a ridge fit on the labelled set of one effect per (unit, depth) and per
   (unit, position, block); a subgraph's score is the sum of its effects;
-* ``ensemble eq5 <readout> (<model>)``: the mean of Eq. 5 scores over the trained seeds (the
-  paper ensembles 20 predictors in Sec. 5.3).
+* ``ensembleN <readout> (<model>)``: the mean of Eq. 5 scores over the N trained seeds (the
+  paper ensembles 20 predictors in Sec. 5.3); with at least 4 seeds also two ensembles of
+  disjoint halves of the seeds (``ensembleN/2``, "seeds" 0 and 1), whose agreement is the
+  ensemble's own seed stability.
 
 Measures per unit (each also within the subgraphs of one depth): Spearman with the true marginal,
 overlap of the top-``k`` sets (``k = 25``), and the top-1 regret ``max_s m(s) - m(argmax score)``
@@ -205,6 +207,11 @@ def collect_scores(predictors: dict, labelled, target: str, truth: Truth, readou
             if ensemble and len(per_seed) > 1:
                 mean = pd.concat(per_seed).groupby(["stage", "index"], as_index=False).score.mean()
                 frames.append(mean.assign(seed=-1, scorer=f"ensemble{len(per_seed)} {readout} ({model})"))
+            if ensemble and len(per_seed) >= 4:  # two ensembles of disjoint seeds: their stability
+                half = len(per_seed) // 2
+                for g, group in enumerate((per_seed[:half], per_seed[half:2 * half])):
+                    mean = pd.concat(group).groupby(["stage", "index"], as_index=False).score.mean()
+                    frames.append(mean.assign(seed=g, scorer=f"ensemble{half} {readout} ({model})"))
         if head_contexts:
             for t in trained[:head_seeds]:
                 frames.append(head_scores(t, truth, head_contexts, head_seed + t.config.seed)
@@ -375,8 +382,12 @@ def verdict(default: Targets, paper: Targets | None = None) -> str:
     text = said(default) + "."
     if paper is not None:
         text += " " + said(paper)[0].upper() + said(paper)[1:] + "."
+        only = [t for t, a, b in zip(default.table.target, default.table.met, paper.table.met) if a and not b]
         if default.met and not paper.met:
             text += " The paper's root readout misses the targets that the pooled readout, the book's default, meets."
+        elif only:
+            text += (f" The pooled readout (the book's default) meets {len(only)} target(s) that the paper's root "
+                     f"readout misses ({'; '.join(only)}).")
     return text
 
 

@@ -79,6 +79,9 @@ def test_targets_and_verdict():
     text = sq.verdict(good, bad)
     assert "`good` meets all three targets" in text and "`bad` misses" in text
     assert "root readout misses" in text
+    half = sq.Targets("half", good.table.assign(met=[True, True, False]))
+    assert "meets 2 target(s) that the paper's root readout misses" in sq.verdict(half, bad)
+    assert "root readout" not in sq.verdict(bad, good)
     with pytest.raises(ValueError, match="no quality"):
         sq.targets(q, st, "missing")
 
