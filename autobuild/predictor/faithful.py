@@ -45,7 +45,9 @@ from typing import Callable, Mapping
 
 import torch
 from torch import nn
-from torch_geometric.nn import BatchNorm, GATv2Conv, global_mean_pool
+from torch_geometric.nn import BatchNorm, GATv2Conv
+
+from autobuild.predictor.model import HopPredictor
 
 #: Embedding width of each categorical feature in the authors' MobileNet FE-MLP (our feature names).
 EMBED_DIMS = {"stage": 3, "layer": 2, "block": 2, "expand": 2, "kernel": 3}
@@ -107,7 +109,7 @@ class FaithfulFEMLP(nn.Module):
         return out
 
 
-class FaithfulPredictor(nn.Module):
+class FaithfulPredictor(HopPredictor):
     """The authors' default GATv2 predictor (see the module docstring), with ``AutoBuildPredictor``'s interface."""
 
     fe_stop_gradient = False  #: the FE-MLP is trained end to end (recorded by checkpoints)
@@ -133,12 +135,6 @@ class FaithfulPredictor(nn.Module):
             h = self.act(norm(conv(hs[-1], edge_index)))
             hs.append(h + hs[-1] if m > 0 else h)
         return hs
-
-    def forward(self, x, edge_index, batch, n_graphs: int):
-        node_embs = self.node_embeddings(x, edge_index)
-        graph_embs = [global_mean_pool(h, batch, n_graphs) for h in node_embs]
-        pred = self.head(graph_embs[-1]).squeeze(1)
-        return pred, node_embs, graph_embs
 
 
 # Checking against the authors' own checkpoints --------------------------------------------------

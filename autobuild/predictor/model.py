@@ -53,7 +53,23 @@ class FeatureEmbedding(nn.Module):
         return {name: t.abs() for name, t in zip(self.feature_names, self.value_scalars())}
 
 
-class AutoBuildPredictor(nn.Module):
+class HopPredictor(nn.Module):
+    """What every predictor variant shares: ``node_embeddings`` gives ``h_v^m`` for m = 0..M;
+    mean pooling per hop gives ``h_G^m`` (Eq. 2); ``head`` predicts the label from ``h_G^M``."""
+
+    head: nn.Module
+
+    def node_embeddings(self, x: torch.Tensor, edge_index: torch.Tensor) -> list[torch.Tensor]:
+        raise NotImplementedError
+
+    def forward(self, x, edge_index, batch, n_graphs: int):
+        node_embs = self.node_embeddings(x, edge_index)
+        graph_embs = [global_mean_pool(h, batch, n_graphs) for h in node_embs]
+        pred = self.head(graph_embs[-1]).squeeze(1)
+        return pred, node_embs, graph_embs
+
+
+class AutoBuildPredictor(HopPredictor):
     def __init__(self, feature_vocab: dict[str, tuple], hidden: int = 32, n_hops: int = 4,
                  heads: int = 1, fe_dim: int = 16, fe_stop_gradient: bool = True):
         super().__init__()
@@ -81,9 +97,3 @@ class AutoBuildPredictor(nn.Module):
             h = skip(h) + self.act(conv(h, edge_index))
             hs.append(h)
         return hs
-
-    def forward(self, x, edge_index, batch, n_graphs: int):
-        node_embs = self.node_embeddings(x, edge_index)
-        graph_embs = [global_mean_pool(h, batch, n_graphs) for h in node_embs]
-        pred = self.head(graph_embs[-1]).squeeze(1)
-        return pred, node_embs, graph_embs
