@@ -26,7 +26,7 @@ def plot_score_vs_truth(truth: Truth, scores, scorers, seed: int = 0, label_scal
         for j, u in enumerate(units):
             ax, e = axes[i, j], d[d.stage == u]
             for depth, g in e.groupby("n_layers"):
-                ax.scatter(g.marginal * label_scale, g.score, s=3, alpha=0.5, lw=0,
+                ax.scatter(g.marginal * label_scale, g.score, s=3, alpha=0.5, lw=0, rasterized=True,
                            color=DEPTH_COLORS.get(int(depth), "#7f7f7f"), label=f"{depth} layers")
             best = e.loc[e.score.idxmax()] if len(e) else None
             if best is not None:
