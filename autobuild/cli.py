@@ -20,6 +20,7 @@ from autobuild.data import paper_caches
 from autobuild.data.equations import shorten
 from autobuild.data.load import load_dataset
 from autobuild.data.parquet import _regenerate_hint
+from autobuild.predictor.scoring import READOUTS
 from autobuild.predictor.training import TrainConfig
 from autobuild.predictor.variants import MODEL_KINDS
 
@@ -138,7 +139,7 @@ def _train(args) -> int:
     trained_all = train_many(table, dataset.space.feature_vocab, [y] * len(configs), configs, space=dataset.space)
     seconds = time.perf_counter() - start
     for trained, c, out in zip(trained_all, configs, outs):
-        scorer = SubgraphScorer.from_data(trained, dataset.archs, y)
+        scorer = SubgraphScorer.from_data(trained, dataset.archs, y, args.readout)
         report = {**trained.metrics, "target": args.target, "space": args.space, "data_source": dataset.source,
                   "train_seconds": round(seconds, 2), "n_trained_at_once": len(configs), "config": c.to_dict()}
         checkpoint, metrics = save_run(trained, out, report, equation=args.target, scorer_state=scorer.state,
@@ -199,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--model", choices=MODEL_KINDS, default=TrainConfig.model,
                    help="predictor variant: companion (ours) or authors (the authors' network and loss); "
                         f"default {TrainConfig.model}")
+    t.add_argument("--readout", choices=READOUTS, default="pooled",
+                   help="how `score` reads a subgraph's score: pooled (ours, default) or root (the paper's last node)")
     t.set_defaults(func=cmd_train)
 
     s = sub.add_parser("score", help="score every stage subgraph and build the top-K reduced space")

@@ -52,6 +52,7 @@ device = "auto"            # "auto", "cpu" or "cuda" (predictor training)
 predictor_lr = None        # None: the profile's learning rate; a positive number overrides it
 predictor_epochs = None    # None: the profile's training epochs; a positive integer overrides it
 model = "companion"        # predictor variant: "companion" (ours) or "authors" (the authors' network and loss)
+readout = "pooled"         # subgraph score: "pooled" (mean-pooled embedding, ours) or "root" (the paper's last node)
 
 # %% tags=["remove-input"]
 # On Colab, or wherever autobuild is missing: install it with this section's extras ([ofa]).
@@ -71,6 +72,7 @@ settings = params.settings
 lr = notebook_params.check_override("predictor_lr", predictor_lr, settings.lr, below=1)
 epochs = notebook_params.check_override("predictor_epochs", predictor_epochs, settings.epochs, integer=True)
 model = notebook_params.check_model(model)
+readout = notebook_params.check_readout(readout)
 shown = settings.to_frame()
 shown.loc["lr", "value"] = f"{lr:g}" if predictor_lr is None else f"{lr:g} (predictor_lr; the profile's: {settings.lr:g})"
 if predictor_epochs is not None:
@@ -133,7 +135,8 @@ imagenet.equation_table(equations)
 
 # %%
 config = TrainConfig(epochs=epochs, lr=lr, device=params.device, model=model, progress=False)
-built = imagenet.construct_all(datasets, equations, config, params.seeds, settings.n_train, settings.k_construct)
+built = imagenet.construct_all(datasets, equations, config, params.seeds, settings.n_train, settings.k_construct,
+                               readout=readout)
 built.srcc_summary()
 
 # %% [markdown]

@@ -132,6 +132,15 @@ def check_model(value: Any) -> str:
     return value
 
 
+def check_readout(value: Any) -> str:
+    """The ``readout`` parameter: how a subgraph's score is read (``"pooled"`` or ``"root"``)."""
+    from autobuild.predictor.scoring import READOUTS
+
+    if not isinstance(value, str) or value not in READOUTS:
+        raise ValueError(f"readout must be one of {', '.join(map(repr, READOUTS))}; got {str(repr(value))[:40]}")
+    return value
+
+
 def source_for(data_source: str, space_name: str) -> str:
     """What to pass to ``load_dataset`` for one space: a folder given as ``data_source`` holds one
     file per space, named as the embedded files (``ofa_mbv3.parquet``, ``ofa_pn.parquet``)."""

@@ -76,13 +76,14 @@ def tradeoff_equations(labels: pd.DataFrame, perf: str = "acc", cost: str = "lat
 
 
 def construct(dataset, equations: Sequence[str], k: int = 3, config: TrainConfig | None = None,
-              progress: bool = True, seeds: Sequence[int] | None = None) -> list[Construction]:
+              progress: bool = True, seeds: Sequence[int] | None = None, readout: str = "pooled") -> list[Construction]:
     """Train one predictor per label equation on ``dataset`` and keep its top-``k`` subgraphs per unit.
 
     ``dataset`` is a labelled set (``.space``, ``.archs``, ``.target(equation)``). Every
     predictor uses ``config``, with each seed of ``seeds`` (default: ``config.seed`` alone; a
     seed fixes the split too). All ``len(seeds) * len(equations)`` predictors train at once
-    (:func:`~autobuild.predictor.batched.train_many`); the result lists them seed-major.
+    (:func:`~autobuild.predictor.batched.train_many`); the result lists them seed-major. ``readout``
+    is the subgraph scorer's (:mod:`autobuild.predictor.scoring`).
     """
     if not equations:
         raise ValueError("construct needs at least one label equation")
@@ -97,7 +98,7 @@ def construct(dataset, equations: Sequence[str], k: int = 3, config: TrainConfig
                          [replace(config, seed=seed, progress=progress) for seed, _ in jobs], space=dataset.space)
     out = []
     for (_, eq), t in zip(tqdm(jobs, desc="scoring", disable=not progress, leave=False), trained):
-        scorer = SubgraphScorer.from_data(t, dataset.archs, labels[eq])
+        scorer = SubgraphScorer.from_data(t, dataset.archs, labels[eq], readout)
         out.append(Construction(eq, t, scorer, scorer.top_k(k)))
     return out
 

@@ -95,7 +95,7 @@ class Constructions:
 
 
 def construct_all(datasets: Mapping, equations: Mapping[Pair, list[str]], config: TrainConfig, n_seeds: int,
-                  n_train: int, k: int, progress: bool = True) -> Constructions:
+                  n_train: int, k: int, progress: bool = True, readout: str = "pooled") -> Constructions:
     """Train one predictor per repeat, space and distinct equation, and keep its top-``k`` subgraphs.
 
     Repeat ``i`` trains with ``replace(config, seed=i)`` on the first ``n_train`` architectures
@@ -106,7 +106,8 @@ def construct_all(datasets: Mapping, equations: Mapping[Pair, list[str]], config
     for s, data in tqdm(datasets.items(), desc="spaces", disable=not progress):
         train_set = data.subset(np.arange(min(n_train, len(data))))
         unique = list(dict.fromkeys(eq for (s2, _), eqs in equations.items() if s2 == s for eq in eqs))
-        for c in construct(train_set, unique, k=k, config=config, progress=False, seeds=range(n_seeds)):
+        for c in construct(train_set, unique, k=k, config=config, progress=False, seeds=range(n_seeds),
+                           readout=readout):
             built[(c.trained.config.seed, s, c.equation)] = c
     return Constructions(dict(equations), built, n_seeds)
 

@@ -148,3 +148,9 @@ def test_an_unusable_figures_folder_stops_the_notebook_at_validation(tmp_path, m
     monkeypatch.setenv("AUTOBUILD_FIGURES_DIR", str(blocker / "figures"))
     with pytest.raises(NotADirectoryError, match="figures folder .* is under .*a_file.*AUTOBUILD_FIGURES_DIR"):
         nbp.validate("01_graph_encodings", "quick", "embedded", 1, "cpu")
+
+
+def test_readout_parameter_names_a_subgraph_readout():
+    assert nbp.check_readout("pooled") == "pooled" and nbp.check_readout("root") == "root"
+    with pytest.raises(ValueError, match="readout must be one of 'pooled', 'root'"):
+        nbp.check_readout("last")
