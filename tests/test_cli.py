@@ -74,3 +74,14 @@ def test_seed_and_seeds_together_are_refused(cache_file, tmp_path, capsys):
                "--seeds", "2", "--out", str(tmp_path / "x")])
     assert rc == 2 and "not allowed with argument" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_train_keeps_the_chosen_readout_for_score(cache_file, tmp_path):
+    from autobuild.predictor.checkpoint import read_checkpoint
+
+    for readout in ("root", "pooled"):
+        out = tmp_path / readout
+        assert main(["train", "--space", "mbv3", "--target", "acc", "--data", str(cache_file), "--epochs", "2",
+                     "--readout", readout, "--out", str(out)]) == 0
+        assert read_checkpoint(out / "predictor.pt")["scorer_state"]["readout"] == readout
+        assert main(["score", "--checkpoint", str(out / "predictor.pt"), "--top-k", "1"]) == 0
