@@ -56,10 +56,10 @@ params.settings.to_frame()
 # %% [markdown]
 # The **quick** profile asks one oracle (OFA's accuracy predictor, on the 3k real-schema MBv3
 # cache it labelled) about all 7,371 subgraphs of every stage at 16 paired contexts, trains each
-# predictor variant for 30 epochs (lr $10^{-3}$) and computes the head marginals of seed 0 only,
-# over 4 contexts. The **full** profile uses 32 contexts, trains for 200 epochs (lr $10^{-4}$),
-# computes head marginals over 32 contexts for every seed, and adds the authors' `acc` and
-# `latency_gpu` predictors as oracles on the embedded set.
+# predictor variant with the paper's schedule (200 epochs, lr $10^{-4}$, all seeds at once) and
+# computes the head marginals of seed 0 only, over 4 contexts. The **full** profile uses 32
+# contexts, computes head marginals over 32 contexts for every seed, and adds the authors' `acc`
+# and `latency_gpu` predictors as oracles on the embedded set.
 #
 # ## The truth: paired marginals
 #
@@ -217,8 +217,8 @@ if n_scored < n_all:
           "than in the whole stage, and a top-25 among fewer candidates is easier to share; the full profile "
           "re-checks the targets on every subgraph, with 200-epoch predictors.")
 if params.profile == "quick":
-    print("Quick profile: 30-epoch predictors and a truth of 16 contexts; the full profile re-checks these targets "
-          "with 200-epoch predictors (the paper's schedule) and 32 contexts.")
+    print("Quick profile: a truth of 16 contexts and head marginals of one seed; the full profile re-checks these "
+          "targets with 32 contexts and all three oracles.")
 
 # %% tags=["nbval-ignore-output"]
 print(params.ran_for())

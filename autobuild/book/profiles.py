@@ -33,7 +33,7 @@ SECTION_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "02_score_quality": {
         "quick": {"studies": ("ofa_acc",), "n_contexts": 16, "all_up_to": None, "n_sample_4_layers": None,
-                  "epochs": 30, "lr": 1e-3, "head_contexts": 4, "head_seeds": 1, "top_k": 25},
+                  "epochs": 200, "lr": 1e-4, "head_contexts": 4, "head_seeds": 1, "top_k": 25},
         "full": {"studies": ("ofa_acc", "authors_acc", "authors_latency_gpu"), "n_contexts": 32, "all_up_to": None,
                  "n_sample_4_layers": None, "epochs": 200, "lr": 1e-4, "head_contexts": 32, "head_seeds": 4, "top_k": 25},
     },
