@@ -1,0 +1,121 @@
+"""The claim records behind the claims ledger: verdict rules, validation, the CSV's rewriting."""
+import csv
+import multiprocessing
+
+import pytest
+
+from autobuild.book import claims
+
+
+def _claim(claim_id="fig2_best_hop", verdict=None, **kw):
+    verdict = verdict or claims.within(0.8, 0.79, 0.75, 0.83, what="95% CI over 3 seeds")
+    return claims.Claim(claim_id, "Fig. 2: two hops rank best", paper="0.80", verdict=verdict, **kw)
+
+
+def _read(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.parametrize("paper, word", [(0.8, "agrees"), (0.75, "agrees"), (0.7, "differs"), (0.9, "differs")])
+def test_within_compares_the_papers_value_with_our_interval(paper, word):
+    v = claims.within(paper, 0.79, 0.75, 0.83, what="95% CI")
+    assert v.word == word
+    assert v.ours == "0.79" and v.interval == "95% CI [0.75, 0.83]"
+    assert ("below" in v.reason) == (paper < 0.75) and ("above" in v.reason) == (paper > 0.83)
+
+
+def test_within_widens_by_the_tolerance_and_refuses_too_wide_intervals():
+    assert claims.within(0.7, 0.79, 0.75, 0.83, what="95% CI", tolerance=0.06).word == "agrees"
+    assert claims.within(0.8, 0.5, 0.1, 0.9, what="95% CI", max_width=0.2).word == "inconclusive"
+
+
+@pytest.mark.parametrize("low, high, up, down", [(0.1, 0.3, "agrees", "differs"), (-0.3, -0.1, "differs", "agrees"),
+                                                 (-0.1, 0.2, "inconclusive", "inconclusive")])
+def test_above_and_below_read_the_side_of_the_whole_interval(low, high, up, down):
+    assert claims.above(0.0, low, high, what="CI").word == up
+    assert claims.below(0.0, low, high, what="CI").word == down
+
+
+def test_exact_compares_counts_and_tolerates_rounding():
+    assert claims.exact(7371, 7371).word == "agrees"
+    assert claims.exact(7371, 7372).word == "differs"
+    assert claims.exact(2.0e19, 2.04e19, rel_tol=0.05, fmt="{:.1e}").word == "agrees"
+    assert claims.exact("m = 2", "m = 3").reason == "ours is m = 3, the paper's m = 2."
+
+
+def test_not_testable_needs_a_reason():
+    v = claims.not_testable("needs ImageNet")
+    assert (v.word, v.ours, v.interval, v.reason) == ("not testable offline", "—", "—", "needs ImageNet.")
+    with pytest.raises(ValueError, match="needs a reason"):
+        claims.not_testable(" ")
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: claims.Verdict("agreed", "1", "CI [0, 1]", "x"), "verdict must be one of 'agrees'"),
+    (lambda: claims.within(float("nan"), 0.5, 0, 1, what="CI"), "paper must be a finite number"),
+    (lambda: claims.within(0.5, 0.5, 1, 0, what="CI"), "low 1 is above high 0"),
+    (lambda: claims.above(0.5, 0, 1, what=""), "what must say"),
+    (lambda: _claim("Fig2"), "claim_id must be lower-case"),
+    (lambda: _claim(verdict="agrees"), "verdict must come from a rule"),
+    (lambda: _claim(profile="slow"), "profile must be one of"),
+    (lambda: claims.Claim("a", "", "0.8", claims.not_testable("x")), "claim must be a non-empty string"),
+])
+def test_bad_records_are_refused_with_a_clear_message(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_record_claims_replaces_only_its_sections_rows(tmp_path):
+    path = tmp_path / "claims.csv"
+    claims.record_claims("04_panoptic", [_claim("fig6_a")], "quick", path)
+    claims.record_claims("01_graphs", [_claim("fig1_a"), _claim("fig1_b")], "quick", path)
+    claims.record_claims("04_panoptic", [_claim("fig6_b"), _claim("fig6_b", profile="full")], "quick", path)
+    rows = _read(path)
+    assert list(rows[0]) == list(claims.COLUMNS)
+    assert [(r["section"], r["claim_id"], r["profile"]) for r in rows] == [
+        ("01_graphs", "fig1_a", "quick"), ("01_graphs", "fig1_b", "quick"),
+        ("04_panoptic", "fig6_b", "quick"), ("04_panoptic", "fig6_b", "full")]
+    assert rows[0]["verdict"] == "agrees" and rows[0]["interval"] == "95% CI over 3 seeds [0.75, 0.83]"
+    assert [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")] == ["claims.csv"]
+
+
+def test_record_claims_refuses_bad_input_and_leaves_the_file_alone(tmp_path):
+    path = tmp_path / "claims.csv"
+    claims.record_claims("01_graphs", [_claim()], "quick", path)
+    before = path.read_bytes()
+    for args, message in [(("01_graphs", [], "quick"), "at least one claim"),
+                          (("01_graphs", [_claim(), _claim()], "quick"), "given twice"),
+                          (("01_graphs", [{"claim_id": "x"}], "quick"), "takes Claim rows"),
+                          (("graphs", [_claim()], "quick"), "section must be the notebook's name"),
+                          (("01_graphs", [_claim()], "fast"), "profile must be one of")]:
+        with pytest.raises(ValueError, match=message):
+            claims.record_claims(*args, path=path)
+    assert path.read_bytes() == before
+
+
+def test_read_claims_refuses_a_file_with_other_columns(tmp_path):
+    path = tmp_path / "claims.csv"
+    path.write_text("section,claim\n01,x\n")
+    with pytest.raises(ValueError, match="columns must be section, claim_id"):
+        claims.read_claims(path)
+    assert claims.read_claims(tmp_path / "none.csv").empty
+
+
+def _record(args):
+    path, i = args
+    claims.record_claims(f"{i:02d}_section", [_claim(f"c{i}")], "quick", path)
+
+
+def test_sections_recorded_side_by_side_keep_each_others_rows(tmp_path):
+    path = tmp_path / "claims.csv"
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        pool.map(_record, [(path, i) for i in range(12)])
+    assert [r["section"] for r in _read(path)] == [f"{i:02d}_section" for i in range(12)]
+
+
+def test_glue_names_mark_full_profile_rows():
+    assert list(claims.glue_names(_claim("fig5_hv"))) == [
+        "fig5_hv_verdict", "fig5_hv_ours", "fig5_hv_interval", "fig5_hv_reason"]
+    full = claims.glue_names(_claim("fig5_hv", profile="full"))
+    assert full["fig5_hv_full_verdict"] == "agrees" and full["fig5_hv_full_ours"] == "0.79"
