@@ -1,4 +1,4 @@
-"""Scores for stage subgraphs and node features from a trained predictor (paper Sec. 4.2-4.3).
+r"""Scores for stage subgraphs and node features from a trained predictor (paper Sec. 4.2-4.3).
 
 A stage subgraph ``s`` of ``l`` layers is an ``(l-1)``-hop subgraph. Its raw score is an L1 norm
 read at hop ``m = l - 1`` of the subgraph standing alone, with one of two readouts:
