@@ -1,6 +1,6 @@
 """Section 5.1 on the ImageNet macro-search spaces (MBv3, PN): what notebook 03 runs (Figs. 4 and 5).
 
-Every result is repeated over ``n_seeds`` repeats: repeat ``i`` trains every label equation's
+Every result is repeated over the repeat seeds: repeat ``i`` trains every label equation's
 predictor with seed ``i`` (its own train/test split and initialisation) and runs every search
 with seed ``i``, so a spread covers which subgraphs make the top-K as well as the search's luck.
 Results are keyed by space name (``"mbv3"``, ``"pn"``) and device (``"gpu"``, ``"cpu"``, ``"npu"``),
@@ -64,7 +64,11 @@ class Constructions:
 
     equations: dict[Pair, list[str]]
     built: dict[tuple[int, str, str], Construction]
-    n_seeds: int
+    seeds: tuple[int, ...]
+
+    @property
+    def n_seeds(self) -> int:
+        return len(self.seeds)
 
     @property
     def pairs(self) -> list[Pair]:
@@ -91,25 +95,30 @@ class Constructions:
     def nas_spaces(self, space: str, device: str, k: int) -> list:
         """One AutoBuild-NAS space per repeat: the union of the top-``k`` of that repeat's predictors."""
         return [autobuild_nas(get_space(space), [c.scorer.top_k(k) for c in self.pair(seed, space, device)])
-                for seed in range(self.n_seeds)]
+                for seed in self.seeds]
 
 
-def construct_all(datasets: Mapping, equations: Mapping[Pair, list[str]], config: TrainConfig, n_seeds: int,
-                  n_train: int, k: int, progress: bool = True, readout: str = "pooled") -> Constructions:
+def construct_all(datasets: Mapping, equations: Mapping[Pair, list[str]], config: TrainConfig,
+                  seeds: int | Sequence[int], n_train: int, k: int, progress: bool = True,
+                  readout: str = "pooled") -> Constructions:
     """Train one predictor per repeat, space and distinct equation, and keep its top-``k`` subgraphs.
 
-    Repeat ``i`` trains with ``replace(config, seed=i)`` on the first ``n_train`` architectures
-    of each labelled set. An equation shared by several devices (``100**acc``) is trained once.
-    Every repeat and equation of a space trains at once.
+    ``seeds`` is the repeat seeds, or a count ``n`` for seeds ``0..n-1``. Repeat ``i`` trains
+    with ``replace(config, seed=i)`` on the first ``n_train`` architectures of each labelled set.
+    An equation shared by several devices (``100**acc``) is trained once. Every repeat and
+    equation of a space trains at once.
     """
+    seeds = tuple(range(seeds)) if isinstance(seeds, int) else tuple(int(s) for s in seeds)
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"construct_all needs distinct repeat seeds, got {list(seeds)}")
     built = {}
     for s, data in tqdm(datasets.items(), desc="spaces", disable=not progress):
         train_set = data.subset(np.arange(min(n_train, len(data))))
         unique = list(dict.fromkeys(eq for (s2, _), eqs in equations.items() if s2 == s for eq in eqs))
-        for c in construct(train_set, unique, k=k, config=config, progress=False, seeds=range(n_seeds),
+        for c in construct(train_set, unique, k=k, config=config, progress=False, seeds=seeds,
                            readout=readout):
             built[(c.trained.config.seed, s, c.equation)] = c
-    return Constructions(dict(equations), built, n_seeds)
+    return Constructions(dict(equations), built, seeds)
 
 
 @dataclass
@@ -164,20 +173,20 @@ class FrontExtensions:
     clusters: dict[tuple[int, str, str], pd.DataFrame]
     per_cluster: dict[tuple[int, str, str], pd.DataFrame]
     refs: dict[Pair, Reference]
-    n_seeds: int
+    seeds: tuple[int, ...]
 
     def report(self, data_source: str) -> str:
-        """Seed 0's clusters per pair, then per repeat whether every space is extended somewhere."""
+        """The first repeat's clusters per pair, then per repeat whether every space is extended somewhere."""
         spaces = list(dict.fromkeys(s for s, _ in self.refs))
         devices = list(dict.fromkeys(d for _, d in self.refs))
         lines = []
         for (seed, s, d), table in self.per_cluster.items():
-            if seed == 0:
+            if seed == self.seeds[0]:
                 each = ", ".join(f"{r.equation}: {r.n_beyond_front}/{r.n_archs}" for r in table.itertuples())
-                lines.append(f"{SPACE_NAMES[s]}-{d.upper()}, seed 0: {int(table.reaches_beyond.sum())} of {len(table)} "
+                lines.append(f"{SPACE_NAMES[s]}-{d.upper()}, seed {seed}: {int(table.reaches_beyond.sum())} of {len(table)} "
                              f"clusters reach beyond the front ({each})")
         lines.append("")
-        for seed in range(self.n_seeds):
+        for seed in self.seeds:
             somewhere = {s: any(self.per_cluster[(seed, s, d)].reaches_beyond.any() for d in devices) for s in spaces}
             every = sum(bool(self.per_cluster[(seed, s, d)].reaches_beyond.all()) for s, d in self.refs)
             lines.append(f"seed {seed}: clusters extend the front on at least one device per space: "
@@ -206,7 +215,7 @@ def front_extensions(datasets: Mapping, constructions: Constructions,
         acc, lat = data.labels["acc"].to_numpy(), data.labels[lat_col].to_numpy()
         refs[(s, d)] = nadir_reference(acc, lat)
         beyond, gains = [], []
-        for seed in range(constructions.n_seeds):
+        for seed in constructions.seeds:
             built = constructions.pair(seed, s, d)
             clusters[(seed, s, d)] = evaluate_reduced_spaces(built, evaluate)
             per_cluster[(seed, s, d)], summary = front_extension(acc, lat, clusters[(seed, s, d)], refs[(s, d)])
@@ -218,7 +227,7 @@ def front_extensions(datasets: Mapping, constructions: Constructions,
                      "HV gain % (mean ± std)": f"{np.mean(gains):.1f} ± {np.std(gains):.1f}",
                      "reference (acc, ms)": f"({refs[(s, d)].perf:.4f}, {refs[(s, d)].cost:.2f})"})
     return FrontExtensions(pd.DataFrame(rows).set_index(["space", "device"]), clusters, per_cluster, refs,
-                           constructions.n_seeds)
+                           constructions.seeds)
 
 
 def _by_method(rows: pd.DataFrame, values: str) -> pd.DataFrame:
@@ -229,7 +238,7 @@ def _by_method(rows: pd.DataFrame, values: str) -> pd.DataFrame:
 
 @dataclass
 class NASComparison:
-    """Fig. 5 (bottom): the four candidate spaces searched with every repeat's seed, per (space, device).
+    """Fig. 5 (bottom): the candidate spaces searched with every repeat's seed, per (space, device).
 
     ``results[(space, device)]`` holds every search; ``hv`` one row per pair and method (mean and
     std of the final hypervolume over the repeats, under ``refs``); ``sizes`` the search-space size
@@ -241,6 +250,12 @@ class NASComparison:
     sizes: pd.DataFrame
     refs: dict[Pair, Reference]
     n_seeds: int
+
+    def per_seed(self) -> pd.DataFrame:
+        """One row per search: space key, device, method, seed, final hypervolume, space size."""
+        return pd.DataFrame([{"space": s, "device": d, "method": r.method, "seed": r.seed,
+                              "hv": r.hypervolume(self.refs[(s, d)]), "architectures": r.space_size}
+                             for (s, d), runs in self.results.items() for r in runs])
 
     def size_table(self) -> pd.DataFrame:
         return _by_method(self.sizes, "architectures").map(lambda v: f"{float(v):.2e}")
@@ -268,21 +283,31 @@ class NASComparison:
         return "\n".join(lines)
 
 
-def compare_nas(constructions: Constructions, refs: Mapping[Pair, Reference], k: int,
-                objectives: Callable = Objectives, **search) -> NASComparison:
-    """Search AutoBuild-NAS (top-``k`` union), Stage-Full, Layer-Full and Layer-Insight on every pair.
+def _candidates(constructions: Constructions, s: str, d: str, k: int, method: str):
+    """The candidate space(s) of ``method`` on ``(s, d)``: AutoBuild-NAS has one per repeat."""
+    if method == "AutoBuild-NAS":
+        return constructions.nas_spaces(s, d, k)
+    if method == "Layer-Insight":
+        return layer_insight(get_space(s), d)
+    return {"Stage-Full": stage_full, "Layer-Full": layer_full}[method](get_space(s))
 
-    ``search`` goes to :func:`~autobuild.search.evolution.evolutionary_search` (``budget``,
-    ``n_initial``, ``per_round``); every method runs once per repeat seed.
+
+def compare_nas(constructions: Constructions, refs: Mapping[Pair, Reference], k: int,
+                objectives: Callable = Objectives, methods: Sequence[str] = METHODS, **search) -> NASComparison:
+    """Search the candidate spaces ``methods`` (of :data:`METHODS`) on every pair, once per repeat seed.
+
+    AutoBuild-NAS is the union of every equation's top-``k``; Stage-Full, Layer-Full and
+    Layer-Insight do not depend on the predictors. ``search`` goes to
+    :func:`~autobuild.search.evolution.evolutionary_search` (``budget``, ``n_initial``, ``per_round``).
     """
-    spaces = list(dict.fromkeys(s for s, _ in constructions.pairs))
-    base = {s: {"Stage-Full": stage_full(get_space(s)), "Layer-Full": layer_full(get_space(s))} for s in spaces}
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise ValueError(f"unknown search method(s) {unknown or list(methods)}; choose from {METHODS}")
     results, hv_rows, size_rows = {}, [], []
     for s, d in constructions.pairs:
-        candidates = {"AutoBuild-NAS": constructions.nas_spaces(s, d, k), **base[s],
-                      "Layer-Insight": layer_insight(get_space(s), d)}
-        results[(s, d)], summary = compare_searches(candidates, objectives("acc", f"latency_{d}"),
-                                                    seeds=range(constructions.n_seeds), ref=refs[(s, d)],
+        results[(s, d)], summary = compare_searches({m: _candidates(constructions, s, d, k, m) for m in methods},
+                                                    objectives("acc", f"latency_{d}"),
+                                                    seeds=constructions.seeds, ref=refs[(s, d)],
                                                     progress=False, **search)
         for row in summary.itertuples():
             hv_rows.append({"space": SPACE_NAMES[s], "device": d, "method": row.method,
@@ -329,7 +354,7 @@ def k_sensitivity(constructions: Constructions, nas: NASComparison, ks: Sequence
     for s, d in constructions.pairs:
         variants = {k: constructions.nas_spaces(s, d, k) for k in ks}
         _, by_k = compare_searches({f"K={k}": cs for k, cs in variants.items()}, objectives("acc", f"latency_{d}"),
-                                   seeds=range(constructions.n_seeds), ref=nas.refs[(s, d)], progress=False, **search)
+                                   seeds=constructions.seeds, ref=nas.refs[(s, d)], progress=False, **search)
         for k, row in zip(variants, by_k.itertuples()):
             rows.append({"space": SPACE_NAMES[s], "device": d, "K": k, "architectures": row.space_size,
                          "HV mean": row.hv_mean, "HV std": row.hv_std,

@@ -24,7 +24,7 @@ def tiny_mbv3():
 def built(tiny_mbv3):
     equations = imagenet.label_equations(tiny_mbv3, ("gpu", "npu"), (1.0,))
     config = TrainConfig(epochs=1, batch_size=32, lr=1e-3, progress=False)
-    return imagenet.construct_all(tiny_mbv3, equations, config, n_seeds=2, n_train=100, k=2, progress=False)
+    return imagenet.construct_all(tiny_mbv3, equations, config, seeds=2, n_train=100, k=2, progress=False)
 
 
 def test_construct_all_trains_each_distinct_equation_once_per_repeat_with_its_seed(built):

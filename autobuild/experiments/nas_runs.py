@@ -1,0 +1,242 @@
+"""Fig. 5 (bottom) over many paired seeds: full-profile runs stored by a script, judged by intervals.
+
+``scripts/run_full_nas.py`` runs, for every repeat seed ``i``, predictor variant and training
+recipe, the whole of Fig. 5 (bottom) -- predictors trained with seed ``i``, then every search
+run with seed ``i`` -- and appends one row per (space, device, method) to a CSV as each seed
+finishes (:class:`NASRunStore`), so an interrupted run resumes where it stopped. Notebook 03
+reads that file. For each pair the verdict compares AutoBuild-NAS with the *best baseline* (the
+baseline with the highest mean hypervolume over the seeds) through the per-seed differences
+``d_i = HV_i(AutoBuild-NAS) - HV_i(best baseline)`` and the bootstrap interval of their mean
+(:mod:`autobuild.experiments.intervals`).
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import os
+import platform
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from autobuild._io import atomic_write
+from autobuild.book.plotting import SPACE_NAMES
+from autobuild.experiments import imagenet
+from autobuild.experiments.intervals import bootstrap_mean_interval
+from autobuild.predictor.training import TrainConfig
+from autobuild.search.objectives import Objectives
+from autobuild.search.pareto import Reference, nadir_reference
+
+try:
+    import fcntl
+except ImportError:  # Windows: single-process use only
+    fcntl = None
+
+#: The columns of the stored file, in order.
+COLUMNS = ("space", "device", "method", "model", "recipe", "seed", "hv", "architectures", "epochs", "lr",
+           "k_nas", "budget", "n_initial", "per_round", "n_train", "readout", "date", "machine", "wall_s")
+BASELINES = tuple(m for m in imagenet.METHODS if m != "AutoBuild-NAS")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """One training and search recipe of the full profile of notebook 03 (a row's ``recipe``)."""
+
+    name: str
+    epochs: int
+    lr: float
+    n_train: int
+    k_nas: int
+    tradeoff_weights: tuple
+    budget: int
+    n_initial: int
+    per_round: int
+
+    @classmethod
+    def from_settings(cls, name: str, settings: Mapping, **override) -> "Recipe":
+        """The recipe of a profile's settings (``book.profiles``), with ``override`` replacing fields."""
+        fields = {f: settings[f] for f in ("epochs", "lr", "n_train", "k_nas", "budget", "n_initial", "per_round")}
+        base = cls(name=name, tradeoff_weights=tuple(settings["tradeoff_weights"]), **fields)
+        return replace(base, **override)
+
+    @property
+    def search(self) -> dict:
+        """The evolutionary search's settings (the baselines' searches depend on nothing else)."""
+        return {"budget": self.budget, "n_initial": self.n_initial, "per_round": self.per_round}
+
+
+def machine_description(device: str) -> str:
+    """Where a run ran, e.g. ``cpu: 2 cores x86_64`` or ``cuda: NVIDIA H200``."""
+    if device.startswith("cuda"):
+        import torch
+
+        return f"cuda: {torch.cuda.get_device_name(0)}"
+    return f"cpu: {os.cpu_count()} cores {platform.machine()}"
+
+
+class NASRunStore:
+    """The stored per-seed hypervolumes of Fig. 5 (bottom): one CSV of :data:`COLUMNS`.
+
+    Writers hold an exclusive lock on the file's folder while they read, merge and atomically
+    replace the file, so several processes (e.g. one per predictor variant) can share it.
+    """
+
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+
+    def read(self) -> pd.DataFrame:
+        """Every stored row (an empty frame when the file does not exist yet)."""
+        if not self.path.exists():
+            return pd.DataFrame(columns=list(COLUMNS))
+        try:
+            frame = pd.read_csv(self.path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{self.path} is not a readable results CSV: {exc}") from None
+        missing = [c for c in COLUMNS if c not in frame.columns]
+        if missing:
+            raise ValueError(f"{self.path} lacks the column(s) {missing}; expected {list(COLUMNS)}")
+        return frame[list(COLUMNS)]
+
+    def has(self, recipe: str, model: str, seed: int) -> bool:
+        """Whether seed ``seed`` of ``(recipe, model)`` is stored."""
+        rows = self.read()
+        return bool(((rows.recipe == recipe) & (rows.model == model) & (rows.seed == seed)).any())
+
+    @contextlib.contextmanager
+    def _locked(self):
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if fcntl is None:
+            yield
+            return
+        fd = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def add(self, rows: pd.DataFrame) -> None:
+        """Append ``rows`` (all of :data:`COLUMNS`), replacing stored rows of the same keys."""
+        missing = [c for c in COLUMNS if c not in rows.columns]
+        if missing:
+            raise ValueError(f"rows lack the column(s) {missing}")
+        keys = ["space", "device", "method", "model", "recipe", "seed"]
+        with self._locked():
+            stored = self.read()
+            new = rows[list(COLUMNS)]
+            if len(stored):
+                clash = stored.set_index(keys).index.isin(new.set_index(keys).index)
+                new = pd.concat([stored[~clash], new], ignore_index=True)
+            with atomic_write(self.path) as tmp:
+                new.sort_values(["recipe", "model", "seed", "space", "device", "method"]).to_csv(tmp, index=False)
+
+
+def label_references(datasets: Mapping, devices: Sequence[str]) -> dict:
+    """The hypervolume reference of every (space, device): the labelled set's nadir."""
+    return {(s, d): nadir_reference(data.labels["acc"].to_numpy(), data.labels[f"latency_{d}"].to_numpy())
+            for s, data in datasets.items() for d in devices}
+
+
+def stored_baselines(rows: pd.DataFrame, seed: int, recipe: Recipe) -> pd.DataFrame | None:
+    """The baselines' rows of ``seed`` stored under the same search settings as ``recipe``, if any."""
+    same = (rows.seed == seed) & rows.method.isin(BASELINES)
+    for key, value in recipe.search.items():
+        same &= rows[key] == value
+    found = rows[same].drop_duplicates(["space", "device", "method"])
+    return found if len(found) else None
+
+
+def run_seed(datasets: Mapping, devices: Sequence[str], recipe: Recipe, model: str, seed: int,
+             refs: Mapping[tuple, Reference], baselines: pd.DataFrame | None = None, device: str = "cpu",
+             readout: str = "pooled", objectives: Callable = Objectives) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fig. 5 (bottom) for one seed: train every equation's predictor with ``seed``, search
+    AutoBuild-NAS with ``seed`` and, unless ``baselines`` (their rows for this seed) are given, the
+    three baselines too. Returns ``(rows of every method, the baselines' rows)``, in :data:`COLUMNS`.
+    """
+    start = time.perf_counter()
+    equations = imagenet.label_equations(datasets, devices, recipe.tradeoff_weights)
+    config = TrainConfig(epochs=recipe.epochs, lr=recipe.lr, device=device, model=model, progress=False)
+    built = imagenet.construct_all(datasets, equations, config, [seed], recipe.n_train, k=recipe.k_nas,
+                                   progress=False, readout=readout)
+    searched = imagenet.compare_nas(built, refs, recipe.k_nas, objectives, methods=("AutoBuild-NAS",),
+                                    **recipe.search).per_seed()
+    if baselines is None:
+        baselines = imagenet.compare_nas(built, refs, recipe.k_nas, objectives, methods=BASELINES,
+                                         **recipe.search).per_seed()
+    rows = pd.concat([searched, baselines[["space", "device", "method", "seed", "hv", "architectures"]]],
+                     ignore_index=True)
+    rows = rows.assign(model=model, recipe=recipe.name, epochs=recipe.epochs, lr=recipe.lr, k_nas=recipe.k_nas,
+                       **recipe.search, n_train=recipe.n_train, readout=readout,
+                       date=_dt.date.today().isoformat(), machine=machine_description(device),
+                       wall_s=round(time.perf_counter() - start, 1))
+    return rows[list(COLUMNS)], baselines
+
+
+def paired_differences(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per (recipe, model, space, device, seed): ``d = HV(AutoBuild-NAS) - HV(best baseline)``.
+
+    The best baseline of a (recipe, model, space, device) is the baseline with the highest mean
+    hypervolume over the seeds; only seeds holding AutoBuild-NAS and that baseline count.
+    """
+    if rows.empty:
+        raise ValueError("no stored runs to compare")
+    out = []
+    for (recipe, model, s, d), group in rows.groupby(["recipe", "model", "space", "device"], sort=False):
+        hv = group.pivot_table(index="seed", columns="method", values="hv", aggfunc="first")
+        present = [m for m in BASELINES if m in hv.columns]
+        if "AutoBuild-NAS" not in hv.columns or not present:
+            raise ValueError(f"{recipe}/{model}/{s}-{d}: AutoBuild-NAS and at least one baseline are needed")
+        best = hv[present].mean().idxmax()
+        paired = hv[["AutoBuild-NAS", best]].dropna()
+        out.append(pd.DataFrame({"recipe": recipe, "model": model, "space": s, "device": d, "seed": paired.index,
+                                 "best_baseline": best, "hv_autobuild": paired["AutoBuild-NAS"].to_numpy(),
+                                 "hv_baseline": paired[best].to_numpy(),
+                                 "difference": (paired["AutoBuild-NAS"] - paired[best]).to_numpy()}))
+    return pd.concat(out, ignore_index=True)
+
+
+def paired_verdicts(rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """Per (recipe, model, space, device): the mean paired difference, its bootstrap interval,
+    the number of seeds and the verdict (*better*, *tie*, *worse*)."""
+    diffs = paired_differences(rows)
+    out = []
+    for (recipe, model, s, d, best), group in diffs.groupby(["recipe", "model", "space", "device", "best_baseline"],
+                                                            sort=False):
+        ci = bootstrap_mean_interval(group["difference"], level=level)
+        out.append({"recipe": recipe, "model": model, "space": SPACE_NAMES.get(s, s), "device": d,
+                    "best baseline": best, "seeds": ci.n, "mean difference": ci.mean, "low": ci.low,
+                    "high": ci.high, "verdict": ci.verdict})
+    return pd.DataFrame(out)
+
+
+def recipe_differences(rows: pd.DataFrame, first: str, second: str, level: float = 0.95) -> pd.DataFrame:
+    """Per (model, space, device): AutoBuild-NAS's hypervolume under recipe ``first`` minus under
+    ``second``, paired by seed, with its bootstrap interval and verdict (*better*: ``first`` leads)."""
+    ab = rows[(rows.method == "AutoBuild-NAS") & rows.recipe.isin([first, second])]
+    out = []
+    for (model, s, d), group in ab.groupby(["model", "space", "device"], sort=False):
+        hv = group.pivot_table(index="seed", columns="recipe", values="hv", aggfunc="first")
+        if first not in hv.columns or second not in hv.columns:
+            continue
+        paired = hv[[first, second]].dropna()
+        ci = bootstrap_mean_interval(paired[first] - paired[second], level=level)
+        out.append({"model": model, "space": SPACE_NAMES.get(s, s), "device": d, "seeds": ci.n,
+                    "mean difference": ci.mean, "low": ci.low, "high": ci.high, "verdict": ci.verdict})
+    if not out:
+        raise ValueError(f"no (model, space, device) holds both recipes {first!r} and {second!r}")
+    return pd.DataFrame(out)
+
+
+def provenance(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per (recipe, model): seeds stored, dates, machines and the summed wall time in minutes."""
+    per_unit = rows.drop_duplicates(["recipe", "model", "seed"])
+    return (per_unit.groupby(["recipe", "model"], sort=False)
+            .agg(seeds=("seed", "nunique"), epochs=("epochs", "first"), lr=("lr", "first"), k_nas=("k_nas", "first"),
+                 budget=("budget", "first"), dates=("date", lambda v: ", ".join(sorted(set(map(str, v))))),
+                 machine=("machine", lambda v: ", ".join(sorted(set(map(str, v))))),
+                 wall_min=("wall_s", lambda v: round(float(np.sum(v)) / 60, 1)))
+            .reset_index())

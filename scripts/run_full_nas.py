@@ -1,0 +1,91 @@
+#!/usr/bin/env python
+"""Fig. 5 (bottom) under notebook 03's full profile, over many paired seeds, stored for the book.
+
+For every seed, recipe and predictor variant (seed-major, so an early stop still leaves every
+variant with the same seeds): train every label equation's predictor with that seed, search
+AutoBuild-NAS with it, and search the three baselines with it (they do not depend on the
+predictors, so each seed's baselines are searched once and reused). Each finished
+(seed, recipe, model) is appended at once to figures/fig5_nas_hypervolume_full.csv with its
+date, machine and wall time; a rerun skips what is stored (resumable).
+
+Recipes: ``full`` is the profile (200 epochs, lr 1e-4, four equations per device, K=25, budget
+250); ``full-15ep`` is the same with the quick profile's training (15 epochs, lr 1e-3).
+
+    nice -n 10 .venv/bin/python scripts/run_full_nas.py --seeds 8 --models companion,authors
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import torch
+from tqdm import tqdm
+
+from autobuild._paths import stored_results_dir
+from autobuild.book.profiles import SECTION_SETTINGS
+from autobuild.data.load import load_dataset
+from autobuild.experiments import nas_runs
+from autobuild.predictor.variants import MODEL_KINDS
+
+SECTION = "03_imagenet_construction_and_nas"
+
+
+def recipes() -> dict[str, nas_runs.Recipe]:
+    full, quick = SECTION_SETTINGS[SECTION]["full"], SECTION_SETTINGS[SECTION]["quick"]
+    return {"full": nas_runs.Recipe.from_settings("full", full),
+            "full-15ep": nas_runs.Recipe.from_settings("full-15ep", full, epochs=quick["epochs"], lr=quick["lr"])}
+
+
+def _names(text: str, known, what: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    bad = [n for n in names if n not in known]
+    if bad or not names:
+        raise SystemExit(f"unknown {what} {bad or text!r}; choose from {sorted(known)}")
+    return names
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", type=int, default=8, help="repeat seeds 0..N-1 (default 8)")
+    ap.add_argument("--first-seed", type=int, default=0, help="start at this seed (default 0)")
+    ap.add_argument("--models", default="companion,authors", help=f"comma-separated of {MODEL_KINDS}")
+    ap.add_argument("--recipes", default="full,full-15ep", help=f"comma-separated of {sorted(recipes())}")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="results CSV (default: figures/fig5_nas_hypervolume_full.csv of this checkout)")
+    ap.add_argument("--device", default="cpu", help="torch device for predictor training (cpu, cuda)")
+    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    args = ap.parse_args(argv)
+
+    if args.seeds < 1 or args.first_seed < 0:
+        ap.error("--seeds must be >= 1 and --first-seed >= 0")
+    models = _names(args.models, MODEL_KINDS, "model(s)")
+    chosen = [recipes()[n] for n in _names(args.recipes, recipes(), "recipe(s)")]
+    out = args.out or (stored_results_dir() or Path("figures")) / "fig5_nas_hypervolume_full.csv"
+    store = nas_runs.NASRunStore(out)
+    torch.set_num_threads(args.threads)
+
+    settings = SECTION_SETTINGS[SECTION]["full"]
+    datasets = {s: load_dataset(s) for s in settings["spaces"]}
+    refs = nas_runs.label_references(datasets, settings["devices"])
+    units = [(seed, r, m) for seed in range(args.first_seed, args.first_seed + args.seeds) for r in chosen
+             for m in models]
+    baselines = {}
+    for seed, recipe, model in tqdm(units, desc="seed x recipe x model", file=sys.stdout):
+        if store.has(recipe.name, model, seed):
+            continue
+        key = (seed, *recipe.search.values())
+        known = nas_runs.stored_baselines(store.read(), seed, recipe)
+        rows, baselines[key] = nas_runs.run_seed(datasets, settings["devices"], recipe, model, seed, refs,
+                                                 baselines=baselines.get(key) if known is None else known,
+                                                 device=args.device)
+        store.add(rows)
+        ab = rows[rows.method == "AutoBuild-NAS"]
+        tqdm.write(f"seed {seed} {recipe.name} {model}: {rows.wall_s.iloc[0]:.0f} s; AutoBuild-NAS HV "
+                   + ", ".join(f"{r.space}-{r.device} {r.hv:.4f}" for r in ab.itertuples()), file=sys.stdout)
+    print(f"stored in {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,81 @@
+"""The stored Fig. 5 (bottom) runs and their paired verdicts (autobuild.experiments.nas_runs)."""
+import numpy as np
+import pandas as pd
+import pytest
+
+from autobuild.experiments import nas_runs
+from autobuild.experiments.imagenet import METHODS
+
+
+def _rows(shift: float, n_seeds: int = 8, model: str = "companion", recipe: str = "full", seed0: int = 0):
+    """Stored rows of one pair: AutoBuild-NAS = Layer-Full + shift (+ seed noise), two weaker baselines."""
+    rng = np.random.default_rng(seed0)
+    out = []
+    for seed in range(seed0, seed0 + n_seeds):
+        base = 0.25 + 0.01 * rng.standard_normal()
+        hv = {"Layer-Full": base, "AutoBuild-NAS": base + shift + 0.002 * rng.standard_normal(),
+              "Stage-Full": base - 0.05, "Layer-Insight": base - 0.02}
+        for method in METHODS:
+            out.append({"space": "mbv3", "device": "gpu", "method": method, "model": model, "recipe": recipe,
+                        "seed": seed, "hv": hv[method], "architectures": 10, "epochs": 200, "lr": 1e-4,
+                        "k_nas": 25, "budget": 250, "n_initial": 50, "per_round": 50, "n_train": 3000,
+                        "readout": "pooled", "date": "2026-12-01", "machine": "cpu: 2 cores", "wall_s": 60.0})
+    return pd.DataFrame(out)
+
+
+def test_paired_verdict_compares_with_the_best_baseline_seed_by_seed():
+    rows = pd.concat([_rows(0.01), _rows(-0.01, model="authors"), _rows(0.0, recipe="full-15ep")])
+    diffs = nas_runs.paired_differences(rows)
+    assert set(diffs.best_baseline) == {"Layer-Full"}
+    ours = diffs[(diffs.model == "companion") & (diffs.recipe == "full")]
+    assert np.allclose(ours.difference, ours.hv_autobuild - ours.hv_baseline) and len(ours) == 8
+    # the seed noise of the baseline (0.01) cancels in the pairing: a 0.01 lead is a clear win
+    verdicts = nas_runs.paired_verdicts(rows).set_index(["recipe", "model"])
+    assert verdicts.loc[("full", "companion"), "verdict"] == "better"
+    assert verdicts.loc[("full", "authors"), "verdict"] == "worse"
+    assert verdicts.loc[("full-15ep", "companion"), "verdict"] == "tie"
+    assert (verdicts.seeds == 8).all()
+
+
+def test_recipe_difference_is_paired_by_seed():
+    rows = pd.concat([_rows(0.01), _rows(0.03, recipe="full-15ep")])
+    table = nas_runs.recipe_differences(rows, "full-15ep", "full")
+    assert table.verdict.tolist() == ["better"] and table["mean difference"].iloc[0] == pytest.approx(0.02, abs=0.003)
+    with pytest.raises(ValueError, match="holds both recipes"):
+        nas_runs.recipe_differences(rows, "full", "nope")
+
+
+def test_store_appends_resumes_and_replaces_rows_of_the_same_keys(tmp_path):
+    store = nas_runs.NASRunStore(tmp_path / "runs.csv")
+    assert store.read().empty and not store.has("full", "companion", 0)
+    store.add(_rows(0.01, n_seeds=2))
+    store.add(_rows(0.01, n_seeds=1, model="authors"))
+    assert store.has("full", "companion", 1) and store.has("full", "authors", 0)
+    assert not store.has("full", "authors", 1)
+    again = _rows(0.5, n_seeds=1)  # seed 0 of companion rerun: replaces, does not duplicate
+    store.add(again)
+    stored = store.read()
+    assert len(stored) == 3 * len(METHODS)
+    ab = stored[(stored.model == "companion") & (stored.seed == 0) & (stored.method == "AutoBuild-NAS")]
+    assert ab.hv.iloc[0] == pytest.approx(again[again.method == "AutoBuild-NAS"].hv.iloc[0])
+    assert [p.name for p in tmp_path.iterdir()] == ["runs.csv"]  # nothing half-written left
+
+
+def test_stored_baselines_are_reused_only_under_the_same_search(tmp_path):
+    rows = _rows(0.01, n_seeds=2)
+    recipe = nas_runs.Recipe("full", 200, 1e-4, 3000, 25, (0.5, 2.0), 250, 50, 50)
+    found = nas_runs.stored_baselines(rows, 1, recipe)
+    assert sorted(found.method) == sorted(nas_runs.BASELINES) and set(found.seed) == {1}
+    assert nas_runs.stored_baselines(rows, 1, nas_runs.Recipe("x", 200, 1e-4, 3000, 25, (1.0,), 100, 50, 50)) is None
+    assert nas_runs.stored_baselines(rows, 7, recipe) is None
+
+
+def test_bad_files_and_rows_are_refused(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("space,device\nmbv3,gpu\n")
+    with pytest.raises(ValueError, match="lacks the column"):
+        nas_runs.NASRunStore(bad).read()
+    with pytest.raises(ValueError, match="lack the column"):
+        nas_runs.NASRunStore(tmp_path / "x.csv").add(pd.DataFrame({"space": ["mbv3"]}))
+    with pytest.raises(ValueError, match="at least one baseline"):
+        nas_runs.paired_differences(_rows(0.0).query("method == 'AutoBuild-NAS'"))
