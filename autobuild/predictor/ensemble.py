@@ -13,6 +13,16 @@ times ``seeds`` shuffles (``seeds=4`` -> 20 predictors), each member tested on i
   held-out SRCC of its predictions (negative -> 0); the top-k predictions are taken.
 
 Labels are "higher is better" (SD-mini passes ``-FD``).
+
+**Stages longer than the GNN's reach.** The members have 4 hops, but a U-Net stage has up to
+14 nodes. Its score reads the *pooled* readout (:mod:`autobuild.predictor.scoring`): the L1
+norm of the mean over **all** its nodes of their hop-4 embeddings, the functional Eq. 4 ranks
+for whole graphs; every node, down-path attention included, enters it through the 5-node
+window ending at it. (The root readout, the last node's hop-4 embedding, would see only the
+stage's last 5 nodes.) We keep 4 hops rather than the paper's ``m = l - 1`` (13 hops here):
+the per-stage tables of :func:`predict_space` would then span every earlier stage, i.e. the
+whole space, and Eq. 5's hop moments would split over 13 levels of about 20 labelled stage
+subgraphs each.
 """
 from __future__ import annotations
 

@@ -4,6 +4,7 @@ import pytest
 
 from autobuild.predictor.ensemble import EnsembleConfig, autobuild_stage_scores, exhaustive_scores, fold_splits, predict_space, top_by_stage_sum, top_k_indices, train_ensemble
 from autobuild.experiments.sd_selection import attention_importance, select
+from autobuild.graphs.table import GraphTable
 from autobuild.spaces.unet import SD14_UNET as S
 
 FAST = EnsembleConfig.with_training(epochs=40, batch_size=32)
@@ -80,3 +81,51 @@ def test_select_rejects_bad_inputs():
         select(S, archs, y, seeds=0)
     with pytest.raises(ValueError, match="labels"):
         train_ensemble(S, archs, y[:5], 1, True, FAST, progress=False)
+
+
+def down_attention_label(n=68, seed=3, stage=1):
+    """Labels that depend only on whether ``stage`` has attention on its down path (its first nodes)."""
+    archs = S.sample(n, seed)
+    y = np.array([float(S.choices(a)[stage].attn_down) for a in archs])
+    return archs, y + np.random.default_rng(seed).normal(0, 0.05, n)
+
+
+@pytest.fixture(scope="module")
+def down_attention_members():
+    archs, y = down_attention_label()
+    return archs, y, train_ensemble(S, archs, y, 1, True, FAST, progress=False)
+
+
+def test_stage_readout_sees_the_first_nodes_of_the_longest_stage(down_attention_members):
+    """A 14-node stage is longer than the 4-hop receptive field. Turning its down-path attention
+    layers into residual layers (nodes 1, 3, 5; the last 5 nodes and every position unchanged)
+    must move the pooled readout the AutoBuild scores use (towards the label: down-path attention
+    scores higher, for members that learnt the label); the root readout (the last node's hop-4
+    embedding) cannot see it."""
+    archs, y, members = down_attention_members
+    longest = max(S.stage_subgraphs(1), key=len)
+    feats = S.subgraph_features(1, longest)
+    assert len(feats) == 14 and members[0].model.n_hops + 1 < 14
+    changed = feats.copy()
+    down_attn = [i for i, l in enumerate(longest) if l.path == "down" and l.kind == "attn"]
+    changed[down_attn, 0] = S.encode_value("type", "res")
+    table = GraphTable.from_arrays([feats, changed])
+    for m in members:
+        pooled = m.graph_norms_table(table)[:, -1]
+        root = m.node_norms_table(table)[[13, 27], -1]
+        assert abs(pooled[0] - pooled[1]) > 1e-4 * abs(pooled[0])
+        assert root[0] == pytest.approx(root[1], rel=1e-6)
+        if m.metrics["hop_srcc"][-1] > 0.2:
+            assert pooled[0] > pooled[1]
+
+
+def test_a_down_path_attention_label_moves_only_that_stage(down_attention_members):
+    archs, y, members = down_attention_members
+    scores = autobuild_stage_scores(members, archs, y)
+    imp = attention_importance(S, scores).set_index(["stage", "path"]).attention_effect
+    assert imp[(1, "down")] > 0.5  # the label's step is 1
+    assert imp[(1, "down")] > 2 * imp.drop((1, "down")).abs().max()
+    stage1 = scores[scores.stage == 1]
+    choices = [S.stage_choice(1, S.stage_subgraphs(1)[i]) for i in stage1["index"]]
+    best = choices[int(np.argmax(stage1.score.to_numpy()))]
+    assert best.attn_down
