@@ -138,14 +138,15 @@ def within(paper: float, estimate: float, low: float, high: float, *, what: str,
     return Verdict("differs", ours, interval, f"the paper's {shown} lies {side} our interval{slack}.")
 
 
-def above(estimate: float, low: float, high: float, threshold: float = 0.0, *, what: str,
+def above(estimate: float, low: float | None, high: float | None, threshold: float = 0.0, *, what: str,
           fmt: str = "{:.2f}") -> Verdict:
     """The paper says the quantity exceeds ``threshold``: *agrees* if our whole interval is above
-    it, *differs* if it is wholly below, *inconclusive* if it straddles ``threshold``."""
+    it, *differs* if it is wholly below, *inconclusive* if it straddles ``threshold``. A value
+    with no sampling error takes ``low = high = None`` (``what`` then says why, e.g. "exact")."""
     return _side(estimate, low, high, threshold, what, fmt, up=True)
 
 
-def below(estimate: float, low: float, high: float, threshold: float = 0.0, *, what: str,
+def below(estimate: float, low: float | None, high: float | None, threshold: float = 0.0, *, what: str,
           fmt: str = "{:.2f}") -> Verdict:
     """The paper says the quantity is under ``threshold``: the mirror of :func:`above`."""
     return _side(estimate, low, high, threshold, what, fmt, up=False)
@@ -153,14 +154,21 @@ def below(estimate: float, low: float, high: float, threshold: float = 0.0, *, w
 
 def _side(estimate, low, high, threshold, what, fmt, up: bool) -> Verdict:
     _finite(estimate=estimate, threshold=threshold)
-    interval = _interval(low, high, what, fmt)
+    if low is None and high is None:
+        if not isinstance(what, str) or not what.strip():
+            raise ValueError("what must say why the value has no interval, e.g. 'exact (enumerated)'")
+        low = high = estimate
+        interval = what
+    else:
+        interval = _interval(low, high, what, fmt)
     ours, t = fmt.format(estimate), fmt.format(threshold)
     want, other = ("above", "below") if up else ("below", "above")
+    whole = "ours lies" if low == high else "our whole interval lies"
     if (low > threshold) if up else (high < threshold):
-        return Verdict("agrees", ours, interval, f"our whole interval lies {want} {t}, as the paper says.")
+        return Verdict("agrees", ours, interval, f"{whole} {want} {t}, as the paper says.")
     if (high < threshold) if up else (low > threshold):
-        return Verdict("differs", ours, interval, f"our whole interval lies {other} {t}; the paper says {want}.")
-    return Verdict("inconclusive", ours, interval, f"our interval straddles {t}.")
+        return Verdict("differs", ours, interval, f"{whole} {other} {t}; the paper says {want}.")
+    return Verdict("inconclusive", ours, interval, f"our interval reaches {t}.")
 
 
 def exact(paper, ours, *, what: str = "exact (no sampling)", fmt: str = "{}", rel_tol: float = 0.0) -> Verdict:
@@ -186,6 +194,44 @@ def not_testable(reason: str) -> Verdict:
     return Verdict("not testable offline", "—", "—", reason.strip().rstrip(".") + ".")
 
 
+# Intervals -------------------------------------------------------------------------------------
+def spearman_ci(rho: float, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Interval of a Spearman correlation over ``n`` pairs: Fisher's z with the variance
+    ``1.06 / (n - 3)`` of Fieller, Hartley and Pearson (1957)."""
+    from scipy.stats import norm
+
+    _finite(rho=rho)
+    if not -1 <= rho <= 1 or not isinstance(n, int) or n < 4:
+        raise ValueError(f"spearman_ci needs -1 <= rho <= 1 and n >= 4 pairs; got rho={rho!r}, n={n!r}")
+    z, half = math.atanh(max(min(rho, 1 - 1e-12), -1 + 1e-12)), norm.ppf(0.5 + level / 2) * math.sqrt(1.06 / (n - 3))
+    return math.tanh(z - half), math.tanh(z + half)
+
+
+def mean_ci(values, level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of ``values`` and its Student-t interval: ``(mean, low, high)``; needs two values or more."""
+    import numpy as np
+    from scipy.stats import t
+
+    x = np.asarray(values, dtype=float).ravel()
+    if x.size < 2 or not np.isfinite(x).all():
+        raise ValueError(f"mean_ci needs at least two finite values; got {x.size}")
+    m, se = float(x.mean()), float(x.std(ddof=1) / math.sqrt(x.size))
+    half = float(t.ppf(0.5 + level / 2, x.size - 1)) * se
+    return m, m - half, m + half
+
+
+def wilson_ci(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson's interval of the proportion ``k / n``."""
+    from scipy.stats import norm
+
+    if not isinstance(k, int) or not isinstance(n, int) or n < 1 or not 0 <= k <= n:
+        raise ValueError(f"wilson_ci needs integers 0 <= k <= n, n >= 1; got k={k!r}, n={n!r}")
+    z, p = norm.ppf(0.5 + level / 2), k / n
+    centre, half = (p + z * z / (2 * n)), z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return max(0.0, (centre - half) / (1 + z * z / n)), min(1.0, (centre + half) / (1 + z * z / n))
+
+
+# The ledger file -------------------------------------------------------------------------------
 def claims_path(path: str | os.PathLike | None = None) -> Path:
     """``path``, else ``claims.csv`` in :func:`autobuild._paths.figures_dir`."""
     return Path(path) if path is not None else figures_dir() / CLAIMS_FILE

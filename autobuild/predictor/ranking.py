@@ -1,4 +1,13 @@
-"""Differentiable Spearman correlation and the hop-level ranking loss (paper Eq. 4).
+r"""Differentiable Spearman correlation and the hop-level ranking loss (paper Eq. 4).
+
+The predictor's loss adds to the MSE of its head one ranking term per hop level ``m = 0..M``,
+asking the L1 norm of the graph embedding at that hop to rank the architectures like the label:
+
+.. math::
+
+    \mathcal{L} = \mathrm{MSE}(y_G, y'_G) + \frac{1}{M+1} \sum_{m=0}^{M} \big(1 - \rho(y_G, \|h_G^m\|_1)\big),
+
+with :math:`\rho` Spearman's rank correlation over a batch, made differentiable by soft ranks.
 
 Two ranking terms: :func:`hop_ranking_loss` (the ``companion`` model's: soft ranks of the norms
 against the exact ranks of the labels) and :func:`authors_ranking_loss` (the ``authors`` model's,

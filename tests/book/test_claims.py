@@ -119,3 +119,24 @@ def test_glue_names_mark_full_profile_rows():
         "fig5_hv_verdict", "fig5_hv_ours", "fig5_hv_interval", "fig5_hv_reason"]
     full = claims.glue_names(_claim("fig5_hv", profile="full"))
     assert full["fig5_hv_full_verdict"] == "agrees" and full["fig5_hv_full_ours"] == "0.79"
+
+
+def test_above_without_an_interval_reads_the_value_itself():
+    v = claims.above(2.2e19, None, None, threshold=1e19, what="exact (enumerated)", fmt="{:.1e}")
+    assert (v.word, v.ours, v.interval) == ("agrees", "2.2e+19", "exact (enumerated)")
+    assert claims.below(2.2e19, None, None, threshold=1e19, what="exact", fmt="{:.1e}").word == "differs"
+
+
+def test_intervals_cover_their_estimate_and_shrink_with_more_data():
+    lo, hi = claims.spearman_ci(0.8, 30)
+    lo2, hi2 = claims.spearman_ci(0.8, 300)
+    assert lo < lo2 < 0.8 < hi2 < hi < 1
+    m, lo, hi = claims.mean_ci([0.1, 0.2, 0.3])
+    assert lo < m < hi and abs(m - 0.2) < 1e-12
+    assert claims.wilson_ci(0, 10)[0] == 0.0 and 0 < claims.wilson_ci(0, 10)[1] < 0.35
+    with pytest.raises(ValueError, match="n >= 4"):
+        claims.spearman_ci(0.5, 3)
+    with pytest.raises(ValueError, match="at least two"):
+        claims.mean_ci([0.5])
+    with pytest.raises(ValueError, match="0 <= k <= n"):
+        claims.wilson_ci(11, 10)

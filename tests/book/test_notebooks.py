@@ -90,9 +90,39 @@ def test_first_code_cell_holds_the_parameters(path):
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))
 def test_colab_setup_installs_only_when_missing_from_the_configured_repository(path):
     repo_url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
-    setup = code_cells(jupytext.read(path))[1].source
-    assert 'find_spec("autobuild") is None' in setup
-    assert re.findall(r'REPO_URL = "([^"]+)"', setup) == [repo_url]
+    setup = code_cells(jupytext.read(path))[1]
+    assert 'find_spec("autobuild") is None' in setup.source
+    assert repo_url in setup.source
+    assert "remove-input" in setup.metadata.get("tags", [])
+
+
+_stamp_spec = importlib.util.spec_from_file_location("stamp_repo_url", ROOT / "scripts" / "stamp_repo_url.py")
+stamp_repo_url = importlib.util.module_from_spec(_stamp_spec)
+_stamp_spec.loader.exec_module(stamp_repo_url)
+
+
+def test_stamping_writes_the_configured_url_into_both_files_and_keeps_outputs(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    config = yaml.safe_load((ROOT / "_config.yml").read_text())
+    config["repository"]["url"] = "https://github.com/someone/fork-of-it"
+    (tmp_path / "_config.yml").write_text(yaml.safe_dump(config))
+    for ext in (".py", ".ipynb"):
+        shutil.copy(ROOT / "notebooks" / f"01_graph_encodings{ext}", tmp_path / "notebooks")
+    ipynb = tmp_path / "notebooks" / "01_graph_encodings.ipynb"
+    before = nbformat.read(ipynb, as_version=4)
+    assert stamp_repo_url.main(["--root", str(tmp_path), "--check"]) == 1
+    assert stamp_repo_url.main(["--root", str(tmp_path)]) == 0
+    assert stamp_repo_url.main(["--root", str(tmp_path), "--check"]) == 0
+    after = nbformat.read(ipynb, as_version=4)
+    assert "git+https://github.com/someone/fork-of-it\"" in code_cells(after)[1].source
+    assert [c.get("outputs") for c in after.cells] == [c.get("outputs") for c in before.cells]
+    assert jupytext.read(tmp_path / "notebooks" / "01_graph_encodings.py").cells[2].source == code_cells(after)[1].source
+
+
+def test_stamping_refuses_a_config_without_a_url(tmp_path):
+    (tmp_path / "_config.yml").write_text("repository:\n  url: YOUR-ORG\n")
+    with pytest.raises(ValueError, match="repository.url must be an http"):
+        stamp_repo_url.configured_url(tmp_path)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=ids(NOTEBOOKS))

@@ -24,3 +24,19 @@ def plot_fig6(result: PanopticConstruction):
     fig.text(0.01, -0.03, "Constructed architectures labelled by: " + "; ".join(result.backends.values()),
              fontsize=6, ha="left", wrap=True)
     return fig
+
+
+def interactive_fig6(result: PanopticConstruction):
+    """:func:`plot_fig6` for the page (plotly): hovering a point shows its architecture and labels."""
+    from autobuild.book.interactive import front_figure
+    from autobuild.spaces.ofa import MBV3
+
+    target = result.target
+    colors = dict(zip((f"y = {e}" for e in target.equations), ("#d62728", "#1f77b4")))
+    built = result.constructed.assign(group=[f"y = {e}" for e in result.constructed.equation],
+                                      name=[MBV3.to_string(a) for a in result.constructed.arch])
+    return front_figure(result.data_perf, result.data_cost, [MBV3.to_string(a) for a in target.data.archs], built,
+                        colors, target.cost_axis, target.perf_axis,
+                        "STAND-IN (embedded MBv3, acc vs FLOPs), not panoptic segmentation" if target.stand_in
+                        else "Constructed architectures vs the PQ-FLOPs front",
+                        data_label="labelled set (STAND-IN)" if target.stand_in else "labelled set (pseudo-labelled AIO-P)")

@@ -72,3 +72,25 @@ def plot_quality_and_stability(q: Quality, st: Stability, regret_unit: str = "")
     ax.invert_yaxis()
     ax.set_title(f"seed stability: top-{st.k} shared by two seeds", fontsize=9)
     return fig
+
+
+def interactive_score_vs_truth(truth: Truth, scores, scorers, seed: int = 0, label_scale: float = 1.0,
+                               label: str = "true marginal", top: int = 100, others: int = 300):
+    """:func:`plot_score_vs_truth` for the page (plotly): per stage the ``top`` subgraphs by
+    score and by truth and ``others`` random ones; hovering a point names its subgraph."""
+    import pandas as pd
+
+    from autobuild.book.interactive import sample_for_hover, scores_vs_truth_figure
+    from autobuild.spaces.ofa import OFASpace
+
+    merged = scores.merge(truth.marginals, on=["stage", "index"])
+    parts = []
+    for name in scorers:
+        d = merged[merged.scorer == name]
+        parts.append(d[d.seed == seed] if (d.seed >= 0).any() else d)
+    points = sample_for_hover(pd.concat(parts), "score", "marginal", ["scorer", "stage"], top, others, seed)
+    points = points.assign(marginal=points.marginal * label_scale,
+                           name=[s if isinstance(s, str) else OFASpace.subgraph_label(s) for s in points.subgraph])
+    return scores_vs_truth_figure(points, scorers, label,
+                                  f"Scores vs the true marginal ({truth.oracle}); per stage the top {top} by score and "
+                                  f"by truth and {others} others", DEPTH_COLORS)

@@ -1,0 +1,102 @@
+"""The book's Sphinx extension (``_config.yml``: ``sphinx.extra_extensions``).
+
+* The ``{claims-ledger}`` directive renders ``figures/claims.csv`` (written by the notebooks
+  through :mod:`autobuild.book.claims`) as a table at build time, so the ledger page never goes
+  stale and needs no execution: one row per claim, our quick-profile value beside the stored
+  full-profile one where a full run exists, each linking to its section's page.
+* plotly.js, copied from the installed ``plotly`` package, is loaded on every page, so the
+  interactive figures of :mod:`autobuild.book.interactive` draw offline.
+"""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+VERDICT_ORDER = ("agrees", "differs", "inconclusive", "not testable offline")
+
+
+def _cell(text: str) -> str:
+    """A table cell's text: one line, with MyST's table and role characters escaped."""
+    return " ".join(str(text).split()).replace("|", "\\|").replace("`", "'") or "—"
+
+
+def ledger_markdown(frame, page_of) -> str:
+    """The ledger as a MyST table: section (link), claim, paper, ours (quick), ours (full),
+    interval, verdict. ``page_of(section)`` gives the docname a section's rows link to."""
+    from autobuild.book.claims import COLUMNS
+
+    if tuple(frame.columns) != COLUMNS:
+        raise ValueError(f"the ledger needs the columns {', '.join(COLUMNS)}")
+    lines = ["| section | claim | paper | ours (quick) | ours (full) | interval | verdict |",
+             "|---|---|---|---|---|---|---|"]
+    for (section, claim_id), rows in frame.groupby(["section", "claim_id"], sort=False):
+        by = rows.set_index("profile")
+        main = by.loc["quick"] if "quick" in by.index else by.iloc[0]
+        full = by.loc["full"] if "full" in by.index else None
+        verdict = f"**{main.verdict}**" + (f" (full: **{full.verdict}**)" if full is not None else "")
+        interval = main.interval + (f"; full: {full.interval}" if full is not None else "")
+        lines.append("| " + " | ".join([f"{{doc}}`{section[:2]} </{page_of(section)}>`", _cell(main.claim), _cell(main.paper),
+                                        _cell(main.ours), _cell(full.ours) if full is not None else "—",
+                                        _cell(interval), verdict]) + " |")
+    return "\n".join(lines)
+
+
+def ledger_counts(frame) -> str:
+    """One sentence: how many claims, and how many of each verdict (quick profile)."""
+    first = frame.drop_duplicates(["section", "claim_id"])
+    counts = first.verdict.value_counts()
+    parts = [f"{int(counts[v])} {v}" for v in VERDICT_ORDER if v in counts]
+    return f"{len(first)} claims from {first.section.nunique()} sections: " + ", ".join(parts) + "."
+
+
+def _directive():
+    from docutils import nodes
+    from docutils.parsers.rst import Directive
+    from docutils.statemachine import StringList
+
+    class ClaimsLedger(Directive):
+        """``{claims-ledger}`` with one optional argument, the CSV's path from the book's root."""
+
+        optional_arguments = 1
+
+        def run(self):
+            from autobuild.book.claims import read_claims
+
+            env = self.state.document.settings.env
+            path = Path(env.srcdir) / (self.arguments[0] if self.arguments else "figures/claims.csv")
+            env.note_dependency(str(path))
+            if not path.is_file():
+                raise self.error(f"claims ledger: {path} does not exist; run the notebooks first")
+            frame = read_claims(path)
+            docs = set(env.found_docs)
+
+            def page_of(section: str) -> str:
+                doc = f"notebooks/{section}"
+                if doc not in docs:
+                    raise self.error(f"claims ledger: section {section!r} has no page {doc}")
+                return doc
+
+            text = ledger_counts(frame) + "\n\n" + ledger_markdown(frame, page_of)
+            holder = nodes.container()
+            self.state.nested_parse(StringList(text.splitlines(), source=str(path)), self.content_offset, holder)
+            return holder.children
+
+    return ClaimsLedger
+
+
+def _add_plotly(app) -> None:
+    import plotly
+
+    src = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+    static = Path(app.outdir).parent / "_plotly_static"
+    static.mkdir(parents=True, exist_ok=True)
+    if not (static / src.name).is_file() or (static / src.name).stat().st_size != src.stat().st_size:
+        shutil.copyfile(src, static / src.name)
+    app.config.html_static_path.append(str(static))
+
+
+def setup(app):
+    app.add_directive("claims-ledger", _directive())
+    app.connect("builder-inited", _add_plotly)
+    app.add_js_file("plotly.min.js")
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,111 @@
+"""The claims ledger: figures/claims.csv as the notebooks left it, its verdicts computed by code,
+one verdict admonition per claim on its page, and the table the book renders from it."""
+import ast
+import re
+from pathlib import Path
+
+import jupytext
+import pandas as pd
+import pytest
+
+from autobuild.book import claims
+from autobuild.book.sphinx_ext import ledger_counts, ledger_markdown
+
+ROOT = Path(__file__).resolve().parents[2]
+RULES = {"within", "above", "below", "exact", "not_testable"}
+LEDGER = claims.read_claims(ROOT / "figures" / "claims.csv")
+SECTIONS = sorted(set(LEDGER.section))
+
+
+def _call_name(node):
+    f = node.func
+    return f.attr if isinstance(f, ast.Attribute) else getattr(f, "id", None)
+
+
+def _sources():
+    for path in sorted((ROOT / "autobuild" / "book" / "verdicts").glob("*.py")):
+        yield path, path.read_text()
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")):
+        yield path, jupytext.read(path)
+
+
+def _code(source):
+    """A module's text, or a notebook's code cells joined, IPython magics made no-ops."""
+    if isinstance(source, str):
+        return source
+    cells = [c.source for c in source.cells if c.cell_type == "code"]
+    return "\n".join(re.sub(r"^(\s*)%.*$", r"\1pass", c, flags=re.M) for c in cells)
+
+
+def test_the_ledger_holds_at_least_fifteen_claims_with_valid_fields():
+    first = LEDGER.drop_duplicates(["section", "claim_id"])
+    assert len(first) >= 15
+    assert set(LEDGER.verdict) <= set(claims.VERDICTS) and set(LEDGER.profile) <= set(claims.PROFILES)
+    assert not (LEDGER[list(claims.COLUMNS)] == "").any().any()
+    assert not LEDGER.duplicated(["claim_id", "profile"]).any()
+
+
+def test_every_section_of_the_ledger_is_a_notebook_that_records_it():
+    for section in SECTIONS:
+        py = ROOT / "notebooks" / f"{section}.py"
+        assert py.is_file(), f"claims.csv names {section}, which has no notebook"
+        assert f'record_claims("{section}"' in py.read_text()
+
+
+def test_every_verdict_comes_from_a_rule_never_from_a_literal():
+    """Each Claim(...) gets its verdict from within/above/below/exact/not_testable; nothing
+    outside autobuild.book.claims builds a Verdict itself."""
+    n_claims = 0
+    for path, source in _sources():
+        tree = ast.parse(_code(source))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.Call):
+                continue
+            assert _call_name(node) != "Verdict", f"{path.name}: builds a Verdict by hand"
+            if _call_name(node) == "Claim":
+                n_claims += 1
+                verdict = next((k.value for k in node.keywords if k.arg == "verdict"),
+                               node.args[3] if len(node.args) > 3 else None)
+                assert isinstance(verdict, ast.Call) and _call_name(verdict) in RULES, \
+                    f"{path.name}:{node.lineno}: a claim's verdict must be a call to one of {sorted(RULES)}"
+    assert n_claims >= 1
+
+
+def test_the_rule_check_catches_a_typed_verdict():
+    bad = 'Claim("x", "a claim", paper="1", verdict=claims.Verdict("agrees", "1", "exact", "typed"))'
+    call = ast.parse(bad).body[0].value
+    verdict = next(k.value for k in call.keywords if k.arg == "verdict")
+    assert _call_name(verdict) not in RULES
+
+
+@pytest.mark.parametrize("section", SECTIONS)
+def test_every_claim_of_a_page_has_its_verdict_admonition(section):
+    text = "\n".join(c.source for c in jupytext.read(ROOT / "notebooks" / f"{section}.py").cells
+                     if c.cell_type == "markdown")
+    shown = set(re.findall(r"\{glue:text\}`(\w+?)_(?:full_)?verdict`", text))
+    recorded = set(LEDGER[LEDGER.section == section].claim_id)
+    assert shown == recorded
+    for block in re.findall(r"```\{admonition\} Verdict[^\n]*\n(.*?)```", text, flags=re.S):
+        for key in ("verdict", "ours", "interval", "reason"):
+            assert re.search(rf"\{{glue:text\}}`\w+_{key}`", block), f"{section}: a verdict admonition lacks _{key}"
+
+
+def _frame(rows):
+    return pd.DataFrame(rows, columns=list(claims.COLUMNS))
+
+
+def test_ledger_table_puts_the_full_run_beside_the_quick_one_and_links_the_page():
+    frame = _frame([["03_nas", "fig5_hv", "Fig. 5 | hypervolume", "0.8", "0.79", "CI [0.7, 0.9]", "quick", "agrees"],
+                    ["03_nas", "fig5_hv", "Fig. 5 | hypervolume", "0.8", "0.62", "CI [0.6, 0.65]", "full", "differs"],
+                    ["01_graphs", "sec51_n", "count", "9", "9", "exact", "quick", "agrees"]])
+    lines = ledger_markdown(frame, lambda s: f"notebooks/{s}").splitlines()
+    assert len(lines) == 4 and lines[0].startswith("| section | claim |")
+    assert lines[2] == ("| {doc}`03 </notebooks/03_nas>` | Fig. 5 \\| hypervolume | 0.8 | 0.79 | 0.62 | "
+                        "CI [0.7, 0.9]; full: CI [0.6, 0.65] | **agrees** (full: **differs**) |")
+    assert "| 9 | — |" in lines[3]
+    assert ledger_counts(frame) == "2 claims from 2 sections: 2 agrees."
+
+
+def test_ledger_table_refuses_other_columns():
+    with pytest.raises(ValueError, match="needs the columns"):
+        ledger_markdown(pd.DataFrame({"claim": ["x"]}), str)
