@@ -94,6 +94,10 @@ LAYER_COLORS = {
 }
 
 
+#: The width (inches) of the book's page body: figures drawn at it show unscaled.
+PAGE_WIDTH = 7.4
+
+
 METHOD_COLORS = {"AutoBuild-NAS": "#d62728", "Stage-Full": "#1f77b4", "Layer-Full": "#2ca02c",
                  "Layer-Insight": "#9467bd"}
 
@@ -134,33 +138,35 @@ def plot_best_worst_subgraphs(table, title: str = ""):
     equations = list(dict.fromkeys(table["equation"]))
     stages = sorted(table["stage"].unique())
     max_len = max(len(s) for s in table["subgraph"])
-    col_w, row_h, head_h = max_len * 1.15 + 0.8, 1.15, 0.9
-    block_h = head_h + 2 * row_h + 0.3
+    col_w, row_h, head_h = max_len * 1.04 + 0.45, 1.04, 0.85
+    block_h = head_h + 2 * row_h + 0.2
     width, height = len(stages) * col_w + 2.0, len(equations) * block_h + 1.0
-    fig, ax = plt.subplots(figsize=(0.42 * width, 0.42 * height + 0.5))
+    # Drawn at the page's width (PAGE_WIDTH inches), so that the book shows it unscaled and legible.
+    scale = PAGE_WIDTH / width
+    fig, ax = plt.subplots(figsize=(PAGE_WIDTH, scale * height + 0.6))
     for r, eq in enumerate(equations):
         top = -r * block_h
-        ax.text(-2.0, top - 0.2, f"y = {eq}", ha="left", va="top", fontsize=8, fontweight="bold")
+        ax.text(-2.0, top - 0.2, f"y = {eq}", ha="left", va="top", fontsize=8.5, fontweight="bold")
         for w, which in enumerate(("best", "worst")):
-            y = top - head_h - (w + 1) * row_h + 0.25
-            ax.text(-0.3, y + 0.45, which, ha="right", va="center", fontsize=7,
+            y = top - head_h - (w + 1) * row_h + 0.2
+            ax.text(-0.2, y + 0.45, which, ha="right", va="center", fontsize=8,
                     color="#2b7a0b" if which == "best" else "#b00020")
             for c, u in enumerate(stages):
                 row = table[(table.equation == eq) & (table.stage == u) & (table.which == which)]
                 if len(row):
-                    draw_stage_subgraph(ax, row["subgraph"].iloc[0], c * col_w, y)
+                    draw_stage_subgraph(ax, row["subgraph"].iloc[0], c * col_w, y, gap=0.14, fontsize=6.5)
     for c, u in enumerate(stages):
-        ax.text(c * col_w + (col_w - 0.8) / 2, 0.4, f"stage {u + 1}", ha="center", va="bottom", fontsize=8)
+        ax.text(c * col_w + (col_w - 0.45) / 2, 0.35, f"stage {u + 1}", ha="center", va="bottom", fontsize=8.5)
     handles = [Patch(facecolor=LAYER_COLORS[(k, e)], edgecolor="#333333", label=f"k{k} e{e}")
                for k in (3, 5, 7) for e in (3, 4, 6)]
-    ax.legend(handles=handles, ncol=9, loc="upper center", bbox_to_anchor=(0.5, 0.0), fontsize=7,
-              frameon=False, handlelength=1.2, columnspacing=0.8)
+    ax.legend(handles=handles, ncol=9, loc="upper center", bbox_to_anchor=(0.5, 0.0), fontsize=7.5,
+              frameon=False, handlelength=1.0, columnspacing=0.6, handletextpad=0.3)
     ax.set_xlim(-2.1, len(stages) * col_w)
     ax.set_ylim(-len(equations) * block_h, 1.1)
     ax.set_aspect("equal")
     ax.axis("off")
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=9.5)
     return fig
 
 
