@@ -6,6 +6,8 @@ Stages, run in the order given (default all):
   noise     seed noise: 3 of the 68 (SDv1.4-shaped first) retrained with seeds 1 and 2
   selected  AutoBuild top-4 and Exhaustive-Search top-4 (ensemble of 5 folds x --ensemble-seeds
             shuffles trained on the 68; autobuild.predictor.ensemble), each evaluated with seed 0
+  table1    Table 1's seed noise: both top-4 sets (selected as above) and the best of the 68
+            retrained with every seed of --extra-seeds (default 1,2,3,4), seed by seed
 
 Every evaluation is appended to data/sd_mini/results.json (and its kept inpaintings to
 samples.npz) atomically as soon as it finishes, so an interrupted run resumes where it stopped.
@@ -28,7 +30,7 @@ from autobuild.experiments.sd_results import ResultStore
 from autobuild.experiments.sd_mini import Recipe, evaluate
 from autobuild.spaces.unet import SD14_UNET
 
-STAGES = ("random68", "noise", "selected")
+STAGES = ("random68", "noise", "selected", "table1")
 
 
 def random68(space, seed: int = 0) -> list:
@@ -55,6 +57,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=None, help="results folder (default: the embedded data/sd_mini)")
     ap.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated subset of {STAGES}")
     ap.add_argument("--ensemble-seeds", type=int, default=4, help="shuffles of the 5-fold ensemble (selected)")
+    ap.add_argument("--extra-seeds", default="1,2,3,4", help="comma-separated seeds of the table1 stage")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     ap.add_argument("--device", default="cpu", help="torch device for SD-mini training (cpu, cuda)")
     ap.add_argument("--steps", type=int, default=None, help="override the recipe's training steps (tests only)")
@@ -67,6 +70,12 @@ def main(argv=None) -> int:
     bad = [s for s in stages if s not in STAGES]
     if bad or not stages:
         ap.error(f"unknown stage(s) {bad}; choose from {STAGES}")
+    try:
+        extra_seeds = [int(s) for s in args.extra_seeds.split(",") if s.strip()]
+    except ValueError:
+        ap.error(f"--extra-seeds must be comma-separated integers, got {args.extra_seeds!r}")
+    if not extra_seeds or min(extra_seeds) < 1:
+        ap.error(f"--extra-seeds needs seeds >= 1 (seed 0 is the selected stage's), got {args.extra_seeds!r}")
     torch.set_num_threads(args.threads)
     recipe = Recipe() if args.steps is None else Recipe(steps=args.steps)
     space = SD14_UNET
@@ -82,6 +91,7 @@ def main(argv=None) -> int:
         results.add(group, {k: v for k, v in done.items() if k != "group"}, results.sample_of(name, seed))
         return True
 
+    sel = None  # the selection, made once for the selected and table1 stages
     for stage in stages:
         if stage == "random68":
             jobs = [("random68", a, 0) for a in random68(space)][:args.limit]
@@ -89,10 +99,14 @@ def main(argv=None) -> int:
             base = random68(space)[:3]
             jobs = [("seed_noise", a, s) for a in base for s in (1, 2)]
         else:
-            from autobuild.experiments.sd_selection import select_from_store
+            from autobuild.experiments.sd_selection import best_evaluated, select_from_store
 
-            sel = select_from_store(results, space, seeds=args.ensemble_seeds)
-            jobs = [("autobuild", a, 0) for a in sel.autobuild] + [("exhaustive", a, 0) for a in sel.exhaustive]
+            sel = sel or select_from_store(results, space, seeds=args.ensemble_seeds)
+            if stage == "selected":
+                jobs = [("autobuild", a, 0) for a in sel.autobuild] + [("exhaustive", a, 0) for a in sel.exhaustive]
+            else:
+                archs = sel.autobuild + sel.exhaustive + [space.from_string(best_evaluated(results))]
+                jobs = list(dict.fromkeys(("table1_seeds", a, s) for s in extra_seeds for a in archs))
         todo = [j for j in jobs if not results.has(j[0], space.to_string(j[1]), j[2])]
         t0 = time.perf_counter()
         new = [j for j in todo if not reuse(*j)]

@@ -5,6 +5,8 @@ import contextlib
 import json
 import os
 import zipfile
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -167,25 +169,147 @@ PAPER_TABLE1 = {"Eval Archs (68)": (22.13, 10.54), "Exhaustive Search (4)": (10.
                 "AutoBuild (4)": (10.13, 9.96)}
 
 
+def seed_runs(frame):
+    """One row per evaluated ``(arch, seed)``: an evaluation copied into several groups counts once."""
+    if not len(frame):
+        raise ValueError("no SD-mini evaluations given")
+    return frame.drop_duplicates(["arch", "seed"])[["arch", "seed", "fd"]].reset_index(drop=True)
+
+
 def seed_noise(frame) -> tuple:
     """Architectures evaluated with more than one seed: per-architecture FD mean/std/range, and
     the pooled standard deviation (root mean of the per-architecture variances)."""
-    runs = frame.drop_duplicates(["arch", "seed"])
-    per = runs.groupby("arch").fd.agg(n="count", mean="mean", std="std", min="min", max="max")
+    per = seed_runs(frame).groupby("arch").fd.agg(n="count", mean="mean", std="std", min="min", max="max")
     per = per[per.n > 1]
     pooled = float(np.sqrt((per["std"] ** 2).mean())) if len(per) else float("nan")
     return per.reset_index(), pooled
 
 
-def table1(fd_sets: dict, noise_std: float):
-    """Table 1 beside the paper: average and best (lowest) FD of each architecture set."""
+STATISTICS = ("average", "best")
+
+
+@dataclass(frozen=True)
+class Difference:
+    """``value = stat(A) - stat(B)`` of FD (lower is better) with its bootstrap interval
+    ``[low, high]`` at coverage ``level``."""
+
+    value: float
+    low: float
+    high: float
+    level: float
+
+    @property
+    def outcome(self) -> str:
+        """A ``better`` (interval below 0: lower FD), ``worse`` (above 0) or ``tie`` (holds 0)."""
+        return "better" if self.high < 0 else "worse" if self.low > 0 else "tie"
+
+    @property
+    def verdict(self) -> str:
+        """Against the claim "A is better than B": ``agrees``, ``differs`` or ``inconclusive``."""
+        return {"better": "agrees", "worse": "differs", "tie": "inconclusive"}[self.outcome]
+
+
+class SeedBootstrap:
+    r"""Seed-noise intervals for statistics of sets of architectures (Table 1).
+
+    Architecture ``a`` has ``n_a`` evaluations (seeds) with mean :math:`\bar f_a`. The seed
+    residuals of every architecture with ``n_a >= 2`` are pooled,
+    :math:`r_{a,s} = (f_{a,s} - \bar f_a)\sqrt{n_a/(n_a-1)}` (zero mean, variance unbiased for the
+    seed variance :math:`\sigma^2`, assumed the same for every architecture). A bootstrap
+    replicate of a seed mean is :math:`\bar f_a^* = \bar f_a + \frac1{n_a}\sum_{j\le n_a} r^*_j`,
+    the :math:`r^*_j` drawn with replacement from the pool (so an architecture evaluated once
+    gets noise of variance :math:`\sigma^2`, one evaluated with 5 seeds :math:`\sigma^2/5`). An
+    architecture's draws depend only on ``seed`` and its name, so a set's replicates are the
+    same in every comparison. Statistics of a set ``A``:
+
+    * ``average``: :math:`\frac1{|A|}\sum_{a\in A}\bar f_a^*`;
+    * ``best``: :math:`\bar f_{b}^*` of its architecture ``b`` with the lowest observed seed mean
+      (the identity is held fixed: the interval is the seed noise of that architecture's mean).
+
+    Intervals are the percentile intervals of ``n_boot`` replicates. Only seed noise is
+    modelled: the average of a set is that of these architectures, not of the space they were
+    sampled from.
+    """
+
+    def __init__(self, runs, n_boot: int = 10_000, seed: int = 0):
+        runs = seed_runs(runs)
+        if not np.isfinite(runs.fd.to_numpy(np.float64)).all():
+            raise ValueError("FD values hold NaN or infinity")
+        if n_boot < 100:
+            raise ValueError(f"n_boot must be at least 100, got {n_boot}")
+        per = runs.groupby("arch").fd.agg(n="count", mean="mean")
+        multi = runs[runs.arch.map(per.n) > 1]
+        if multi.arch.nunique() < 1:
+            raise ValueError("no architecture has more than one seed: the seed noise cannot be measured")
+        n = multi.arch.map(per.n).to_numpy(np.float64)
+        self.residuals = (multi.fd.to_numpy(np.float64) - multi.arch.map(per["mean"]).to_numpy()) * np.sqrt(n / (n - 1))
+        self.means, self.n_seeds = per["mean"], per.n
+        self.n_boot, self.seed = int(n_boot), int(seed)
+
+    @property
+    def sigma(self) -> float:
+        r"""Pooled seed standard deviation, :math:`\sqrt{\mathrm{mean}(r^2)}`."""
+        return float(np.sqrt(np.mean(self.residuals ** 2)))
+
+    def _check(self, archs) -> list[str]:
+        archs = list(archs)
+        if not archs:
+            raise ValueError("an empty set of architectures has no average or best")
+        missing = [a for a in archs if a not in self.means.index]
+        if missing:
+            raise ValueError(f"{len(missing)} architecture(s) have no evaluation, e.g. {missing[0]!r}")
+        return archs
+
+    def replicates(self, arch: str) -> np.ndarray:
+        """``n_boot`` bootstrap replicates of ``arch``'s seed mean."""
+        self._check([arch])
+        rng = np.random.default_rng([self.seed, zlib.crc32(arch.encode())])
+        draws = self.residuals[rng.integers(0, len(self.residuals), size=(self.n_boot, int(self.n_seeds[arch])))]
+        return float(self.means[arch]) + draws.mean(axis=1)
+
+    def statistic(self, archs, kind: str) -> tuple[float, np.ndarray]:
+        """The observed ``kind`` (``average`` or ``best``) of a set and its replicates."""
+        archs = self._check(archs)
+        if kind == "average":
+            return float(self.means[archs].mean()), np.mean([self.replicates(a) for a in archs], axis=0)
+        if kind == "best":
+            best = str(self.means[archs].idxmin())
+            return float(self.means[best]), self.replicates(best)
+        raise ValueError(f"unknown statistic {kind!r}; known: {STATISTICS}")
+
+    @staticmethod
+    def _interval(values, level: float) -> tuple[float, float]:
+        if not 0 < level < 1:
+            raise ValueError(f"level must lie in (0, 1), got {level}")
+        low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+        return float(low), float(high)
+
+    def interval(self, archs, kind: str, level: float = 0.95) -> tuple[float, float, float]:
+        """``(value, low, high)`` of a set's statistic."""
+        value, reps = self.statistic(archs, kind)
+        return (value, *self._interval(reps, level))
+
+    def difference(self, archs_a, archs_b, kind: str, level: float = 0.95) -> Difference:
+        """``stat(A) - stat(B)`` with its interval (replicates of both sets drawn independently per
+        architecture; an architecture in both sets gets the same draws)."""
+        (va, ra), (vb, rb) = self.statistic(archs_a, kind), self.statistic(archs_b, kind)
+        return Difference(va - vb, *self._interval(ra - rb, level), level)
+
+
+def table1(arch_sets: dict, bootstrap: SeedBootstrap, level: float = 0.95):
+    """Table 1 beside the paper: per set of architectures (name -> canonical strings), the average
+    and the best (lowest) of its architectures' seed-mean FDs, each with its seed-noise interval
+    (:class:`SeedBootstrap`), and the seeds per architecture."""
     import pandas as pd
 
     rows = []
-    for name, fds in fd_sets.items():
-        fds = np.asarray(fds, dtype=np.float64)
+    for name, archs in arch_sets.items():
+        avg, best = bootstrap.interval(archs, "average", level), bootstrap.interval(archs, "best", level)
+        n_seeds = bootstrap.n_seeds[list(archs)]
         paper = PAPER_TABLE1.get(name, (np.nan, np.nan))
-        rows.append({"set": name, "n": len(fds), "FD avg (ours)": fds.mean(), "FD best (ours)": fds.min(),
+        rows.append({"set": name, "n": len(archs), "seeds": f"{n_seeds.min()}-{n_seeds.max()}",
+                     "FD avg (ours)": avg[0], "avg low": avg[1], "avg high": avg[2],
+                     "FD best (ours)": best[0], "best low": best[1], "best high": best[2],
                      "FID avg (paper)": paper[0], "FID best (paper)": paper[1],
-                     "seed-noise std (ours)": noise_std})
+                     "seed-noise std (ours)": bootstrap.sigma})
     return pd.DataFrame(rows).set_index("set")

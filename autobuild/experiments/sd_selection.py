@@ -91,6 +91,12 @@ def stored_evaluations(store) -> pd.DataFrame:
     return frame[frame.group == "random68"]
 
 
+def best_evaluated(store) -> str:
+    """The architecture (canonical string) with the lowest seed-0 FD among the ``random68`` records."""
+    evals = stored_evaluations(store)
+    return str(evals["arch"].iloc[int(np.argmin(evals["fd"].to_numpy()))])
+
+
 def select_from_store(store, space, seeds: int = 4, k: int = 4, config: EnsembleConfig | None = None,
                       progress: bool = True) -> Selection:
     """SD-mini's top-``k`` selection (Table 1: ``k = 4``) from the store's ``random68`` evaluations,

@@ -95,33 +95,52 @@ def test_sets_come_from_the_store_unless_retrained(store, monkeypatch):
     assert [c[0] for c in calls] == got.frame.arch.tolist() and {c[1] for c in calls} == {0}
 
 
-def table_of(ab_fd, es_fd, ev_fd, noise):
-    stored = inpainting.StoredEvaluations(pd.DataFrame({"fd": ev_fd}), pd.DataFrame({"n": [3]}), noise)
+def table_of(ab_fd, es_fd, ev_fd, noise=0.01):
+    """Table 1 and its claims from seed-0 FDs of the three sets; seed noise from two extra
+    architectures evaluated with seeds 0-2 at +-``noise``."""
+    ev = [f"ev{i}" for i in range(len(ev_fd))]
+    stored = inpainting.StoredEvaluations(pd.DataFrame({"arch": ev, "fd": ev_fd}), pd.DataFrame({"n": [3]}), noise)
     frame = pd.DataFrame({"set": [inpainting.AUTOBUILD] * len(ab_fd) + [inpainting.EXHAUSTIVE] * len(es_fd),
-                          "arch": "x", "FD": list(ab_fd) + list(es_fd), "source": "cache"})
-    return inpainting.table1(stored, inpainting.SetEvaluations(frame, [None] * len(frame)))
+                          "arch": [f"ab{i}" for i in range(len(ab_fd))] + [f"es{i}" for i in range(len(es_fd))],
+                          "FD": list(ab_fd) + list(es_fd), "source": "cache"})
+    evaluated = inpainting.SetEvaluations(frame, [None] * len(frame))
+    others = pd.DataFrame({"arch": ev + [f"n{i}" for i in range(2) for _ in range(3)], "seed": [0] * len(ev) + [0, 1, 2] * 2,
+                           "fd": list(ev_fd) + [1.0, 1.0 + noise, 1.0 - noise] * 2})
+    store = type("Store", (), {"frame": lambda self: others})()
+    boot = inpainting.seed_bootstrap(store, evaluated, n_boot=2000)
+    return inpainting.table1(stored, evaluated, boot), inpainting.table1_claims(stored, evaluated, boot)
 
 
-def test_table1_rows_and_verdict():
-    table = table_of([1.0, 2.0], [2.0, 3.0], [1.5, 3.0, 4.5], noise=0.1)
+def test_table1_rows_claims_and_verdicts():
+    table, claims = table_of([1.0, 2.0], [2.0, 3.0], [1.5, 3.0, 4.5])
     assert table.index.tolist() == [inpainting.EVALUATED, inpainting.EXHAUSTIVE, inpainting.AUTOBUILD]
     assert table.loc[inpainting.AUTOBUILD, ["FD avg (ours)", "FD best (ours)"]].tolist() == [1.5, 1.0]
-    lines = inpainting.table1_verdict(table, 0.1).splitlines()
-    assert lines[0] == ("AutoBuild best 1.000 vs best of the 68 1.500: better by more than twice the "
-                        "seed noise (0.200).")
-    assert lines[1].endswith("AutoBuild ahead, as in the paper.")
-    assert lines[2].startswith("Both top-4 averages below the 68's average (3.000): True (the paper: yes).")
-    lines = inpainting.table1_verdict(table_of([1.45, 3.2], [1.0, 2.0], [1.5, 3.0], 0.1), 0.1).splitlines()
-    assert "not better by more" in lines[0] and lines[1].endswith("ES ahead, unlike the paper.")
-    assert "(2.250): False" in lines[2]
-    assert "within twice the seed noise" in inpainting.table1_verdict(table_of([1.0], [1.1], [2.0], 0.1), 0.1)
+    assert (table["avg low"] < table["FD avg (ours)"]).all() and (table["best high"] > table["FD best (ours)"]).all()
+    assert len(claims) == len(inpainting.TABLE1_CLAIMS)
+    got = claims.loc["AutoBuild (4) best < Eval Archs (68) best"]
+    assert got["FD difference"] == pytest.approx(-0.5) and (got.outcome, got.verdict) == ("better", "agrees")
+    assert got["FID difference (paper)"] == pytest.approx(9.96 - 10.54)
+    assert claims.loc["Exhaustive Search (4) best < Eval Archs (68) best", "verdict"] == "differs"  # 2.0 vs 1.5
+    lines = inpainting.table1_verdict(claims).splitlines()
+    assert lines[0].startswith("AutoBuild (4) average < Exhaustive Search (4) average: -1.0000 [")
+    assert lines[0].endswith("-> better (agrees with the paper)")
+
+
+def test_a_difference_within_the_seed_noise_is_inconclusive():
+    _, claims = table_of([1.0], [1.001], [2.0], noise=0.05)
+    got = claims.loc["AutoBuild (4) average < Exhaustive Search (4) average"]
+    assert got["95% low"] < 0 < got["95% high"] and (got.outcome, got.verdict) == ("tie", "inconclusive")
+    _, claims = table_of([1.0], [1.001], [2.0], noise=0.0001)
+    assert claims.loc["AutoBuild (4) average < Exhaustive Search (4) average", "verdict"] == "agrees"
 
 
 def test_write_table1(tmp_path):
-    table = table_of([1.0, 2.0], [2.0, 3.0], [1.5, 3.0], noise=0.123456)
-    inpainting.write_table1(table, tmp_path / "figures")
+    table, claims = table_of([1.0, 2.0], [2.0, 3.0], [1.5, 3.0])
+    inpainting.write_table1(table, claims, tmp_path / "figures")
     assert (tmp_path / "figures" / "table1.csv").read_text() == table.round(4).to_csv()
-    assert (tmp_path / "figures" / "table1.md").read_text() == table.round(4).to_markdown() + "\n"
+    md = (tmp_path / "figures" / "table1.md").read_text()
+    assert md == table.round(4).to_markdown() + "\n\n" + claims.round(4).to_markdown() + "\n"
+    assert "avg low |" in md and "| verdict " in md
     assert sorted(p.name for p in (tmp_path / "figures").iterdir()) == ["table1.csv", "table1.md"]
 
 

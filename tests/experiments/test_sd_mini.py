@@ -113,6 +113,53 @@ def test_run_script_rejects_unknown_stage(tmp_path):
     assert not (tmp_path / "results.json").exists()
 
 
+def load_run_script():
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "scripts" / "run_sd_mini.py"
+    spec = importlib.util.spec_from_file_location("run_sd_mini", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_table1_stage_retrains_both_sets_and_the_best_of_the_68_seed_by_seed(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from autobuild.experiments import sd_selection
+
+    script = load_run_script()
+    archs = [S.from_string(a) for a in ("w0.8d1--|w0.8d1-A|w0.8d1--|w0.8d1-", "w1.0d1--|w0.8d1-A|w0.8d1--|w0.8d1-",
+                                        "w1.2d1--|w0.8d1-A|w0.8d1--|w0.8d1-")]
+    store = ResultStore(tmp_path, Recipe(steps=3))  # the recipe --steps 3 asks for
+    for a, fd in zip(archs, (0.3, 0.1, 0.2)):
+        store.add("random68", {"arch": S.to_string(a), "seed": 0, "fd": fd}, np.zeros(1))
+    store.add("seed_noise", {"arch": S.to_string(archs[0]), "seed": 1, "fd": 0.31}, np.zeros(1))
+    monkeypatch.setattr(sd_selection, "select_from_store",
+                        lambda *a, **k: SimpleNamespace(autobuild=[archs[0]], exhaustive=[archs[2]]))
+    calls = []
+
+    def fake_evaluate(space, arch, recipe, seed, device):
+        calls.append((space.to_string(arch), seed))
+        return {"arch": space.to_string(arch), "seed": seed, "fd": 0.5}, np.zeros(1)
+
+    monkeypatch.setattr(script, "evaluate", fake_evaluate)
+    assert script.main(["--out", str(tmp_path), "--stages", "table1", "--extra-seeds", "1,2", "--steps", "3"]) == 0
+    names = [S.to_string(a) for a in archs]
+    # seed 1 of archs[0] is reused from seed_noise; archs[1] is the best of the 68
+    assert calls == [(names[2], 1), (names[1], 1), (names[0], 2), (names[2], 2), (names[1], 2)]
+    got = ResultStore(tmp_path).frame()
+    assert sorted(zip(got[got.group == "table1_seeds"].arch, got[got.group == "table1_seeds"].seed)) == \
+        sorted([(n, s) for n in (names[0], names[2], names[1]) for s in (1, 2)])
+
+
+@pytest.mark.parametrize("bad", ["0,1", "one", ""])
+def test_run_script_rejects_bad_extra_seeds(bad, tmp_path):
+    with pytest.raises(SystemExit):
+        load_run_script().main(["--out", str(tmp_path), "--stages", "table1", "--extra-seeds", bad])
+    assert not (tmp_path / "results.json").exists()
+
+
 def test_default_recipe_builds_the_mini_width():
     import dataclasses
 
