@@ -55,6 +55,8 @@ def main(argv=None) -> int:
                     help="results CSV (default: figures/fig5_nas_hypervolume_full.csv of this checkout)")
     ap.add_argument("--device", default="cpu", help="torch device for predictor training (cpu, cuda)")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    ap.add_argument("--compile", action="store_true",
+                    help="train through torch.compile (about 1.8x faster on CPU; equal up to float rounding)")
     args = ap.parse_args(argv)
 
     if args.seeds < 1 or args.first_seed < 0:
@@ -78,7 +80,7 @@ def main(argv=None) -> int:
         known = nas_runs.stored_baselines(store.read(), seed, recipe)
         rows, baselines[key] = nas_runs.run_seed(datasets, settings["devices"], recipe, model, seed, refs,
                                                  baselines=baselines.get(key) if known is None else known,
-                                                 device=args.device)
+                                                 device=args.device, compile=args.compile)
         store.add(rows)
         ab = rows[rows.method == "AutoBuild-NAS"]
         tqdm.write(f"seed {seed} {recipe.name} {model}: {rows.wall_s.iloc[0]:.0f} s; AutoBuild-NAS HV "

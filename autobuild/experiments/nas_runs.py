@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from autobuild._io import atomic_write
+from autobuild._paths import stored_results_dir
 from autobuild.book.plotting import SPACE_NAMES
 from autobuild.experiments import imagenet
 from autobuild.experiments.intervals import bootstrap_mean_interval
@@ -36,10 +37,16 @@ try:
 except ImportError:  # Windows: single-process use only
     fcntl = None
 
+#: The stored file of notebook 03's full profile, under the checkout's ``figures/``.
+FULL_RUNS_FILE = "fig5_nas_hypervolume_full.csv"
 #: The columns of the stored file, in order.
 COLUMNS = ("space", "device", "method", "model", "recipe", "seed", "hv", "architectures", "epochs", "lr",
            "k_nas", "budget", "n_initial", "per_round", "n_train", "readout", "date", "machine", "wall_s")
 BASELINES = tuple(m for m in imagenet.METHODS if m != "AutoBuild-NAS")
+DIFFERENCE_COLUMNS = ("recipe", "model", "space", "device", "seed", "best_baseline", "hv_autobuild", "hv_baseline",
+                      "difference")
+VERDICT_COLUMNS = ("recipe", "model", "space", "device", "best baseline", "seeds", "mean difference", "low", "high",
+                   "verdict")
 
 
 @dataclass(frozen=True)
@@ -135,6 +142,13 @@ class NASRunStore:
                 new.sort_values(["recipe", "model", "seed", "space", "device", "method"]).to_csv(tmp, index=False)
 
 
+def stored_full_runs() -> pd.DataFrame:
+    """The stored full-profile rows of this checkout (:data:`FULL_RUNS_FILE`); an empty frame outside
+    a checkout or before any run was stored."""
+    folder = stored_results_dir()
+    return NASRunStore(folder / FULL_RUNS_FILE).read() if folder is not None else pd.DataFrame(columns=list(COLUMNS))
+
+
 def label_references(datasets: Mapping, devices: Sequence[str]) -> dict:
     """The hypervolume reference of every (space, device): the labelled set's nadir."""
     return {(s, d): nadir_reference(data.labels["acc"].to_numpy(), data.labels[f"latency_{d}"].to_numpy())
@@ -152,14 +166,17 @@ def stored_baselines(rows: pd.DataFrame, seed: int, recipe: Recipe) -> pd.DataFr
 
 def run_seed(datasets: Mapping, devices: Sequence[str], recipe: Recipe, model: str, seed: int,
              refs: Mapping[tuple, Reference], baselines: pd.DataFrame | None = None, device: str = "cpu",
-             readout: str = "pooled", objectives: Callable = Objectives) -> tuple[pd.DataFrame, pd.DataFrame]:
+             readout: str = "pooled", objectives: Callable = Objectives,
+             compile: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Fig. 5 (bottom) for one seed: train every equation's predictor with ``seed``, search
     AutoBuild-NAS with ``seed`` and, unless ``baselines`` (their rows for this seed) are given, the
-    three baselines too. Returns ``(rows of every method, the baselines' rows)``, in :data:`COLUMNS`.
+    three baselines too. Returns ``(rows of every method, the baselines' rows)``, in :data:`COLUMNS`;
+    ``compile`` trains through ``torch.compile`` (``TrainConfig.compile``; noted in ``machine``).
     """
     start = time.perf_counter()
     equations = imagenet.label_equations(datasets, devices, recipe.tradeoff_weights)
-    config = TrainConfig(epochs=recipe.epochs, lr=recipe.lr, device=device, model=model, progress=False)
+    config = TrainConfig(epochs=recipe.epochs, lr=recipe.lr, device=device, model=model, progress=False,
+                         compile=compile)
     built = imagenet.construct_all(datasets, equations, config, [seed], recipe.n_train, k=recipe.k_nas,
                                    progress=False, readout=readout)
     searched = imagenet.compare_nas(built, refs, recipe.k_nas, objectives, methods=("AutoBuild-NAS",),
@@ -171,7 +188,8 @@ def run_seed(datasets: Mapping, devices: Sequence[str], recipe: Recipe, model: s
                      ignore_index=True)
     rows = rows.assign(model=model, recipe=recipe.name, epochs=recipe.epochs, lr=recipe.lr, k_nas=recipe.k_nas,
                        **recipe.search, n_train=recipe.n_train, readout=readout,
-                       date=_dt.date.today().isoformat(), machine=machine_description(device),
+                       date=_dt.date.today().isoformat(),
+                       machine=machine_description(device) + (", torch.compile" if compile else ""),
                        wall_s=round(time.perf_counter() - start, 1))
     return rows[list(COLUMNS)], baselines
 
@@ -180,10 +198,9 @@ def paired_differences(rows: pd.DataFrame) -> pd.DataFrame:
     """Per (recipe, model, space, device, seed): ``d = HV(AutoBuild-NAS) - HV(best baseline)``.
 
     The best baseline of a (recipe, model, space, device) is the baseline with the highest mean
-    hypervolume over the seeds; only seeds holding AutoBuild-NAS and that baseline count.
+    hypervolume over the seeds; only seeds holding AutoBuild-NAS and that baseline count. No rows
+    give an empty frame.
     """
-    if rows.empty:
-        raise ValueError("no stored runs to compare")
     out = []
     for (recipe, model, s, d), group in rows.groupby(["recipe", "model", "space", "device"], sort=False):
         hv = group.pivot_table(index="seed", columns="method", values="hv", aggfunc="first")
@@ -196,39 +213,47 @@ def paired_differences(rows: pd.DataFrame) -> pd.DataFrame:
                                  "best_baseline": best, "hv_autobuild": paired["AutoBuild-NAS"].to_numpy(),
                                  "hv_baseline": paired[best].to_numpy(),
                                  "difference": (paired["AutoBuild-NAS"] - paired[best]).to_numpy()}))
-    return pd.concat(out, ignore_index=True)
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=DIFFERENCE_COLUMNS)
 
 
 def paired_verdicts(rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Per (recipe, model, space, device): the mean paired difference, its bootstrap interval,
-    the number of seeds and the verdict (*better*, *tie*, *worse*)."""
+    """Per (recipe, model, space, device) with at least 2 paired seeds: the mean paired difference,
+    its bootstrap interval, the number of seeds and the verdict (*better*, *tie*, *worse*)."""
     diffs = paired_differences(rows)
     out = []
     for (recipe, model, s, d, best), group in diffs.groupby(["recipe", "model", "space", "device", "best_baseline"],
                                                             sort=False):
+        if len(group) < 2:
+            continue
         ci = bootstrap_mean_interval(group["difference"], level=level)
         out.append({"recipe": recipe, "model": model, "space": SPACE_NAMES.get(s, s), "device": d,
                     "best baseline": best, "seeds": ci.n, "mean difference": ci.mean, "low": ci.low,
                     "high": ci.high, "verdict": ci.verdict})
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=list(VERDICT_COLUMNS))
 
 
 def recipe_differences(rows: pd.DataFrame, first: str, second: str, level: float = 0.95) -> pd.DataFrame:
-    """Per (model, space, device): AutoBuild-NAS's hypervolume under recipe ``first`` minus under
-    ``second``, paired by seed, with its bootstrap interval and verdict (*better*: ``first`` leads)."""
+    """Per (model, space, device) with at least 2 seeds of both: AutoBuild-NAS's hypervolume under
+    recipe ``first`` minus under ``second``, paired by seed, with its bootstrap interval and verdict (*better*: ``first`` leads)."""
     ab = rows[(rows.method == "AutoBuild-NAS") & rows.recipe.isin([first, second])]
+    columns = ["model", "space", "device", "seeds", "mean difference", "low", "high", "verdict"]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    missing = [r for r in (first, second) if r not in set(ab.recipe)]
+    if missing:
+        raise ValueError(f"no AutoBuild-NAS rows of recipe(s) {missing}; stored: {sorted(set(rows.recipe))}")
     out = []
     for (model, s, d), group in ab.groupby(["model", "space", "device"], sort=False):
         hv = group.pivot_table(index="seed", columns="recipe", values="hv", aggfunc="first")
         if first not in hv.columns or second not in hv.columns:
             continue
         paired = hv[[first, second]].dropna()
+        if len(paired) < 2:
+            continue
         ci = bootstrap_mean_interval(paired[first] - paired[second], level=level)
         out.append({"model": model, "space": SPACE_NAMES.get(s, s), "device": d, "seeds": ci.n,
                     "mean difference": ci.mean, "low": ci.low, "high": ci.high, "verdict": ci.verdict})
-    if not out:
-        raise ValueError(f"no (model, space, device) holds both recipes {first!r} and {second!r}")
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, columns=columns)
 
 
 def provenance(rows: pd.DataFrame) -> pd.DataFrame:
@@ -240,3 +265,9 @@ def provenance(rows: pd.DataFrame) -> pd.DataFrame:
                  machine=("machine", lambda v: ", ".join(sorted(set(map(str, v))))),
                  wall_min=("wall_s", lambda v: round(float(np.sum(v)) / 60, 1)))
             .reset_index())
+
+
+def rows_of(nas: imagenet.NASComparison, model: str, recipe: str) -> pd.DataFrame:
+    """The searches of a notebook run (:func:`~autobuild.experiments.imagenet.compare_nas`) as
+    stored-run rows (space, device, method, model, recipe, seed, hv), for the same statistics."""
+    return nas.per_seed().assign(model=model, recipe=recipe)

@@ -27,6 +27,7 @@ float tolerance (test SRCC within 0.01, tested).
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 from typing import Sequence
 
@@ -210,6 +211,12 @@ def _authors_forward(params: dict, buffers: dict, model: FaithfulPredictor, x: t
     return pred, node_embs, graph_embs
 
 
+@functools.cache
+def _compiled_forward():
+    """:func:`stacked_forward` through ``torch.compile`` (compiled once per process and shape)."""
+    return torch.compile(stacked_forward, dynamic=False)
+
+
 def _ranks(y: torch.Tensor) -> torch.Tensor:
     return torch.argsort(torch.argsort(y, dim=1), dim=1).to(y.dtype)
 
@@ -308,6 +315,7 @@ def _fit_group(chains: ChainBatch, table: GraphTable, feature_vocab, ys, configs
     dchains = chains.to(dev)
     unused = [params[k] for k in params if k.endswith(_ATTENTION_ONLY)] if config.model == "companion" else []
     histories = [[] for _ in configs]
+    forward = _compiled_forward() if config.compile else stacked_forward
     desc = f"training {len(configs)} at once" if len(configs) > 1 else "training"
     for _ in tqdm(range(config.epochs), desc=desc, disable=not any(c.progress for c in configs), leave=False):
         perm = torch.stack([tr[torch.randperm(len(tr), generator=g)] for tr, g in zip(trains, gens)]).to(dev)
@@ -317,7 +325,7 @@ def _fit_group(chains: ChainBatch, table: GraphTable, feature_vocab, ys, configs
             if idx.shape[1] < 2:
                 continue
             x, mask = dchains.gather(idx)
-            pred, _, graph_embs = stacked_forward(params, buffers, models[0], x, mask, training=True)
+            pred, _, graph_embs = forward(params, buffers, models[0], x, mask, training=True)
             target = y_t[rows, idx]
             loss = ((pred - target) ** 2).mean(1)
             if config.ranking_loss:

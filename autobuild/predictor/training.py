@@ -35,6 +35,10 @@ class TrainConfig:
     #: predictor variant (autobuild.predictor.variants): "companion" (ours) or "authors" (their
     #: network, loss and gradient clipping; fe_stop_gradient does not apply to it)
     model: str = "companion"
+    #: train_many only: run the stacked forward through ``torch.compile`` (fuses its element-wise
+    #: operations; about 1.8x faster on CPU after a one-off compile of ~20 s per graph shape; equal
+    #: to eager up to float rounding)
+    compile: bool = False
 
     def __post_init__(self):
         import math
@@ -63,6 +67,7 @@ class TrainConfig:
             "ranking_loss": (isinstance(self.ranking_loss, (bool, np.bool_)), "True or False"),
             "fe_stop_gradient": (isinstance(self.fe_stop_gradient, (bool, np.bool_)), "True or False"),
             "progress": (isinstance(self.progress, (bool, np.bool_)), "True or False"),
+            "compile": (isinstance(self.compile, (bool, np.bool_)), "True or False"),
             "device": (isinstance(self.device, str), "a string"),
             "model": (isinstance(self.model, str) and self.model in MODEL_KINDS, " or ".join(map(repr, MODEL_KINDS))),
         }

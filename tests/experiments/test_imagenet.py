@@ -113,13 +113,26 @@ def test_nas_tables_and_verdict():
     assert table.index.tolist() == list(imagenet.METHODS)
     assert table.loc["AutoBuild-NAS", ("MBv3", "gpu")] == "0.2500 ± 0.0200"
     assert nas.size_table().loc["Layer-Insight", ("MBv3", "gpu")] == "1.00e+00"
-    lines = nas.verdict().splitlines()
-    assert lines[0] == ("MBv3-GPU: best mean hypervolume AutoBuild-NAS (ahead of Layer-Insight by 0.0500, "
-                        "std of the winner 0.0200)")
-    assert lines[1].startswith("PN-GPU: best mean hypervolume Stage-Full (ahead of Layer-Insight by 0.0020")
-    assert lines[2] == ""
-    assert lines[3].startswith("AutoBuild-NAS has the highest mean hypervolume on 1 of 2 space/device pairs (3 seeds")
-    assert lines[3].endswith("-> does not reproduce the paper's claim on most pairs.")
+
+
+def test_per_seed_rows_give_every_search_its_hypervolume_under_the_pair_reference():
+    from autobuild.experiments import nas_runs
+    from autobuild.search.evolution import SearchResult
+
+    def result(method, seed, perf):
+        return SearchResult(method, seed, 10, ["a"], np.array([perf]), np.array([5.0]), np.array([0]))
+
+    refs = {("mbv3", "gpu"): Reference(0.7, 10.0, "nadir")}
+    runs = [result(m, seed, 0.7 + 0.01 * (seed + 1) * (2 if m == "AutoBuild-NAS" else 1))
+            for seed in (0, 1, 2) for m in imagenet.METHODS]
+    nas = imagenet.NASComparison({("mbv3", "gpu"): runs}, pd.DataFrame(), pd.DataFrame(), refs, 3)
+    rows = nas_runs.rows_of(nas, "companion", "quick")
+    assert len(rows) == 12 and set(rows.recipe) == {"quick"}
+    ab = rows[(rows.method == "AutoBuild-NAS") & (rows.seed == 1)].hv.iloc[0]
+    assert ab == pytest.approx(0.04 * 5.0)  # (0.74 - 0.7) x (10 - 5)
+    verdict = nas_runs.paired_verdicts(rows).iloc[0]
+    assert verdict["best baseline"] in nas_runs.BASELINES and verdict["seeds"] == 3
+    assert verdict["verdict"] == "better"
 
 
 def test_k_sensitivity_counts_pairs_above_the_best_baseline():

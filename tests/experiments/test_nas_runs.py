@@ -41,7 +41,7 @@ def test_recipe_difference_is_paired_by_seed():
     rows = pd.concat([_rows(0.01), _rows(0.03, recipe="full-15ep")])
     table = nas_runs.recipe_differences(rows, "full-15ep", "full")
     assert table.verdict.tolist() == ["better"] and table["mean difference"].iloc[0] == pytest.approx(0.02, abs=0.003)
-    with pytest.raises(ValueError, match="holds both recipes"):
+    with pytest.raises(ValueError, match="no AutoBuild-NAS rows of recipe"):
         nas_runs.recipe_differences(rows, "full", "nope")
 
 
@@ -79,3 +79,16 @@ def test_bad_files_and_rows_are_refused(tmp_path):
         nas_runs.NASRunStore(tmp_path / "x.csv").add(pd.DataFrame({"space": ["mbv3"]}))
     with pytest.raises(ValueError, match="at least one baseline"):
         nas_runs.paired_differences(_rows(0.0).query("method == 'AutoBuild-NAS'"))
+
+
+def test_no_rows_give_empty_tables_not_errors():
+    empty = nas_runs.NASRunStore("/nonexistent/dir/x.csv").read()
+    assert nas_runs.paired_differences(empty).empty
+    assert list(nas_runs.paired_verdicts(empty).columns) == list(nas_runs.VERDICT_COLUMNS)
+    assert nas_runs.recipe_differences(empty, "full-15ep", "full").empty
+
+
+def test_a_group_with_one_seed_gets_no_verdict_yet():
+    rows = pd.concat([_rows(0.01), _rows(0.01, n_seeds=1, model="authors")])
+    verdicts = nas_runs.paired_verdicts(rows)
+    assert verdicts.model.tolist() == ["companion"]

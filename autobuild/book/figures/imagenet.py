@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 import matplotlib.pyplot as plt
+from matplotlib.colors import to_hex
 
 from autobuild.book.plotting import METHOD_COLORS, SPACE_NAMES, plot_front_and_clusters, plot_search_fronts
 
@@ -105,3 +106,110 @@ def plot_k_sensitivity(sensitivity, k_nas: int):
     title = (f"AutoBuild-NAS against K (mean ± std over {sensitivity.n_seeds} seed(s); grey line: the profile's "
              f"K={k_nas})")
     return pair_row(sensitivity.pairs, 2.6, draw, title, legend=True)
+
+
+#: Colour of each paired verdict (:mod:`autobuild.experiments.intervals`).
+VERDICT_COLORS = {"better": "#2ca02c", "tie": "0.45", "worse": "#d62728"}
+
+
+def plot_paired_differences(diffs, verdicts, title: str):
+    """Fig. 5 (bottom) as paired differences: per pair, one column per (recipe, model) holding every
+    seed's ``HV(AutoBuild-NAS) - HV(best baseline)`` (dots) and the mean with its bootstrap interval
+    (bar, coloured by verdict), in % of the best baseline's mean hypervolume."""
+    conditions = list(dict.fromkeys(zip(diffs.recipe, diffs.model)))
+    pairs = list(dict.fromkeys(zip(diffs.space, diffs.device)))
+    shown = verdicts.assign(space=verdicts.space.map({v: k for k, v in SPACE_NAMES.items()}))
+
+    def draw(ax, s, d):
+        ax.axhline(0, color="0.6", lw=0.8)
+        for x, (recipe, model) in enumerate(conditions):
+            part = diffs[(diffs.space == s) & (diffs.device == d) & (diffs.recipe == recipe) & (diffs.model == model)]
+            if part.empty:
+                continue
+            scale = 100 / part.hv_baseline.mean()
+            ax.plot(x + 0.12 * (((part.seed.rank() - 1) / max(len(part) - 1, 1)) - 0.5), part.difference * scale,
+                    ".", color="0.65", ms=3)
+            v = shown[(shown.space == s) & (shown.device == d) & (shown.recipe == recipe) & (shown.model == model)]
+            if v.empty:  # fewer than 2 seeds: no interval yet
+                continue
+            v = v.iloc[0]
+            mid, lo, hi = v["mean difference"] * scale, v["low"] * scale, v["high"] * scale
+            ax.errorbar([x + 0.22], [mid], yerr=[[mid - lo], [hi - mid]], fmt="o", ms=4, capsize=3,
+                        color=VERDICT_COLORS[v["verdict"]])
+        ax.set_xticks(range(len(conditions)), [f"{r}\n{m}" for r, m in conditions], fontsize=6)
+        ax.set_xlim(-0.5, len(conditions) - 0.3)
+
+    fig = pair_row(pairs, 3.0, draw, title)
+    fig.axes[0].set_ylabel("AutoBuild-NAS - best baseline\n(% of its hypervolume)", fontsize=7)
+    fig.set_size_inches(max(2.3 * len(pairs), 1.2 * len(conditions) * len(pairs) / 2), 3.2)
+    fig.tight_layout()
+    return fig
+
+
+def _pair_menu(figs: dict, title: str):
+    """One plotly figure holding every ``figs[label]`` (one per pair), shown one at a time by a menu."""
+    import plotly.graph_objects as go
+
+    combined, spans = go.Figure(), []
+    for label, f in figs.items():
+        start = len(combined.data)
+        for trace in f.data:
+            combined.add_trace(trace.update(visible=not spans))
+        spans.append((label, start, len(combined.data)))
+    n = len(combined.data)
+    buttons = [{"label": label, "method": "update",
+                "args": [{"visible": [start <= i < end for i in range(n)]},
+                         {"xaxis.title.text": figs[label].layout.xaxis.title.text}]}
+               for label, start, end in spans]
+    first = next(iter(figs.values())).layout
+    combined.update_layout(title=title, xaxis_title=first.xaxis.title.text, yaxis_title=first.yaxis.title.text,
+                           template="plotly_white", margin={"l": 60, "r": 10, "t": 80, "b": 50},
+                           legend={"orientation": "h", "y": -0.2},
+                           updatemenus=[{"buttons": buttons, "x": 0, "y": 1.13, "xanchor": "left",
+                                         "direction": "down"}])
+    return combined
+
+
+def _labelled_sample(data, device: str, n: int = 400, seed: int = 0):
+    """The labelled set's front plus ``n`` random architectures (the front of the sample is the set's)."""
+    import numpy as np
+
+    from autobuild.search.pareto import pareto_front
+
+    perf, cost = data.labels["acc"].to_numpy(), data.labels[f"latency_{device}"].to_numpy()
+    keep = np.union1d(pareto_front(perf, cost), np.random.default_rng(seed).choice(len(perf), min(n, len(perf)),
+                                                                                   replace=False))
+    return perf[keep], cost[keep], [data.space.to_string(data.archs[i]) for i in keep]
+
+
+def interactive_reduced_spaces(datasets, fronts, seed: int = 0):
+    """Fig. 5 (top) for the page: per pair (menu), the labelled front and repeat ``seed``'s K=3
+    clusters; hovering a point shows its architecture and labels."""
+    from autobuild.book.interactive import front_figure
+
+    figs = {}
+    for s, d in fronts.refs:
+        data, clusters = datasets[s], fronts.clusters[(seed, s, d)]
+        built = clusters.assign(group=[f"y = {e}" for e in clusters.equation],
+                                name=[data.space.to_string(a) for a in clusters.arch])
+        colors = {g: to_hex(f"C{i}") for i, g in enumerate(dict.fromkeys(built.group))}
+        figs[f"{SPACE_NAMES[s]}-{d.upper()}"] = front_figure(*_labelled_sample(data, d), built, colors,
+                                                             f"latency_{d} (ms)", "ImageNet top-1", "")
+    return _pair_menu(figs, f"Fig. 5 (top): K=3 reduced spaces of the seed-{seed} predictors (choose the pair)")
+
+
+def interactive_nas_fronts(datasets, nas, seed: int = 0):
+    """Fig. 5 (bottom) for the page: per pair (menu), each method's final front of repeat ``seed``
+    over the labelled set's front; hovering a point shows its architecture and labels."""
+    import pandas as pd
+
+    from autobuild.book.interactive import front_figure
+
+    figs = {}
+    for (s, d), runs in nas.results.items():
+        data = datasets[s]
+        found = pd.concat([r.to_frame(data.space).query("on_front") for r in runs if r.seed == seed])
+        built = found.rename(columns={"arch": "name"}).assign(group=found.method)
+        figs[f"{SPACE_NAMES[s]}-{d.upper()}"] = front_figure(*_labelled_sample(data, d), built, METHOD_COLORS,
+                                                             f"latency_{d} (ms)", "ImageNet top-1", "")
+    return _pair_menu(figs, f"Fig. 5 (bottom): each search's final front, seed {seed} (choose the pair)")
