@@ -310,6 +310,7 @@ def table1(arch_sets: dict, bootstrap: SeedBootstrap, level: float = 0.95):
         rows.append({"set": name, "n": len(archs), "seeds": f"{n_seeds.min()}-{n_seeds.max()}",
                      "FD avg (ours)": avg[0], "avg low": avg[1], "avg high": avg[2],
                      "FD best (ours)": best[0], "best low": best[1], "best high": best[2],
+                     "best arch": str(bootstrap.means[list(archs)].idxmin()),
                      "FID avg (paper)": paper[0], "FID best (paper)": paper[1],
                      "seed-noise std (ours)": bootstrap.sigma})
     return pd.DataFrame(rows).set_index("set")

@@ -129,12 +129,12 @@ def test_table1_stage_retrains_both_sets_and_the_best_of_the_68_seed_by_seed(tmp
     from autobuild.experiments import sd_selection
 
     script = load_run_script()
-    archs = [S.from_string(a) for a in ("w0.8d1--|w0.8d1-A|w0.8d1--|w0.8d1-", "w1.0d1--|w0.8d1-A|w0.8d1--|w0.8d1-",
-                                        "w1.2d1--|w0.8d1-A|w0.8d1--|w0.8d1-")]
+    archs = [S.from_string(f"w{w}d1--|w0.8d1-A|w0.8d1--|w0.8d{d}-") for w, d in ((0.8, 1), (1.0, 1), (1.2, 1), (0.8, 2))]
+    names = [S.to_string(a) for a in archs]
     store = ResultStore(tmp_path, Recipe(steps=3))  # the recipe --steps 3 asks for
-    for a, fd in zip(archs, (0.3, 0.1, 0.2)):
-        store.add("random68", {"arch": S.to_string(a), "seed": 0, "fd": fd}, np.zeros(1))
-    store.add("seed_noise", {"arch": S.to_string(archs[0]), "seed": 1, "fd": 0.31}, np.zeros(1))
+    for a, fd in zip(names, (0.3, 0.1, 0.2, 0.15)):
+        store.add("random68", {"arch": a, "seed": 0, "fd": fd}, np.zeros(1))
+    store.add("seed_noise", {"arch": names[0], "seed": 1, "fd": 0.31}, np.zeros(1))
     monkeypatch.setattr(sd_selection, "select_from_store",
                         lambda *a, **k: SimpleNamespace(autobuild=[archs[0]], exhaustive=[archs[2]]))
     calls = []
@@ -145,12 +145,14 @@ def test_table1_stage_retrains_both_sets_and_the_best_of_the_68_seed_by_seed(tmp
 
     monkeypatch.setattr(script, "evaluate", fake_evaluate)
     assert script.main(["--out", str(tmp_path), "--stages", "table1", "--extra-seeds", "1,2", "--steps", "3"]) == 0
-    names = [S.to_string(a) for a in archs]
-    # seed 1 of archs[0] is reused from seed_noise; archs[1] is the best of the 68
-    assert calls == [(names[2], 1), (names[1], 1), (names[0], 2), (names[2], 2), (names[1], 2)]
+    # seed 1 of names[0] is reused from seed_noise; names[1] is the best of the 68 until its seeds
+    # raise its mean to 0.37, then names[3] (0.15) is, until its own seeds raise it to 0.38
+    assert calls == [(names[2], 1), (names[1], 1), (names[0], 2), (names[2], 2), (names[1], 2),
+                     (names[3], 1), (names[3], 2)]
     got = ResultStore(tmp_path).frame()
-    assert sorted(zip(got[got.group == "table1_seeds"].arch, got[got.group == "table1_seeds"].seed)) == \
-        sorted([(n, s) for n in (names[0], names[2], names[1]) for s in (1, 2)])
+    extra = got[got.group == "table1_seeds"]
+    assert sorted(zip(extra.arch, extra.seed)) == sorted((n, s) for n in names for s in (1, 2))
+    assert sd_selection.best_evaluated(ResultStore(tmp_path)) == names[1]
 
 
 @pytest.mark.parametrize("bad", ["0,1", "one", ""])

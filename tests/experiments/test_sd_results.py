@@ -88,6 +88,7 @@ def test_table1_rows_hold_the_intervals():
     assert (row.n, row.seeds) == (2, "1-2")
     assert row["FD avg (ours)"] == pytest.approx(2.05) and row["FD best (ours)"] == pytest.approx(1.1)
     assert row["avg low"] < 2.05 < row["avg high"] and row["best low"] < 1.1 < row["best high"]
+    assert row["best arch"] == "a"
     assert row["FID best (paper)"] == 9.96 and row["seed-noise std (ours)"] == pytest.approx(boot.sigma)
 
 
