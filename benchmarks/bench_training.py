@@ -26,14 +26,15 @@ import re
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
 from autobuild import _paths
 from autobuild.data.load import load_dataset
+from autobuild.experiments import nas_runs
 from autobuild.graphs.table import GraphTable
 from autobuild.predictor.batched import train_many
 from autobuild.predictor.training import TrainConfig, train_predictor
@@ -72,18 +73,21 @@ def authors_seconds(code: Path | None, deps: Path | None, data: Path, epochs: in
     return seconds
 
 
-def full_profile_seconds() -> float | None:
-    """The wall time the stored full profile of section 03 (8 seeds) recorded, if it exists."""
-    folder = _paths.stored_results_dir()
-    path = folder / "fig5_nas_hypervolume_full.csv" if folder else None
-    if path is None or not path.is_file():
-        print("full profile of 03: no stored run (figures/fig5_nas_hypervolume_full.csv) to read its wall time from")
+def full_profile_seconds() -> dict | None:
+    """Per predictor variant, the summed wall time of the stored full profile of section 03
+    (recipe ``full``, Fig. 5 bottom, every stored seed), read from its results file."""
+    runs = nas_runs.stored_full_runs()
+    full = runs[runs.recipe == "full"].drop_duplicates(["model", "seed"])
+    if full.empty:
+        print(f"full profile of 03: no stored run ({nas_runs.FULL_RUNS_FILE}) to read its wall time from")
         return None
-    runs = pd.read_csv(path)
-    if "wall_seconds" not in runs:
-        print(f"full profile of 03: {path} records no wall time")
-        return None
-    return float(runs.groupby("run_id").wall_seconds.max().iloc[-1]) if "run_id" in runs else float(runs.wall_seconds.max())
+    out = {}
+    for model, part in full.groupby("model"):
+        out[model] = {"seeds": int(part.seed.nunique()), "wall_s": round(float(part.wall_s.sum()), 1),
+                      "machine": ", ".join(sorted(set(part.machine)))}
+        print(f"full profile of 03, {model}: {out[model]['seeds']} seeds in {out[model]['wall_s'] / 60:.1f} min "
+              f"({out[model]['machine']})")
+    return out
 
 
 def main() -> None:
@@ -95,6 +99,7 @@ def main() -> None:
     ap.add_argument("--authors-code", type=Path, default=None)
     ap.add_argument("--authors-deps", type=Path, default=None)
     ap.add_argument("--skip-sequential", action="store_true", help="do not train the n predictors one by one")
+    ap.add_argument("--compile", action="store_true", help="also train the n at once through torch.compile")
     args = ap.parse_args()
 
     cache = _paths.shared_data_dir() / "paper_schema_samples" / "mbv3_ofaacc_3k_cache.pkl"
@@ -126,6 +131,11 @@ def main() -> None:
     srcc_many = float(np.mean([t.metrics["srcc"] for t in many]))
     versus = f"; target {target['n']:.0f} s: ratio {n_wall / target['n']:.2f}" if target["n"] else ""
     print(f"{args.n} at once: {n_wall:.1f} s wall, {n_cpu:.1f} s CPU, mean test SRCC {srcc_many:.4f}{versus}")
+    compiled_wall = None
+    if args.compile:
+        fused = [replace(c, compile=True) for c in configs]
+        _, compiled_wall, compiled_cpu = timed(lambda: train_many(table, data.space.feature_vocab, [y] * args.n, fused))
+        print(f"{args.n} at once, torch.compile (compile included): {compiled_wall:.1f} s wall, {compiled_cpu:.1f} s CPU")
     seq_wall, srcc_seq = None, None
     if not args.skip_sequential:
         seq, seq_wall, seq_cpu = timed(lambda: [train_predictor(data.space, data.archs, y, c) for c in configs])
@@ -143,6 +153,7 @@ def main() -> None:
                       "one_predictor_authors_variant_s": round(one[("authors", "dense")], 2),
                       "authors_s": None if authors is None else round(authors, 2),
                       "n_at_once": args.n, "n_at_once_s": round(n_wall, 2),
+                      "n_at_once_compiled_s": None if compiled_wall is None else round(compiled_wall, 2),
                       "n_sequential_s": None if seq_wall is None else round(seq_wall, 2),
                       "srcc_at_once": round(srcc_many, 4), "srcc_sequential": None if srcc_seq is None else round(srcc_seq, 4),
                       "full_profile_03_s": full, "epochs": args.epochs, "device": device}))
