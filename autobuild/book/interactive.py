@@ -42,8 +42,10 @@ def show(fig, div_id: str, height: int = 460) -> None:
     display({"text/html": to_html(fig, div_id, height), "text/plain": f"<interactive figure: {title}>"}, raw=True)
 
 
-def _round(x, digits: int = 4):
-    return np.round(np.asarray(x, dtype=float), digits)
+def _round(x, digits: int = 4) -> list[float]:
+    """Rounded plain floats: plotly writes numpy arrays as base64, which stored outputs, diffs
+    and nbval's sanitising regexes handle badly."""
+    return np.round(np.asarray(x, dtype=float), digits).tolist()
 
 
 def front_figure(data_perf, data_cost, data_names, clusters, colors: dict, x_title: str, y_title: str,
@@ -54,6 +56,7 @@ def front_figure(data_perf, data_cost, data_names, clusters, colors: dict, x_tit
     ``name`` (the architecture string) with both labels.
     """
     import plotly.graph_objects as go
+    from plotly.colors import qualitative
 
     from autobuild.search.pareto import pareto_front
 
@@ -76,7 +79,7 @@ def front_figure(data_perf, data_cost, data_names, clusters, colors: dict, x_tit
     for i, (group, part) in enumerate(clusters.groupby("group", sort=False)):
         fig.add_trace(go.Scatter(x=_round(part.cost), y=_round(part.perf), mode="markers", name=str(group),
                                  text=list(part.name), hovertemplate=hover,
-                                 marker={"size": 8, "color": colors.get(group, f"C{i}"), "opacity": 0.8}))
+                                 marker={"size": 8, "color": colors.get(group, qualitative.D3[i % 10]), "opacity": 0.8}))
     fig.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, margin={"l": 60, "r": 10, "t": 50, "b": 50},
                       legend={"orientation": "h", "y": -0.2}, template="plotly_white")
     return fig

@@ -2,8 +2,8 @@
 
 * The ``{claims-ledger}`` directive renders ``figures/claims.csv`` (written by the notebooks
   through :mod:`autobuild.book.claims`) as a table at build time, so the ledger page never goes
-  stale and needs no execution: one row per claim, our quick-profile value beside the stored
-  full-profile one where a full run exists, each linking to its section's page.
+  stale and needs no execution: one row per claim, our quick-profile value (with its interval)
+  beside the stored full-profile one where a full run exists, each linking to its section's page.
 * plotly.js, copied from the installed ``plotly`` package, is loaded on every page, so the
   interactive figures of :mod:`autobuild.book.interactive` draw offline.
 """
@@ -21,23 +21,29 @@ def _cell(text: str) -> str:
 
 
 def ledger_markdown(frame, page_of) -> str:
-    """The ledger as a MyST table: section (link), claim, paper, ours (quick), ours (full),
-    interval, verdict. ``page_of(section)`` gives the docname a section's rows link to."""
+    """The ledger as a MyST table: section (link), claim, paper, ours (quick) with its interval,
+    ours (full) where any stored full run exists, verdict. ``page_of(section)`` gives the docname
+    a section's rows link to."""
     from autobuild.book.claims import COLUMNS
 
     if tuple(frame.columns) != COLUMNS:
         raise ValueError(f"the ledger needs the columns {', '.join(COLUMNS)}")
-    lines = ["| section | claim | paper | ours (quick) | ours (full) | interval | verdict |",
-             "|---|---|---|---|---|---|---|"]
-    for (section, claim_id), rows in frame.groupby(["section", "claim_id"], sort=False):
+    with_full = (frame.profile == "full").any()
+
+    def ours(row) -> str:
+        return _cell(row.ours) + ("" if row.interval in ("—", row.ours) else f" ({_cell(row.interval)})")
+
+    head = ["section", "claim", "paper", "ours (quick)"] + (["ours (full)"] if with_full else []) + ["verdict"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for (section, _), rows in frame.groupby(["section", "claim_id"], sort=False):
         by = rows.set_index("profile")
         main = by.loc["quick"] if "quick" in by.index else by.iloc[0]
         full = by.loc["full"] if "full" in by.index else None
         verdict = f"**{main.verdict}**" + (f" (full: **{full.verdict}**)" if full is not None else "")
-        interval = main.interval + (f"; full: {full.interval}" if full is not None else "")
-        lines.append("| " + " | ".join([f"{{doc}}`{section[:2]} </{page_of(section)}>`", _cell(main.claim), _cell(main.paper),
-                                        _cell(main.ours), _cell(full.ours) if full is not None else "—",
-                                        _cell(interval), verdict]) + " |")
+        cells = [f"{{doc}}`{section[:2]} </{page_of(section)}>`", _cell(main.claim), _cell(main.paper), ours(main)]
+        if with_full:
+            cells.append(ours(full) if full is not None else "—")
+        lines.append("| " + " | ".join(cells + [verdict]) + " |")
     return "\n".join(lines)
 
 

@@ -52,12 +52,34 @@ def test_every_section_of_the_ledger_is_a_notebook_that_records_it():
         assert f'record_claims("{section}"' in py.read_text()
 
 
+def _rule_made(expr, assigned) -> bool:
+    """A call to a rule, or a name every assignment of which is one."""
+    if isinstance(expr, ast.Call):
+        return _call_name(expr) in RULES
+    if isinstance(expr, ast.Name):
+        values = assigned.get(expr.id, [])
+        return bool(values) and all(_rule_made(v, {}) for v in values)
+    return False
+
+
+def _assignments(tree):
+    out = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if isinstance(target, ast.Name):
+                    out.setdefault(target.id, []).append(node.value)
+    return out
+
+
 def test_every_verdict_comes_from_a_rule_never_from_a_literal():
-    """Each Claim(...) gets its verdict from within/above/below/exact/not_testable; nothing
-    outside autobuild.book.claims builds a Verdict itself."""
+    """Each Claim(...) gets its verdict from within/above/below/exact/not_testable (directly or
+    through a variable only ever set by them); nothing outside autobuild.book.claims builds a
+    Verdict itself."""
     n_claims = 0
     for path, source in _sources():
         tree = ast.parse(_code(source))
+        assigned = _assignments(tree)
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call):
                 continue
@@ -66,16 +88,20 @@ def test_every_verdict_comes_from_a_rule_never_from_a_literal():
                 n_claims += 1
                 verdict = next((k.value for k in node.keywords if k.arg == "verdict"),
                                node.args[3] if len(node.args) > 3 else None)
-                assert isinstance(verdict, ast.Call) and _call_name(verdict) in RULES, \
+                assert _rule_made(verdict, assigned), \
                     f"{path.name}:{node.lineno}: a claim's verdict must be a call to one of {sorted(RULES)}"
     assert n_claims >= 1
 
 
 def test_the_rule_check_catches_a_typed_verdict():
-    bad = 'Claim("x", "a claim", paper="1", verdict=claims.Verdict("agrees", "1", "exact", "typed"))'
-    call = ast.parse(bad).body[0].value
-    verdict = next(k.value for k in call.keywords if k.arg == "verdict")
-    assert _call_name(verdict) not in RULES
+    typed = ast.parse('v = "agrees"\nif x:\n    v = above(1, 0, 2, what="CI")\n'
+                      'Claim("x", "a claim", paper="1", verdict=v)\n'
+                      'Claim("y", "a claim", paper="1", verdict=claims.Verdict("agrees", "1", "exact", "typed"))')
+    calls = [n for n in ast.walk(typed) if isinstance(n, ast.Call) and _call_name(n) == "Claim"]
+    assert [_rule_made(c.keywords[-1].value, _assignments(typed)) for c in calls] == [False, False]
+    ok = ast.parse('v = exact(1, 1)\nClaim("x", "c", paper="1", verdict=v)')
+    call = next(n for n in ast.walk(ok) if isinstance(n, ast.Call) and _call_name(n) == "Claim")
+    assert _rule_made(call.keywords[-1].value, _assignments(ok))
 
 
 @pytest.mark.parametrize("section", SECTIONS)
@@ -99,11 +125,16 @@ def test_ledger_table_puts_the_full_run_beside_the_quick_one_and_links_the_page(
                     ["03_nas", "fig5_hv", "Fig. 5 | hypervolume", "0.8", "0.62", "CI [0.6, 0.65]", "full", "differs"],
                     ["01_graphs", "sec51_n", "count", "9", "9", "exact", "quick", "agrees"]])
     lines = ledger_markdown(frame, lambda s: f"notebooks/{s}").splitlines()
-    assert len(lines) == 4 and lines[0].startswith("| section | claim |")
-    assert lines[2] == ("| {doc}`03 </notebooks/03_nas>` | Fig. 5 \\| hypervolume | 0.8 | 0.79 | 0.62 | "
-                        "CI [0.7, 0.9]; full: CI [0.6, 0.65] | **agrees** (full: **differs**) |")
-    assert "| 9 | — |" in lines[3]
+    assert len(lines) == 4 and lines[0] == "| section | claim | paper | ours (quick) | ours (full) | verdict |"
+    assert lines[2] == ("| {doc}`03 </notebooks/03_nas>` | Fig. 5 \\| hypervolume | 0.8 | 0.79 (CI [0.7, 0.9]) | "
+                        "0.62 (CI [0.6, 0.65]) | **agrees** (full: **differs**) |")
+    assert lines[3].endswith("| 9 (exact) | — | **agrees** |")
     assert ledger_counts(frame) == "2 claims from 2 sections: 2 agrees."
+
+
+def test_ledger_table_has_no_full_column_without_a_full_run():
+    frame = _frame([["01_graphs", "sec51_n", "count", "9", "9", "exact", "quick", "agrees"]])
+    assert ledger_markdown(frame, str).splitlines()[0] == "| section | claim | paper | ours (quick) | verdict |"
 
 
 def test_ledger_table_refuses_other_columns():
