@@ -309,17 +309,15 @@ def glue_names(claim: Claim) -> dict[str, str]:
             f"{prefix}_reason": v.reason}
 
 
-def glue_claims(claims: Iterable[Claim]) -> list[str]:
+def glue_claims(claims: Iterable[Claim]) -> None:
     """Glue every claim's verdict texts (see :func:`glue_names`) for the page's admonitions,
-    without showing them; returns the keys glued. Where myst-nb is not installed (Colab
-    without the ``book`` extra) nothing is glued, as no page would show it."""
+    without showing them. Returns None, so a notebook's last line shows nothing even where the
+    kernel keeps no history (papermill, nbval), which disables ``;``. Where myst-nb is not
+    installed (Colab without the ``book`` extra) nothing is glued, as no page would show it."""
     try:
         from myst_nb import glue
     except ImportError:
-        return []
-    keys = []
+        return
     for c in claims:
         for key, text in glue_names(c).items():
             glue(key, text, display=False)
-            keys.append(key)
-    return keys
