@@ -33,22 +33,20 @@ seeds = 1                  # number of seeds (this section draws no random train
 device = "auto"            # "auto", "cpu" or "cuda"
 
 # %% tags=["remove-input"]
-# On Colab, or wherever autobuild is missing: install it with this section's extras (none).
-import importlib.util, subprocess, sys  # noqa: E401
-REPO_URL = "https://github.com/YOUR-ORG/autobuild-companion"  # repository.url in _config.yml
-if importlib.util.find_spec("autobuild") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"autobuild @ git+{REPO_URL}"], check=True)
+import importlib.util
+if importlib.util.find_spec("autobuild") is None:  # Colab: install the companion (no extras)
+    # %pip install -q "autobuild @ git+https://github.com/YOUR-ORG/autobuild-companion"
 
 # %% [markdown]
 # The parameters are checked first; the settings this page runs with:
 
-# %%
+# %% tags=["hide-input"]
 from autobuild.book import params as notebook_params
 
 params = notebook_params.validate("01_graph_encodings", profile, data_source, seeds, device)
 params.settings.to_frame()
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 
 from autobuild.book.figures.encodings import plot_graph_sizes, plot_rooted_subgraphs
@@ -66,7 +64,7 @@ use_style()
 # decides which dataset; its `acc` label is shown), and list its nodes with their features, in
 # forward order.
 
-# %%
+# %% tags=["hide-input"]
 mbv3 = load_dataset("mbv3", source=notebook_params.source_for(params.data_source, "mbv3"))
 example = encodings.median_example(mbv3, "acc")
 print(example.summary())
@@ -74,7 +72,7 @@ print(example.summary())
 # %% [markdown]
 # Its nodes, one row per layer, with the categorical features the predictor reads:
 
-# %%
+# %% tags=["hide-input"]
 seq = example.seq
 seq.nodes
 
@@ -90,14 +88,14 @@ seq.nodes
 # 3-hop subgraph is exactly that stage: this is why a stage subgraph of $l$ layers is scored by a
 # hop-$(l-1)$ embedding (Eq. 5).
 
-# %%
+# %% tags=["hide-input"]
 rooted = encodings.deepest_stage_subgraphs(seq, hops=(1, 3))
 print(rooted.summary())
 
 # %% [markdown]
 # Drawn on the architecture (Fig. 1's construction):
 
-# %%
+# %% tags=["hide-input"]
 fig = plot_rooted_subgraphs(seq, rooted)
 save_figure(fig, "fig1_rooted_subgraphs")
 plt.show()
@@ -113,10 +111,16 @@ plt.show()
 # record which hop embeddings of the root change: node $j$ may change $h_v^m$ exactly when $j$
 # lies in the $m$-hop subgraph of $v$.
 
-# %%
+# %% tags=["hide-input"]
 field = encodings.receptive_field(seq, rooted.root, feature="kernel", seed=0)
 print("GNN receptive field equals the m-hop rooted subgraph at every hop:", field.agrees)
 field.within()
+
+# %% [markdown]
+# ```{admonition} Verdict: the m-hop receptive field (Sec. 3.2)
+# :class: note
+# **{glue:text}`sec32_receptive_field_verdict`**: ours {glue:text}`sec32_receptive_field_ours`, {glue:text}`sec32_receptive_field_interval`; {glue:text}`sec32_receptive_field_reason`
+# ```
 
 # %% [markdown]
 # ## How large the spaces are
@@ -135,24 +139,49 @@ sizes.table
 # %% [markdown]
 # The paper's counts against ours:
 
-# %%
+# %% tags=["hide-input"]
 print(sizes.versus_paper())
 
 # %% [markdown]
-# Our counts agree with the paper: 7,371 subgraphs per searchable stage, 9 more for PN's single-layer
-# last stage, and about $2.2 \times 10^{19}$ (MBv3) and $2.0 \times 10^{20}$ (PN) architectures
-# before the choice of input resolution (MBv3 also varies the resolution over 5 values; PN is
-# fixed at 224 px).
+# ```{admonition} Verdict: subgraphs per MBv3 stage (Sec. 5.1)
+# :class: note
+# **{glue:text}`sec51_mbv3_subgraphs_verdict`**: ours {glue:text}`sec51_mbv3_subgraphs_ours`, {glue:text}`sec51_mbv3_subgraphs_interval`; {glue:text}`sec51_mbv3_subgraphs_reason`
+# ```
+#
+# ```{admonition} Verdict: PN's extra modules (Sec. 5.1)
+# :class: note
+# **{glue:text}`sec51_pn_extra_verdict`**: ours {glue:text}`sec51_pn_extra_ours`, {glue:text}`sec51_pn_extra_interval`; {glue:text}`sec51_pn_extra_reason`
+# ```
+#
+# ```{admonition} Verdict: over $10^{19}$ architectures (Sec. 5.1)
+# :class: note
+# **{glue:text}`sec51_space_size_verdict`**: ours {glue:text}`sec51_space_size_ours`, {glue:text}`sec51_space_size_interval`; {glue:text}`sec51_space_size_reason`
+# ```
+#
+# The architecture counts are before the choice of input resolution (MBv3 also varies the resolution over 5 values; PN is fixed at 224 px).
 #
 # Random architectures are drawn uniformly per choice (depth, then expand and kernel per layer),
 # so graph sizes concentrate around the middle of their range; the histogram shows the number of
 # nodes of `n_sample` random architectures of each space.
 
-# %%
+# %% tags=["hide-input"]
 n_nodes = encodings.graph_sizes((MBV3, PN), params.settings.n_sample, seed=params.settings.example_seed)
 fig = plot_graph_sizes(n_nodes)
 save_figure(fig, "fig1_graph_sizes")
 plt.show()
+
+# %% [markdown]
+# ## Verdicts
+#
+# The verdicts above are computed here from this page's results, and stored in the [claims ledger](../book/claims.md) (`figures/claims.csv`).
+
+# %% tags=["hide-input"]
+from autobuild.book import claims
+from autobuild.book.verdicts import encodings as verdicts
+
+rows = verdicts.claims(sizes, field)
+claims.record_claims("01_graph_encodings", rows, params.profile)
+claims.glue_claims(rows)
 
 # %% tags=["nbval-ignore-output"]
 print(params.ran_for())

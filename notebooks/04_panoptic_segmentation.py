@@ -49,16 +49,11 @@ seeds = 1                  # this section trains each predictor once (seed 0)
 device = "auto"            # "auto", "cpu" or "cuda"
 
 # %% tags=["remove-input"]
-# On Colab, or wherever autobuild is missing: install it with this section's extras ([ofa]).
 import importlib.util
-import subprocess
-import sys
+if importlib.util.find_spec("autobuild") is None:  # Colab: install the companion (extras [ofa])
+    # %pip install -q "autobuild[ofa] @ git+https://github.com/YOUR-ORG/autobuild-companion"
 
-REPO_URL = "https://github.com/YOUR-ORG/autobuild-companion"  # repository.url in _config.yml
-if importlib.util.find_spec("autobuild") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"autobuild[ofa] @ git+{REPO_URL}"], check=True)
-
-# %%
+# %% tags=["hide-input"]
 import time
 import warnings
 
@@ -80,11 +75,12 @@ settings.to_frame()
 #
 # ## The labelled set and the target -- *needs the paper data for PQ*
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import torch
 
-from autobuild.book.figures.panoptic import plot_fig6
+from autobuild.book.figures.panoptic import interactive_fig6, plot_fig6
+from autobuild.book.interactive import show
 from autobuild.book.plotting import save_figure, use_style
 from autobuild.experiments import panoptic
 
@@ -118,7 +114,7 @@ print(result.describe())
 # architecture weakly dominates them and they lie inside the hypervolume box of the nadir), its best
 # performance, lowest cost and medians; and the hypervolume with and without the constructed ones.
 
-# %%
+# %% tags=["hide-input"]
 print(result.hypervolumes())
 result.table.round(3).set_index("equation")
 
@@ -126,10 +122,11 @@ result.table.round(3).set_index("equation")
 # The labelled set with its front, and each equation's constructed architectures; the footnote names
 # the back ends that labelled them.
 
-# %%
+# %% tags=["hide-input"]
 fig = plot_fig6(result)
 save_figure(fig, "fig6_panoptic_construction")
-plt.show()
+plt.close(fig)
+show(interactive_fig6(result), "fig6-panoptic", height=480)
 
 # %% [markdown]
 # **Paper (Fig. 6):** *"module subgraphs selected using $y = PQ/\log_{10}(FLOPs)$ obtain high PQ,
@@ -144,8 +141,32 @@ plt.show()
 # pseudo-labelled set; and the paper fine-tuned its constructed architectures, while ours are labelled
 # by predictor heads trained on that set.
 
-# %%
+# %% tags=["hide-cell"]
 print(result.verdict())
+
+# %% [markdown]
+# ```{admonition} Verdict: Fig. 6, PQ/log10(FLOPs)
+# :class: note
+# **{glue:text}`fig6_pq_high_verdict`**: ours {glue:text}`fig6_pq_high_ours`, {glue:text}`fig6_pq_high_interval`; {glue:text}`fig6_pq_high_reason`
+# ```
+#
+# ```{admonition} Verdict: Fig. 6, sqrt(PQ) - sqrt(FLOPs)
+# :class: note
+# **{glue:text}`fig6_beyond_front_verdict`**: ours {glue:text}`fig6_beyond_front_ours`, {glue:text}`fig6_beyond_front_interval`; {glue:text}`fig6_beyond_front_reason`
+# ```
+
+# %% [markdown]
+# ## Verdicts
+#
+# The verdicts above are computed here from this page's results, and stored in the [claims ledger](../book/claims.md) (`figures/claims.csv`).
+
+# %% tags=["hide-input"]
+from autobuild.book import claims
+from autobuild.book.verdicts import panoptic as verdicts
+
+rows = verdicts.claims(result)
+claims.record_claims("04_panoptic_segmentation", rows, params.profile)
+claims.glue_claims(rows)
 
 # %% tags=["nbval-ignore-output"]
 print(f"section 04 ran in {time.perf_counter() - started:.0f} s on {params.device} ({params.profile} profile)")
