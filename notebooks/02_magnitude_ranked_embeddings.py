@@ -38,16 +38,14 @@ device = "auto"            # "auto", "cpu" or "cuda"
 model = "companion"        # predictor variant: "companion" (ours) or "authors" (the authors' network and loss)
 
 # %% tags=["remove-input"]
-# On Colab, or wherever autobuild is missing: install it with this section's extras ([ofa]).
-import importlib.util, subprocess, sys  # noqa: E401
-REPO_URL = "https://github.com/YOUR-ORG/autobuild-companion"  # repository.url in _config.yml
-if importlib.util.find_spec("autobuild") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"autobuild[ofa] @ git+{REPO_URL}"], check=True)
+import importlib.util
+if importlib.util.find_spec("autobuild") is None:  # Colab: install the companion (extras [ofa])
+    # %pip install -q "autobuild[ofa] @ git+https://github.com/YOUR-ORG/autobuild-companion"
 
 # %% [markdown]
 # Parameters first (a bad value stops here, naming the allowed ones), then the settings of the profile:
 
-# %%
+# %% tags=["hide-input"]
 from autobuild.book import params as notebook_params
 
 params = notebook_params.validate("02_magnitude_ranked_embeddings", profile, data_source, seeds, device)
@@ -61,7 +59,7 @@ settings.to_frame()
 # traces fewer IR graphs; the **full** profile uses the paper's settings
 # (3,000 architectures per space, 90/10 split, batch 128, 200 epochs, AdamW with lr $10^{-4}$).
 
-# %%
+# %% tags=["hide-input"]
 import os
 
 import matplotlib.pyplot as plt
@@ -78,7 +76,7 @@ use_style()
 # %% [markdown]
 # ## The labelled architectures
 
-# %%
+# %% tags=["hide-input"]
 datasets = {name: load_dataset(name, source=notebook_params.source_for(params.data_source, name))
             for name in settings.spaces}
 data = embeddings.training_sets(datasets, settings.n_archs, settings.labels)
@@ -88,7 +86,7 @@ data.overview()
 # %% [markdown]
 # Where each label comes from:
 
-# %%
+# %% tags=["hide-input"]
 print(data.provenance())
 
 # %% [markdown]
@@ -107,11 +105,11 @@ runs = embeddings.train_hop_predictors(data, config, settings.ablation_labels, p
 # %% [markdown]
 # The mean test SRCC per space and label (over seeds), at each hop and at the head:
 
-# %%
+# %% tags=["hide-input"]
 fig2 = runs.hop_srcc()
 fig2.round(2)
 
-# %%
+# %% tags=["hide-input"]
 fig = figures.plot_hop_srcc(runs, f"Fig. 2 analogue: test SRCC per hop, Eq. 4 ({params.profile} profile, "
                                   f"{os.path.basename(params.data_source)} data)")
 save_figure(fig, "fig2_hop_srcc")
@@ -125,8 +123,14 @@ plt.show()
 # by OFA's accuracy predictor (2-core CPU, 200 epochs), reached 0.84 / 0.91 / 0.96 / 0.97 / 0.97
 # at hops 0–4 and 0.98 at the head.
 
-# %%
+# %% tags=["hide-cell"]
 print(embeddings.hop_srcc_verdict(fig2, params.profile, settings.epochs, settings.n_archs, params.data_source))
+
+# %% [markdown]
+# ```{admonition} Verdict: Fig. 2
+# :class: note
+# **{glue:text}`fig2_strong_srcc_verdict`**: ours {glue:text}`fig2_strong_srcc_ours`, {glue:text}`fig2_strong_srcc_interval`; {glue:text}`fig2_strong_srcc_reason`
+# ```
 
 # %% [markdown]
 # ## Ablation: what the ranking term buys
@@ -136,11 +140,11 @@ print(embeddings.hop_srcc_verdict(fig2, params.profile, settings.epochs, setting
 # motivation (*"this approach does not impose any constraint upon the latent embedding space which
 # makes the predictor a black box"*, Sec. 4.1) but does not plot it.
 
-# %%
+# %% tags=["hide-input"]
 ablation = runs.ablation(settings.ablation_labels)
 ablation.round(2)
 
-# %%
+# %% tags=["hide-input"]
 fig = figures.plot_mse_ablation(ablation)
 save_figure(fig, "fig2b_mse_ablation")
 plt.show()
@@ -148,8 +152,14 @@ plt.show()
 # %% [markdown]
 # Over all the ablation's hop levels:
 
-# %%
+# %% tags=["hide-input"]
 print(embeddings.ablation_summary(ablation))
+
+# %% [markdown]
+# ```{admonition} Verdict: what the ranking term buys (Sec. 4.1)
+# :class: note
+# **{glue:text}`sec41_ranking_term_verdict`**: ours {glue:text}`sec41_ranking_term_ours`, {glue:text}`sec41_ranking_term_interval`; {glue:text}`sec41_ranking_term_reason`
+# ```
 
 # %% [markdown]
 # ## Fig. 3: ranking operation types on op-level IR graphs
@@ -165,13 +175,13 @@ print(embeddings.ablation_summary(ablation))
 # spaces together for accuracy. With `data_source="paper"` the graphs are the authors' ONNX-IR
 # cache of MBv3 and PN; otherwise they are traced from the same labelled architectures as above.
 
-# %%
+# %% tags=["hide-input"]
 ir_config = TrainConfig(epochs=settings.ir_epochs, lr=settings.lr, seed=0, device=params.device, model=model,
                         progress=True)
 ir = embeddings.ir_predictor(data, settings.ir_archs_per_space, ir_config, paper_cache=params.data_source == "paper")
 print(ir.summary())
 
-# %%
+# %% tags=["hide-input"]
 fig = figures.plot_ir_op_importance(data, ir)
 save_figure(fig, "fig3_ir_op_importance")
 plt.show()
@@ -187,9 +197,30 @@ plt.show()
 # than exported to ONNX), so the op types present, and how h-swish and SE decompose into them,
 # need not match theirs; the last column of the table below says in which space each op occurs.
 
-# %%
+# %% tags=["hide-input"]
 print(ir.versus_paper())
 ir.ranked_ops().round(3).set_index("op")
+
+# %% [markdown]
+# ```{admonition} Verdict: Fig. 3, the 0-hop SRCC
+# :class: note
+# **{glue:text}`fig3_hop0_srcc_verdict`**: ours {glue:text}`fig3_hop0_srcc_ours`, {glue:text}`fig3_hop0_srcc_interval`; {glue:text}`fig3_hop0_srcc_reason`
+# ```
+#
+# ```{admonition} Verdict: Fig. 3, the top op
+# :class: note
+# **{glue:text}`fig3_top_op_verdict`**: ours {glue:text}`fig3_top_op_ours`, {glue:text}`fig3_top_op_interval`; {glue:text}`fig3_top_op_reason`
+# ```
+#
+# ```{admonition} Verdict: Fig. 3, Div and ReLU
+# :class: note
+# **{glue:text}`fig3_div_relu_verdict`**: ours {glue:text}`fig3_div_relu_ours`, {glue:text}`fig3_div_relu_interval`; {glue:text}`fig3_div_relu_reason`
+# ```
+#
+# ```{admonition} Verdict: Fig. 3, MBv3 against PN
+# :class: note
+# **{glue:text}`fig3_mbv3_accuracy_verdict`**: ours {glue:text}`fig3_mbv3_accuracy_ours`, {glue:text}`fig3_mbv3_accuracy_interval`; {glue:text}`fig3_mbv3_accuracy_reason`
+# ```
 
 # %% [markdown]
 # ## The sequence graphs' FE-MLP: kernel, expand, stage, layer, resolution
@@ -200,7 +231,7 @@ ir.ranked_ops().round(3).set_index("op")
 # FE-MLP agrees, e6 and k7 should outscore e3 and k3, and the layer positions that exist only in
 # deep stages (2 and 3) should outscore the first two.
 
-# %%
+# %% tags=["hide-input"]
 importance = runs.sequence_feature_importance("acc")
 features = ["kernel", "expand", "stage", "layer", "resolution"]
 fig = figures.plot_sequence_feature_importance(importance, settings.spaces, features)
@@ -210,8 +241,14 @@ plt.show()
 # %% [markdown]
 # Against the paper's reading:
 
-# %%
+# %% tags=["hide-cell"]
 print(embeddings.sequence_importance_verdict(importance))
+
+# %% [markdown]
+# ```{admonition} Verdict: the best accuracy subgraphs' features (Sec. 5.1)
+# :class: note
+# **{glue:text}`sec51_e6_k7_verdict`**: ours {glue:text}`sec51_e6_k7_ours`, {glue:text}`sec51_e6_k7_interval`; {glue:text}`sec51_e6_k7_reason`
+# ```
 
 # %% [markdown]
 # ## Our predictor and the authors'
@@ -221,7 +258,7 @@ print(embeddings.sequence_importance_verdict(importance))
 # `model="authors"` (`autobuild.predictor.faithful`), which given the authors' trained weights
 # reproduces their embeddings and their `label_units.py` scores. How the two differ:
 
-# %%
+# %% tags=["hide-input"]
 variants = embeddings.predictor_variants(stored_results_dir() or "figures")
 variants.differences if variants is not None else print("no stored comparison here (scripts/compare_predictors.py)")
 
@@ -231,7 +268,7 @@ variants.differences if variants is not None else print("no stored comparison he
 # `scripts/compare_predictors.py`, which stores what it measured; the tables below read those files.
 # Test SRCC (300 test architectures) and MAE in accuracy units, mean ± std over the seeds:
 
-# %%
+# %% tags=["hide-input"]
 if variants is not None:
     print(variants.provenance())
     display(variants.quality())
@@ -242,10 +279,23 @@ if variants is not None:
 # paper's root node, and the mean-pooled embedding that this companion uses by default, see
 # section 03):
 
-# %%
+# %% tags=["hide-input"]
 if variants is not None:
     display(variants.stability_summary())
     print(variants.verdict())
+
+# %% [markdown]
+# ## Verdicts
+#
+# The verdicts above are computed here from this page's results, and stored in the [claims ledger](../book/claims.md) (`figures/claims.csv`).
+
+# %% tags=["hide-input"]
+from autobuild.book import claims
+from autobuild.book.verdicts import embeddings as verdicts
+
+rows = verdicts.claims(runs, ablation, ir, importance, data)
+claims.record_claims("02_magnitude_ranked_embeddings", rows, params.profile)
+claims.glue_claims(rows)
 
 # %% tags=["nbval-ignore-output"]
 print(params.ran_for())
