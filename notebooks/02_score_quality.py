@@ -34,16 +34,11 @@ device = "auto"            # "auto", "cpu" or "cuda"
 model = "companion"        # the variant whose pooled Eq. 5 scores are checked against the targets
 
 # %% tags=["remove-input"]
-# On Colab, or wherever autobuild is missing: install it with this section's extras ([ofa]).
 import importlib.util
-import subprocess
-import sys
+if importlib.util.find_spec("autobuild") is None:  # Colab: install the companion (extras [ofa])
+    # %pip install -q "autobuild[ofa] @ git+https://github.com/YOUR-ORG/autobuild-companion"
 
-REPO_URL = "https://github.com/YOUR-ORG/autobuild-companion"  # repository.url in _config.yml
-if importlib.util.find_spec("autobuild") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"autobuild[ofa] @ git+{REPO_URL}"], check=True)
-
-# %%
+# %% tags=["hide-input"]
 from autobuild.book import params as notebook_params
 
 params = notebook_params.validate("02_score_quality", profile, data_source, seeds, device)
@@ -72,7 +67,7 @@ params.settings.to_frame()
 # Because the contexts are shared, differences between subgraphs are paired and rankings settle
 # quickly. The truth's own noise is measured by splitting the contexts into two halves.
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
 
@@ -99,7 +94,7 @@ for spec in specs.values():
 # * `ensembleN ...`: the mean of the N seeds' Eq. 5 scores; `ensembleN/2 ...` averages each half
 #   of the seeds, so that two such ensembles can be compared for stability.
 
-# %%
+# %% tags=["hide-input"]
 studies = {}
 for name, spec in specs.items():
     studies[name] = sq.run_study(
@@ -120,7 +115,7 @@ for name, st in studies.items():
 # The halves' top-25 overlap says how well the truth's own top-25 is determined at half the
 # contexts: a scorer's overlap with the truth cannot be read more finely than that.
 
-# %%
+# %% tags=["hide-input"]
 for name, st in studies.items():
     print(f"{name} ({st.truth.n_contexts} contexts)")
     display(st.truth.noise.round(4))
@@ -134,7 +129,7 @@ for name, st in studies.items():
 # over seeds combined with the truth's own noise; the `mean` column's `u` adds a bootstrap over
 # stages.
 
-# %%
+# %% tags=["hide-input"]
 for name, st in studies.items():
     table = sq.quality_table(st.quality, "all")
     for measure in ("spearman", "overlap", "regret"):
@@ -145,7 +140,7 @@ for name, st in studies.items():
 # The same measures within subgraphs of one depth (mean over stages), where the depth bias of
 # Eq. 5's label moments plays no part:
 
-# %%
+# %% tags=["hide-input"]
 for name, st in studies.items():
     s = st.quality.summary
     wide = s.pivot(index="scorer", columns="depth", values=["spearman", "overlap", "regret"]).reindex(s.scorer.unique())
@@ -154,15 +149,22 @@ for name, st in studies.items():
 
 # %% [markdown]
 # The figure plots each subgraph's score against its true marginal, for the default and the
-# paper's readout (seed 0) and for the head marginal.
+# paper's readout (seed 0); hover a point for its subgraph. `figures/fig2s_score_quality_vs_truth.png`
+# (and `.pdf`) holds every subgraph, and the head marginal too.
 
-# %%
+# %% tags=["hide-input"]
 first = next(iter(studies.values()))
 shown = [f"eq5 pooled ({model})", f"eq5 root ({model})", f"head ({model})"]
 fig = figures.plot_score_vs_truth(first.truth, first.scores, shown, seed=0, label_scale=specs[first.name].label_scale,
                                   label=f"true marginal ({specs[first.name].regret_unit})")
 save_figure(fig, "fig2s_score_quality_vs_truth")
-plt.show()
+plt.close(fig)
+from autobuild.book.interactive import show
+
+show(figures.interactive_score_vs_truth(first.truth, first.scores, shown[:2], seed=0,
+                                        label_scale=specs[first.name].label_scale,
+                                        label=f"true marginal ({specs[first.name].regret_unit})"),
+     "fig2s-score-vs-truth", height=520)
 
 # %% [markdown]
 # ## Seed stability
@@ -172,7 +174,7 @@ plt.show()
 # seeds' scores, the size of the shared top-25, and whether the top-1 agrees. The row
 # `true marginal (halves)` compares the truth's two context halves, for scale.
 
-# %%
+# %% tags=["hide-input"]
 for name, st in studies.items():
     print(name)
     display(st.stability.summary.round(3))
@@ -190,7 +192,7 @@ plt.show()
 # and, by extension, its induced $m$-hop subgraph" (Sec. 4.1) but never checks those scores
 # against a ground truth.
 
-# %%
+# %% tags=["hide-cell"]
 acc_study = next(n for n in studies if sq.STUDIES[n][3] == "acc")
 st = studies[acc_study]
 default = sq.targets(st.quality, st.stability, f"eq5 pooled ({model})")
@@ -219,6 +221,30 @@ if n_scored < n_all:
 if params.profile == "quick":
     print("Quick profile: a truth of 16 contexts and head marginals of one seed; the full profile re-checks these "
           "targets with 32 contexts and all three oracles.")
+
+# %% [markdown]
+# ```{admonition} Verdict: Eq. 5's scores against the truth (Sec. 4.2)
+# :class: note
+# **{glue:text}`sec42_scores_rank_verdict`**: ours {glue:text}`sec42_scores_rank_ours`, {glue:text}`sec42_scores_rank_interval`; {glue:text}`sec42_scores_rank_reason`
+# ```
+#
+# ```{admonition} Verdict: the top-scored subgraph (Sec. 4.3)
+# :class: note
+# **{glue:text}`sec43_top1_regret_verdict`**: ours {glue:text}`sec43_top1_regret_ours`, {glue:text}`sec43_top1_regret_interval`; {glue:text}`sec43_top1_regret_reason`
+# ```
+
+# %% [markdown]
+# ## Verdicts
+#
+# The verdicts above are computed here from this page's results, and stored in the [claims ledger](../book/claims.md) (`figures/claims.csv`).
+
+# %% tags=["hide-input"]
+from autobuild.book import claims
+from autobuild.book.verdicts import score_quality as verdicts
+
+rows = verdicts.claims(paper)
+claims.record_claims("02_score_quality", rows, params.profile)
+claims.glue_claims(rows)
 
 # %% tags=["nbval-ignore-output"]
 print(params.ran_for())
