@@ -49,16 +49,14 @@ device = "auto"            # "auto", "cpu" or "cuda"
 model = "companion"        # predictor variant: "companion" (ours) or "authors" (the authors' network and loss)
 
 # %% tags=["remove-input"]
-# On Colab, or wherever autobuild is missing: install it with this section's extras ([sd]).
-import importlib.util, subprocess, sys  # noqa: E401
-REPO_URL = "https://github.com/YOUR-ORG/autobuild-companion"  # repository.url in _config.yml
-if importlib.util.find_spec("autobuild") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q", f"autobuild[sd] @ git+{REPO_URL}"], check=True)
+import importlib.util
+if importlib.util.find_spec("autobuild") is None:  # Colab: install the companion (extras [sd])
+    # %pip install -q "autobuild[sd] @ git+https://github.com/YOUR-ORG/autobuild-companion"
 
 # %% [markdown]
 # The parameters, validated at once, and what the profile sets:
 
-# %%
+# %% tags=["hide-input"]
 from autobuild.book import params as notebook_params
 
 params = notebook_params.validate("05_sd_inpainting", profile, data_source, seeds, device)
@@ -68,7 +66,7 @@ if params.data_source == "paper":
                      "(data/sd_mini) or a folder written by scripts/run_sd_mini.py")
 params.settings.to_frame()
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
 
@@ -91,7 +89,7 @@ print(f"{len(store.records)} SD-mini evaluations in the store (recipe {store.rec
 # and in the mid block; at full width it has SDv1.4's 859.5M parameters (inpainting variant: 9
 # input channels).
 
-# %%
+# %% tags=["hide-input"]
 summary = inpainting.space_summary(space)
 print(summary.describe())
 summary.stages
@@ -104,7 +102,7 @@ summary.stages
 # and 2, and (its `table1` stage, below) both top-4 sets and the best of the 68 with seeds 1-4.
 # The spread between seeds of one architecture is the noise that Table 1's intervals measure.
 
-# %%
+# %% tags=["hide-input"]
 stored = inpainting.load_evaluations(store)
 print(stored.describe())
 stored.per_arch.round(4)
@@ -141,7 +139,7 @@ selection.autobuild_table()
 # subgraphs with attention minus those without (positive: attention helps), beside the FE-MLP
 # importance of the two layer types.
 
-# %%
+# %% tags=["hide-input"]
 attn = sd_selection.attention_importance(space, selection.stage_scores)
 fig = figures.plot_attention_importance(attn)
 save_figure(fig, "fig7b_attention_importance")
@@ -157,7 +155,7 @@ attn
 # `ensemble.predict_space` scores the whole space exactly from per-stage tables (the GNN's
 # receptive field is 4 predecessors), about 2 s per predictor on one CPU core.
 
-# %%
+# %% tags=["hide-input"]
 print(selection.describe_exhaustive())
 selection.exhaustive_table()
 
@@ -173,7 +171,7 @@ print(f"ES scored {space.size:,} architectures x {n_members} predictors in {es_s
 # `scripts/run_sd_mini.py` (same recipe, seed 0); an architecture missing there (e.g. with
 # another `seeds`) is trained now. The full profile retrains all eight.
 
-# %%
+# %% tags=["hide-input"]
 evaluated = inpainting.evaluate_sets(store, selection, retrain=params.profile == "full", device=params.device)
 evaluated.frame
 
@@ -181,7 +179,7 @@ evaluated.frame
 # The seeds the store holds for each chosen architecture (seed 0 above; 1-4 from
 # `scripts/run_sd_mini.py --stages table1`, which retrains the top-4s this same selection picks):
 
-# %%
+# %% tags=["hide-input"]
 seeds_stored = inpainting.stored_seeds(store, evaluated)
 stale = inpainting.stale_selections(store, evaluated)
 print(f"{len(stale)} stored autobuild/exhaustive choices of earlier selections, not used here: {stale}")
@@ -211,7 +209,7 @@ seeds_stored
 # average of the whole space it would carry the sampling error of 68 draws as well (printed
 # below), which the claim, about the evaluated 68, does not involve.
 
-# %%
+# %% tags=["hide-input"]
 bootstrap = inpainting.seed_bootstrap(store, evaluated)
 table = inpainting.table1(stored, evaluated, bootstrap)
 claims = inpainting.table1_claims(stored, evaluated, bootstrap)
@@ -225,9 +223,24 @@ table
 # %% [markdown]
 # Each claim of the paper's Table 1 with its interval and verdict:
 
-# %%
+# %% tags=["hide-input"]
 print(inpainting.table1_verdict(claims))
 claims
+
+# %% [markdown]
+# ```{admonition} Verdict: Table 1, the averages
+# :class: note
+# * AutoBuild < ES **{glue:text}`table1_average_autobuild_vs_es_verdict`**: ours {glue:text}`table1_average_autobuild_vs_es_ours`, {glue:text}`table1_average_autobuild_vs_es_interval`; {glue:text}`table1_average_autobuild_vs_es_reason`
+# * ES < the 68 **{glue:text}`table1_average_es_vs_the68_verdict`**: ours {glue:text}`table1_average_es_vs_the68_ours`, {glue:text}`table1_average_es_vs_the68_interval`; {glue:text}`table1_average_es_vs_the68_reason`
+# * AutoBuild < the 68 **{glue:text}`table1_average_autobuild_vs_the68_verdict`**: ours {glue:text}`table1_average_autobuild_vs_the68_ours`, {glue:text}`table1_average_autobuild_vs_the68_interval`; {glue:text}`table1_average_autobuild_vs_the68_reason`
+# ```
+#
+# ```{admonition} Verdict: Table 1, the bests
+# :class: note
+# * AutoBuild < ES **{glue:text}`table1_best_autobuild_vs_es_verdict`**: ours {glue:text}`table1_best_autobuild_vs_es_ours`, {glue:text}`table1_best_autobuild_vs_es_interval`; {glue:text}`table1_best_autobuild_vs_es_reason`
+# * ES < the 68 **{glue:text}`table1_best_es_vs_the68_verdict`**: ours {glue:text}`table1_best_es_vs_the68_ours`, {glue:text}`table1_best_es_vs_the68_interval`; {glue:text}`table1_best_es_vs_the68_reason`
+# * AutoBuild < the 68 **{glue:text}`table1_best_autobuild_vs_the68_verdict`**: ours {glue:text}`table1_best_autobuild_vs_the68_ours`, {glue:text}`table1_best_autobuild_vs_the68_interval`; {glue:text}`table1_best_autobuild_vs_the68_reason`
+# ```
 
 # %% [markdown]
 # ## Fig. 7: inpainting samples
@@ -236,7 +249,7 @@ claims
 # AutoBuild U-Net (the first three crops under the centred mask, then three under random boxes;
 # the hole is shown grey in the masked input).
 
-# %%
+# %% tags=["hide-input"]
 fig = figures.plot_inpainting_samples(inpainting.sample_rows(store.recipe, evaluated))
 save_figure(fig, "fig7_inpainting_samples")
 plt.show()
@@ -250,8 +263,27 @@ plt.show()
 #
 # Parameters and FLOPs of one U-Net step on a 64x64 latent (512x512 image) with 77 text tokens.
 
-# %%
+# %% tags=["hide-input"]
 inpainting.full_width_sizes(space, stored, evaluated).round(2)
+
+# %% [markdown]
+# ```{admonition} Verdict: FID on Places365
+# :class: note
+# **{glue:text}`fig7_fid_verdict`**: ours {glue:text}`fig7_fid_ours`, {glue:text}`fig7_fid_interval`; {glue:text}`fig7_fid_reason`
+# ```
+#
+# ## Verdicts
+#
+# The verdicts above are computed here from this page's results, and stored in the
+# [claims ledger](../book/claims.md) (`figures/claims.csv`).
+
+# %% tags=["hide-input"]
+from autobuild.book import claims as ledger
+from autobuild.book.verdicts import inpainting as verdicts
+
+rows = verdicts.claims(claims)
+ledger.record_claims("05_sd_inpainting", rows, params.profile)
+ledger.glue_claims(rows)
 
 # %% tags=["nbval-ignore-output"]
 print(params.ran_for())
