@@ -18,7 +18,7 @@ test: install
 # Execute every notebook in place (quick profile, embedded data, CPU) with papermill, then
 # render them into _build/html (the build itself executes nothing and needs no network).
 book: install
-	$(PY) scripts/run_notebooks.py --profile quick
+	$(PY) scripts/run_notebooks.py --profile quick --jobs 2
 	$(VENV)/bin/jupyter-book build .
 
 # One section with other parameters, written to _build/sections/ (figures in _build/sections/figures/), e.g.

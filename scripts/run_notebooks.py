@@ -162,29 +162,48 @@ def execute(path: Path, output: Path, parameters: dict, env: dict, timeout: int)
     return time.perf_counter() - start
 
 
-def run_in_place(paths: list[Path], timeout: int, env: dict) -> dict[str, float]:
+def _run_one_in_place(path: Path, timeout: int, env: dict) -> float:
+    """Execute ``path`` into a scratch copy and, only if every cell ran, replace the stored notebook."""
     import nbformat
 
     scratch = ROOT / "_build" / "executed"
     scratch.mkdir(parents=True, exist_ok=True)
+    tmp = scratch / f".{path.name}.running.ipynb"
+    try:
+        seconds = execute(path, tmp, {}, env, timeout)
+    except Exception as exc:
+        failed = scratch / f"{path.stem}.failed.ipynb"
+        if tmp.exists():
+            os.replace(tmp, failed)
+        raise SystemExit(f"{path.name} failed ({type(exc).__name__}); the stored notebook is unchanged, "
+                         f"the failed run is in {failed.relative_to(ROOT)}") from exc
+    nb = nbformat.read(tmp, as_version=4)
+    tidy(nb)
+    nbformat.write(nb, tmp)
+    os.replace(tmp, path)
+    return seconds
+
+
+def run_in_place(paths: list[Path], timeout: int, env: dict, jobs: int = 1) -> dict[str, float]:
+    """Execute and replace every stored notebook, ``jobs`` kernels at a time (each notebook uses one
+    core; every notebook writes its own figures, and the claims ledger is written under a lock)."""
     # The stored notebooks are CPU runs: hide any GPU from the kernel, so "auto" means "cpu".
     env = {**env, "CUDA_VISIBLE_DEVICES": ""}
-    times = {}
-    for path in paths:
-        tmp = scratch / f".{path.name}.running.ipynb"
-        try:
-            times[path.name] = execute(path, tmp, {}, env, timeout)
-        except Exception as exc:
-            failed = scratch / f"{path.stem}.failed.ipynb"
-            if tmp.exists():
-                os.replace(tmp, failed)
-            raise SystemExit(f"{path.name} failed ({type(exc).__name__}); the stored notebook is unchanged, "
-                             f"the failed run is in {failed.relative_to(ROOT)}") from exc
-        nb = nbformat.read(tmp, as_version=4)
-        tidy(nb)
-        nbformat.write(nb, tmp)
-        os.replace(tmp, path)
-    return times
+    if jobs == 1:
+        return {path.name: _run_one_in_place(path, timeout, env) for path in paths}
+    from concurrent.futures import ThreadPoolExecutor
+
+    # Each kernel is its own process; the threads only wait on them. The environment is set once
+    # for all of them (execute() would otherwise change it from several threads).
+    old = dict(os.environ)
+    os.environ.update(env)
+    try:
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            futures = {path.name: pool.submit(_run_one_in_place, path, timeout, {}) for path in paths}
+            return {name: future.result() for name, future in futures.items()}
+    finally:
+        os.environ.clear()
+        os.environ.update(old)
 
 
 def run_to_folder(paths: list[Path], out_dir: Path, parameters: dict, timeout: int, env: dict) -> dict[str, float]:
@@ -211,6 +230,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
                     help="any other notebook parameter, e.g. -p predictor_lr 0.001 (repeatable)")
     ap.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
+    ap.add_argument("--jobs", type=int, default=1,
+                    help="stored notebooks executed at once (one core each; default 1)")
     ap.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                     help="send the notebooks' independent jobs (searches, evaluations) to this Dask scheduler")
     return ap
@@ -239,9 +260,11 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("jupytext pairs out of sync (run `jupytext --sync notebooks/NN_name.ipynb` after "
                          "deciding which side is right):\n  " + "\n  ".join(drift))
 
+    if args.jobs < 1:
+        ap.error(f"--jobs must be >= 1, got {args.jobs}")
     env = {"AUTOBUILD_SCHEDULER": args.scheduler} if args.scheduler else {}
     if args.output_dir is None:
-        times = run_in_place(paths, args.timeout, env)
+        times = run_in_place(paths, args.timeout, env, args.jobs)
     else:
         times = run_to_folder(paths, args.output_dir, parameters, args.timeout, env)
     for name, seconds in times.items():

@@ -235,3 +235,25 @@ def test_runner_stops_on_a_parameter_the_notebook_does_not_declare(tmp_path, cap
     assert exit_info.value.code == 2
     assert "predictor_Lr (03_imagenet_construction_and_nas.ipynb)" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())  # nothing executed, nothing written
+
+
+def test_notebooks_run_side_by_side_replace_only_what_ran(tmp_path):
+    kernel = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    good = []
+    for i in (1, 2):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"print({i} * 21)")])
+        nb.metadata["kernelspec"] = kernel
+        good.append(tmp_path / f"0{i}_ok.ipynb")
+        nbformat.write(nb, good[-1])
+    times = run_notebooks.run_in_place(good, timeout=120, env={}, jobs=2)
+    assert sorted(times) == ["01_ok.ipynb", "02_ok.ipynb"]
+    for i, path in zip((1, 2), good):
+        assert nbformat.read(path, as_version=4).cells[0].outputs[0]["text"].strip() == str(i * 21)
+    bad = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("raise ValueError('no')")])
+    bad.metadata["kernelspec"] = kernel
+    path = tmp_path / "03_bad.ipynb"
+    nbformat.write(bad, path)
+    before = path.read_text()
+    with pytest.raises(SystemExit, match="03_bad.ipynb failed"):
+        run_notebooks.run_in_place([good[0], path], timeout=120, env={}, jobs=2)
+    assert path.read_text() == before  # the stored notebook is unchanged
