@@ -264,24 +264,6 @@ class NASComparison:
         shown = [f"{m:.4f} ± {sd:.4f}" for m, sd in zip(self.hv["HV mean"], self.hv["HV std"])]
         return _by_method(self.hv.assign(**{"HV mean ± std": shown}), "HV mean ± std")
 
-    def verdict(self) -> str:
-        """The best method of each pair, its margin, and on how many pairs AutoBuild-NAS is best."""
-        hv = self.hv
-        winners = hv.loc[hv.groupby(["space", "device"])["HV mean"].idxmax(), ["space", "device", "method"]]
-        lines = []
-        for r in winners.itertuples():
-            runner = hv[(hv.space == r.space) & (hv.device == r.device)].sort_values("HV mean", ascending=False)
-            margin = runner["HV mean"].iloc[0] - runner["HV mean"].iloc[1]
-            lines.append(f"{r.space}-{r.device.upper()}: best mean hypervolume {r.method} "
-                         f"(ahead of {runner.method.iloc[1]} by {margin:.4f}, std of the winner "
-                         f"{runner['HV std'].iloc[0]:.4f})")
-        n_win = int((winners.method == "AutoBuild-NAS").sum())
-        lines.append(f"\nAutoBuild-NAS has the highest mean hypervolume on {n_win} of {len(winners)} space/device "
-                     f"pairs ({self.n_seeds} seeds; paper: best on all MBv3 devices and PN-GPU) -> "
-                     f"{'agrees with' if n_win > len(winners) / 2 else 'does not reproduce'} the paper's claim on "
-                     f"most pairs.")
-        return "\n".join(lines)
-
 
 def _candidates(constructions: Constructions, s: str, d: str, k: int, method: str):
     """The candidate space(s) of ``method`` on ``(s, d)``: AutoBuild-NAS has one per repeat."""

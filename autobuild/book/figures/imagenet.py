@@ -139,9 +139,18 @@ def plot_paired_differences(diffs, verdicts, title: str):
         ax.set_xticks(range(len(conditions)), [f"{r}\n{m}" for r, m in conditions], fontsize=6)
         ax.set_xlim(-0.5, len(conditions) - 0.3)
 
-    fig = pair_row(pairs, 3.0, draw, title)
-    fig.axes[0].set_ylabel("AutoBuild-NAS - best baseline\n(% of its hypervolume)", fontsize=7)
-    fig.set_size_inches(max(2.3 * len(pairs), 1.2 * len(conditions) * len(pairs) / 2), 3.2)
+    cols = min(3, len(pairs))
+    rows = -(-len(pairs) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(7.4, 2.6 * rows), squeeze=False)
+    for ax, (s, d) in zip(axes.flat, pairs):
+        draw(ax, s, d)
+        ax.set_title(f"{SPACE_NAMES[s]}-{d.upper()}", fontsize=8)
+        ax.tick_params(axis="y", labelsize=7)
+    for ax in axes.flat[len(pairs):]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("AutoBuild-NAS - best baseline\n(% of its hypervolume)", fontsize=7)
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
 
