@@ -62,7 +62,7 @@ if importlib.util.find_spec("autobuild") is None:  # Colab: install the companio
 # %% [markdown]
 # The parameters, checked before anything expensive, and the profile's settings:
 
-# %%
+# %% tags=["hide-input"]
 from autobuild.book import params as notebook_params
 
 params = notebook_params.validate("03_imagenet_construction_and_nas", profile, data_source, seeds, device)
@@ -85,7 +85,7 @@ shown
 # *all* labelled architectures, evaluate $K=3$ spaces exhaustively and give every search the
 # paper's budget of 250 architectures (50 random, then 4 rounds of 50).
 
-# %%
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
 import torch
@@ -126,7 +126,7 @@ print(imagenet.describe_sets(datasets, settings.devices))
 # inferred from the data which is a limitation"*). `100**acc` does not involve latency, so one
 # predictor serves all three devices.
 
-# %%
+# %% tags=["hide-input"]
 equations = imagenet.label_equations(datasets, settings.devices, settings.tradeoff_weights)
 imagenet.equation_table(equations)
 
@@ -164,7 +164,7 @@ built.srcc_summary()
 # pooled readout's top-1 holds e6k7 everywhere, the root readout's starts with e3k7. Section 2
 # shows how much steadier the pooled scores are across seeds; section 2b checks them against the truth.
 
-# %%
+# %% tags=["hide-input"]
 fig = plot_best_worst_subgraphs(built.best_and_worst("mbv3", "gpu"),
                                 "MBv3, accuracy and GPU latency: best and worst subgraph per stage")
 save_figure(fig, "fig4_best_worst_subgraphs")
@@ -180,7 +180,7 @@ plt.show()
 # One subgraph per stage is a thin sample, so we check the reading on the top-25 and bottom-25
 # subgraphs of every stage, pooled:
 
-# %%
+# %% tags=["hide-input"]
 reading = imagenet.paper_reading(built.pair(0, "mbv3", "gpu"), k=25)
 display(reading.traits)
 print(reading.report(params.profile, params.data_source))
@@ -203,14 +203,14 @@ print(reading.report(params.profile, params.data_source))
 # The table gives, per repeat (predictor seed 0, 1, ...), how many of the equations' clusters reach
 # beyond the front; the figure shows the clusters of seed 0.
 
-# %%
+# %% tags=["hide-input"]
 fronts = imagenet.front_extensions(datasets, built)
 fronts.table
 
 # %% [markdown]
 # The clusters of the seed-0 predictors, one colour per equation, over the labelled set and its front:
 
-# %%
+# %% tags=["hide-input"]
 fig = figures.plot_reduced_spaces(datasets, fronts, equations, params.data_source)
 save_figure(fig, "fig5_reduced_spaces")
 plt.close(fig)
@@ -221,7 +221,7 @@ show(figures.interactive_reduced_spaces(datasets, fronts), "fig5-reduced-spaces"
 # can focus on regions that contain architectures beyond the Pareto frontier. [...] On PN-CPU, only
 # two of the four reduced search spaces outperform the data Pareto frontier."*
 
-# %%
+# %% tags=["hide-input"]
 print(fronts.report(params.data_source))
 
 # %% [markdown]
@@ -266,7 +266,7 @@ print(fronts.report(params.data_source))
 # All searches run at 224 px (the authors' search default) and are labelled by the authors'
 # predictors; the hypervolume uses the same reference point as Fig. 5 (top).
 
-# %%
+# %% tags=["hide-input"]
 search = {"budget": settings.budget, "n_initial": settings.n_initial, "per_round": settings.per_round}
 nas = imagenet.compare_nas(built, fronts.refs, settings.k_nas, **search)
 nas.size_table()
@@ -277,7 +277,7 @@ nas.size_table()
 # many orders of magnitude smaller than the full spaces, and smaller than the human-restricted
 # Layer-Insight spaces as well.
 
-# %%
+# %% tags=["hide-input"]
 fig = figures.plot_nas_fronts(nas, settings.budget)
 save_figure(fig, "fig5_nas_fronts")
 plt.close(fig)
@@ -286,10 +286,10 @@ show(figures.interactive_nas_fronts(datasets, nas), "fig5-nas-fronts", height=52
 # %% [markdown]
 # The final hypervolume of every method, mean ± std over the repeats, as a table and as bars:
 
-# %%
+# %% tags=["hide-input"]
 nas.hv_table()
 
-# %%
+# %% tags=["hide-input"]
 fig = figures.plot_hypervolumes(nas)
 save_figure(fig, "fig5_nas_hypervolume")
 plt.show()
@@ -308,7 +308,7 @@ plt.show()
 # run's `seeds` repeats the interval is rough (a bootstrap of a few values understates the
 # spread); the stored full runs below have more seeds.
 
-# %%
+# %% tags=["hide-input"]
 quick_rows = nas_runs.rows_of(nas, model, params.profile)
 quick_verdicts = nas_runs.paired_verdicts(quick_rows)
 quick_verdicts.round(4)
@@ -333,14 +333,14 @@ quick_verdicts.round(4)
 # the best baseline of each pair. This is a sensitivity check, not a choice: the table and verdict
 # above use the profile's $K$ (`k_nas`), fixed before any search was run.
 
-# %%
+# %% tags=["hide-input"]
 k_sweep = imagenet.k_sensitivity(built, nas, settings.k_sensitivity, **search)
 k_sweep.beats_table()
 
 # %% [markdown]
 # AutoBuild-NAS's mean hypervolume against $K$, beside the best baseline of each pair:
 
-# %%
+# %% tags=["hide-input"]
 fig = figures.plot_k_sensitivity(k_sweep, settings.k_nas)
 save_figure(fig, "fig5_k_sensitivity")
 plt.show()
@@ -348,7 +348,7 @@ plt.show()
 # %% [markdown]
 # On how many pairs each $K$ puts AutoBuild-NAS above every baseline:
 
-# %%
+# %% tags=["hide-input"]
 print(k_sweep.report())
 
 # %% [markdown]
