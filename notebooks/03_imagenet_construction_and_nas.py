@@ -311,7 +311,7 @@ plt.show()
 # %% tags=["hide-input"]
 quick_rows = nas_runs.rows_of(nas, model, params.profile)
 quick_verdicts = nas_runs.paired_verdicts(quick_rows)
-quick_verdicts.round(4)
+figures.verdict_table(quick_verdicts)
 
 # %% [markdown]
 # ```{admonition} Verdict: Fig. 5 (bottom), this run
@@ -372,7 +372,7 @@ nas_runs.provenance(full_rows)
 
 # %% tags=["hide-input"]
 full_verdicts = nas_runs.paired_verdicts(full_rows)
-full_verdicts.round(4)
+figures.verdict_table(full_verdicts)
 
 # %% [markdown]
 # ```{admonition} Verdict: Fig. 5 (bottom), the stored full runs (recipe full)

@@ -38,3 +38,12 @@ def test_paired_differences_colour_each_condition_by_its_verdict():
     assert [t.get_text() for t in ax.get_xticklabels()] == ["quick\ncompanion", "full\ncompanion"]
     # in % of the baseline's mean hypervolume: +0.01 / 0.2 = +5%
     assert abs(bars[0].lines[0].get_ydata()[0] - 5.0) < 1e-9
+
+
+def test_verdict_table_puts_the_interval_in_one_column():
+    table = pd.DataFrame([{"recipe": "full", "model": "authors", "space": "PN", "device": "gpu",
+                           "best baseline": "Layer-Full", "seeds": 8, "mean difference": 0.01, "low": -0.002,
+                           "high": 0.02, "verdict": "tie"}])
+    shown = figures.verdict_table(table)
+    assert shown.index.tolist() == [("full", "authors", "PN-GPU")]
+    assert shown.iloc[0].tolist() == ["Layer-Full", 8, "+0.0100 [-0.0020, +0.0200]", "tie"]

@@ -222,3 +222,12 @@ def interactive_nas_fronts(datasets, nas, seed: int = 0):
         figs[f"{SPACE_NAMES[s]}-{d.upper()}"] = front_figure(*_labelled_sample(data, d), built, METHOD_COLORS,
                                                              f"latency_{d} (ms)", "ImageNet top-1", "")
     return _pair_menu(figs, f"Fig. 5 (bottom): each search's final front, seed {seed} (choose the pair)")
+
+
+def verdict_table(verdicts):
+    """Paired verdicts (:func:`~autobuild.experiments.nas_runs.paired_verdicts`) at page width: one
+    row per recipe, variant and pair, the mean difference with its interval in one column."""
+    shown = verdicts.assign(pair=verdicts.space + "-" + verdicts.device.str.upper(),
+                            **{"HV difference [95% CI]": [f"{m:+.4f} [{lo:+.4f}, {hi:+.4f}]" for m, lo, hi in
+                                                          zip(verdicts["mean difference"], verdicts.low, verdicts.high)]})
+    return shown.set_index(["recipe", "model", "pair"])[["best baseline", "seeds", "HV difference [95% CI]", "verdict"]]
