@@ -85,6 +85,31 @@ def front_figure(data_perf, data_cost, data_names, clusters, colors: dict, x_tit
     return fig
 
 
+def pair_menu(figs: dict, title: str):
+    """One plotly figure holding every ``figs[label]`` (e.g. one per space and device), shown one at
+    a time by a drop-down menu that also sets the x-axis title."""
+    import plotly.graph_objects as go
+
+    combined, spans = go.Figure(), []
+    for label, f in figs.items():
+        start = len(combined.data)
+        for trace in f.data:
+            combined.add_trace(trace.update(visible=not spans))
+        spans.append((label, start, len(combined.data)))
+    n = len(combined.data)
+    buttons = [{"label": label, "method": "update",
+                "args": [{"visible": [start <= i < end for i in range(n)]},
+                         {"xaxis.title.text": figs[label].layout.xaxis.title.text}]}
+               for label, start, end in spans]
+    first = next(iter(figs.values())).layout
+    combined.update_layout(title=title, xaxis_title=first.xaxis.title.text, yaxis_title=first.yaxis.title.text,
+                           template="plotly_white", margin={"l": 60, "r": 10, "t": 80, "b": 50},
+                           legend={"orientation": "h", "y": -0.2},
+                           updatemenus=[{"buttons": buttons, "x": 0, "y": 1.13, "xanchor": "left",
+                                         "direction": "down"}])
+    return combined
+
+
 def sample_for_hover(frame, score: str, truth: str, by, top: int = 100, others: int = 300, seed: int = 0):
     """Per group of ``by``: the ``top`` rows by ``score``, the ``top`` by ``truth`` and ``others``
     random rows, so that a scatter of thousands of points stays light on the page."""

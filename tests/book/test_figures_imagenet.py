@@ -4,6 +4,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from autobuild.book.figures import imagenet as figures
+from autobuild.book.interactive import pair_menu
 
 matplotlib.use("Agg")
 
@@ -13,7 +14,7 @@ def test_pair_menu_shows_one_pair_at_a_time():
     a.update_layout(xaxis_title="latency_gpu (ms)", yaxis_title="top-1")
     b = go.Figure([go.Scatter(x=[3], y=[3], name="b1")])
     b.update_layout(xaxis_title="latency_cpu (ms)")
-    menu = figures._pair_menu({"MBv3-GPU": a, "PN-CPU": b}, "t")
+    menu = pair_menu({"MBv3-GPU": a, "PN-CPU": b}, "t")
     assert [t.visible for t in menu.data] == [True, True, False]
     buttons = menu.layout.updatemenus[0].buttons
     assert [btn.label for btn in buttons] == ["MBv3-GPU", "PN-CPU"]

@@ -155,30 +155,6 @@ def plot_paired_differences(diffs, verdicts, title: str):
     return fig
 
 
-def _pair_menu(figs: dict, title: str):
-    """One plotly figure holding every ``figs[label]`` (one per pair), shown one at a time by a menu."""
-    import plotly.graph_objects as go
-
-    combined, spans = go.Figure(), []
-    for label, f in figs.items():
-        start = len(combined.data)
-        for trace in f.data:
-            combined.add_trace(trace.update(visible=not spans))
-        spans.append((label, start, len(combined.data)))
-    n = len(combined.data)
-    buttons = [{"label": label, "method": "update",
-                "args": [{"visible": [start <= i < end for i in range(n)]},
-                         {"xaxis.title.text": figs[label].layout.xaxis.title.text}]}
-               for label, start, end in spans]
-    first = next(iter(figs.values())).layout
-    combined.update_layout(title=title, xaxis_title=first.xaxis.title.text, yaxis_title=first.yaxis.title.text,
-                           template="plotly_white", margin={"l": 60, "r": 10, "t": 80, "b": 50},
-                           legend={"orientation": "h", "y": -0.2},
-                           updatemenus=[{"buttons": buttons, "x": 0, "y": 1.13, "xanchor": "left",
-                                         "direction": "down"}])
-    return combined
-
-
 def _labelled_sample(data, device: str, n: int = 400, seed: int = 0):
     """The labelled set's front plus ``n`` random architectures (the front of the sample is the set's)."""
     import numpy as np
@@ -194,7 +170,7 @@ def _labelled_sample(data, device: str, n: int = 400, seed: int = 0):
 def interactive_reduced_spaces(datasets, fronts, seed: int = 0):
     """Fig. 5 (top) for the page: per pair (menu), the labelled front and repeat ``seed``'s K=3
     clusters; hovering a point shows its architecture and labels."""
-    from autobuild.book.interactive import front_figure
+    from autobuild.book.interactive import front_figure, pair_menu
 
     figs = {}
     for s, d in fronts.refs:
@@ -204,7 +180,7 @@ def interactive_reduced_spaces(datasets, fronts, seed: int = 0):
         colors = {g: to_hex(f"C{i}") for i, g in enumerate(dict.fromkeys(built.group))}
         figs[f"{SPACE_NAMES[s]}-{d.upper()}"] = front_figure(*_labelled_sample(data, d), built, colors,
                                                              f"latency_{d} (ms)", "ImageNet top-1", "")
-    return _pair_menu(figs, f"Fig. 5 (top): K=3 reduced spaces of the seed-{seed} predictors (choose the pair)")
+    return pair_menu(figs, f"Fig. 5 (top): K=3 reduced spaces of the seed-{seed} predictors (choose the pair)")
 
 
 def interactive_nas_fronts(datasets, nas, seed: int = 0):
@@ -212,7 +188,7 @@ def interactive_nas_fronts(datasets, nas, seed: int = 0):
     over the labelled set's front; hovering a point shows its architecture and labels."""
     import pandas as pd
 
-    from autobuild.book.interactive import front_figure
+    from autobuild.book.interactive import front_figure, pair_menu
 
     figs = {}
     for (s, d), runs in nas.results.items():
@@ -221,7 +197,7 @@ def interactive_nas_fronts(datasets, nas, seed: int = 0):
         built = found.rename(columns={"arch": "name"}).assign(group=found.method)
         figs[f"{SPACE_NAMES[s]}-{d.upper()}"] = front_figure(*_labelled_sample(data, d), built, METHOD_COLORS,
                                                              f"latency_{d} (ms)", "ImageNet top-1", "")
-    return _pair_menu(figs, f"Fig. 5 (bottom): each search's final front, seed {seed} (choose the pair)")
+    return pair_menu(figs, f"Fig. 5 (bottom): each search's final front, seed {seed} (choose the pair)")
 
 
 def verdict_table(verdicts):
