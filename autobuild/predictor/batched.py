@@ -38,6 +38,7 @@ from torch.func import stack_module_state
 from tqdm.auto import tqdm
 
 from autobuild.graphs.table import GraphTable
+from autobuild.predictor.chain_ops import mean_pool, predecessor_hop
 from autobuild.predictor.faithful import FaithfulPredictor
 from autobuild.predictor.model import AutoBuildPredictor
 from autobuild.predictor.ranking import soft_rank
@@ -133,14 +134,12 @@ def _companion_forward(params: dict, model: AutoBuildPredictor, x: torch.Tensor,
         h = h.detach()
     for m in range(model.n_hops):
         c = f"convs.{m}."
-        z = _linear(h, params[c + "lin_l.weight"], params[c + "lin_l.bias"])
         # node i receives its predecessor's message; the first node none, so only the bias
-        conv = F.pad(z[:, :, :-1], (0, 0, 1, 0)) + params[c + "bias"][:, None, None, :]
-        skip = h if f"skips.{m}.weight" not in params else _linear(h, params[f"skips.{m}.weight"])
-        h = skip + F.leaky_relu(conv)
+        h = predecessor_hop(h, params[c + "lin_l.weight"], params[c + "lin_l.bias"], params[c + "bias"],
+                            params.get(f"skips.{m}.weight"))
         node_embs.append(h)
-    weights = mask.to(h.dtype) / mask.sum(-1, keepdim=True)   # mean pooling as one batched product
-    graph_embs = [torch.matmul(weights[..., None, :], e)[..., 0, :] for e in node_embs]
+    weights = mask.to(h.dtype) / mask.sum(-1, keepdim=True)
+    graph_embs = [mean_pool(e, weights) for e in node_embs]
     hidden = F.leaky_relu(_linear(graph_embs[-1], params["head.0.weight"], params["head.0.bias"]))
     pred = _linear(hidden, params["head.2.weight"], params["head.2.bias"])[..., 0]
     return pred, node_embs, graph_embs
@@ -231,14 +230,14 @@ def stacked_ranking_loss(graph_embs: list[torch.Tensor], target: torch.Tensor, s
     else:
         rt, eps = _ranks(target), None
         rt = rt - rt.mean(1, keepdim=True)
-    terms = []
-    for g in graph_embs:
-        rp = soft_rank(g.abs().sum(-1), strength)
-        rp = rp - rp.mean(1, keepdim=True)
-        denom = rp.norm(dim=1) * rt.norm(dim=1)
-        denom = denom + 1e-12 if eps is None else denom.clamp_min(eps)
-        terms.append(1.0 - (rp * rt).sum(1) / denom)
-    return torch.stack(terms, 1).mean(1)
+    norms = torch.stack([g.abs().sum(-1) for g in graph_embs], 1)          # [n, M+1, B]
+    n, hops, B = norms.shape
+    rp = soft_rank(norms.reshape(n * hops, B), strength).reshape(n, hops, B)   # one call, row by row
+    rp = rp - rp.mean(2, keepdim=True)
+    rt = rt[:, None]
+    denom = rp.norm(dim=2) * rt.norm(dim=2)
+    denom = denom + 1e-12 if eps is None else denom.clamp_min(eps)
+    return (1.0 - (rp * rt).sum(2) / denom).mean(1)
 
 
 def _clip_per_model(params: dict, limit: float | None) -> None:
