@@ -1,7 +1,7 @@
 """Training speed: one predictor, N predictors at once, N one after another, and the authors' code.
 
     .venv/bin/python benchmarks/bench_training.py [--data embedded|PATH] [--device cpu|cuda]
-        [--n 20] [--epochs 200] [--authors-code DIR [--authors-deps DIR]] [--skip-sequential]
+        [--n 20] [--epochs 200] [--threads 1] [--authors-code DIR [--authors-deps DIR]] [--skip-sequential]
 
 Every figure is measured in this run, on the same data (3k MBv3 architectures, target ``acc``,
 batch 128): one predictor of each variant (the dense chain path, and PyG's for reference);
@@ -10,6 +10,8 @@ one after another, with their mean test SRCC; with ``--authors-code`` (an unpack
 github.com/Ascend-Research/AutoBuild, run as in ``shared/peer/README.md``) the authors'
 ``train_predictor.py`` for the same epochs. The wall time of the full profile of section 03 at 8
 seeds is read from the run's own record (``figures/fig5_nas_hypervolume_full.csv``) when one exists.
+Then, per variant, where one step of the n at once spends its time (torch.profiler, by kind of
+operation) and how many MB of activations one predictor keeps per step for its backward.
 
 Targets (issue 15), on a 2-core CPU: one predictor <= 12 s; 20 at once <= 60 s with the SRCC of
 one by one; on one GPU: 20 at once <= 10 s. Wall-clock figures are meaningful only on an
@@ -36,8 +38,9 @@ from autobuild import _paths
 from autobuild.data.load import load_dataset
 from autobuild.experiments import nas_runs
 from autobuild.graphs.table import GraphTable
-from autobuild.predictor.batched import train_many
-from autobuild.predictor.training import TrainConfig, train_predictor
+from autobuild.predictor.batched import ChainBatch, stacked_forward, stacked_ranking_loss, train_many
+from autobuild.predictor.training import TrainConfig, cpu_threads, train_predictor
+from autobuild.predictor.variants import build_model
 
 TARGETS = {"cpu": {"one": 12.0, "n": 60.0}, "cuda": {"one": None, "n": 10.0}}
 
@@ -90,12 +93,73 @@ def full_profile_seconds() -> dict | None:
     return out
 
 
+#: torch.profiler op names, by what the time is spent on
+OP_KINDS = {"matrix products": ("bmm", "baddbmm", "addmm", "mm", "matmul", "linear"),
+            "soft ranks": ("SoftRank", "SoftRankBackward", "sort"),
+            "optimiser": ("_fused_adamw_", "Optimizer")}
+
+
+def profile_step(table: GraphTable, vocab: dict, y: np.ndarray, config: TrainConfig, n: int, steps: int = 5) -> dict:
+    """One training step of ``n`` stacked predictors: its ms, the share of each kind of operation,
+    and the MB of activations one predictor saves for its backward."""
+    from torch.func import stack_module_state
+    from torch.profiler import ProfilerActivity, profile
+
+    with cpu_threads(config):
+        models = [build_model(config, vocab) for _ in range(n)]
+        params, buffers = stack_module_state(models)
+        params = {k: v.detach().requires_grad_(True) for k, v in params.items()}
+        buffers = {k: v.detach().clone() for k, v in buffers.items()}
+        opt = torch.optim.AdamW(list(params.values()), lr=config.lr, fused=True)
+        chains, gen = ChainBatch.from_table(table), torch.Generator().manual_seed(0)
+        target_all = torch.as_tensor((y - y.mean()) / y.std(), dtype=torch.float32)
+        idx = torch.stack([torch.randperm(len(y), generator=gen)[:config.batch_size] for _ in range(n)])
+        saved = []
+
+        def step():
+            x, mask = chains.gather(idx)
+            pred, _, graph_embs = stacked_forward(params, buffers, models[0], x, mask, training=True)
+            target = target_all[idx]
+            loss = ((pred - target) ** 2).mean(1) + stacked_ranking_loss(graph_embs, target, 1.0, config.model)
+            opt.zero_grad(set_to_none=True)
+            loss.sum().backward()
+            opt.step()
+
+        def pack(t):
+            saved.append(t.numel() * t.element_size())
+            return t
+
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            step()
+        for _ in range(2):
+            step()
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        step_ms = (time.perf_counter() - start) / steps * 1e3
+        with profile(activities=[ProfilerActivity.CPU]) as prof:
+            for _ in range(steps):
+                step()
+    kinds = dict.fromkeys([*OP_KINDS, "element-wise and copies"], 0.0)
+    for event in prof.key_averages():
+        if not event.key.startswith("aten::") and not any(event.key.startswith(k) for k in OP_KINDS["soft ranks"]):
+            continue
+        name = event.key.removeprefix("aten::")
+        kind = next((k for k, names in OP_KINDS.items() if name in names), "element-wise and copies")
+        kinds[kind] += event.self_cpu_time_total / 1e3 / steps
+    total = sum(kinds.values())
+    saved_mb = sum(saved) / n / 2**20
+    return {"step_ms": round(step_ms, 2), "saved_mb_per_predictor": round(saved_mb, 1),
+            "share": {k: round(v / total, 3) for k, v in kinds.items()}}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", default=None, help="default: the real-schema MBv3 cache in the shared data, else embedded")
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--epochs", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=1, help="CPU threads for the n at once and one by one")
     ap.add_argument("--authors-code", type=Path, default=None)
     ap.add_argument("--authors-deps", type=Path, default=None)
     ap.add_argument("--skip-sequential", action="store_true", help="do not train the n predictors one by one")
@@ -126,7 +190,8 @@ def main() -> None:
     if target["one"]:
         print(f"  target {target['one']:.0f} s: ratio {one[('companion', 'dense')] / target['one']:.2f}")
 
-    configs = [TrainConfig(epochs=args.epochs, device=device, seed=s, progress=False) for s in range(args.n)]
+    configs = [TrainConfig(epochs=args.epochs, device=device, seed=s, progress=False, cpu_threads=args.threads)
+               for s in range(args.n)]
     many, n_wall, n_cpu = timed(lambda: train_many(table, data.space.feature_vocab, [y] * args.n, configs))
     srcc_many = float(np.mean([t.metrics["srcc"] for t in many]))
     versus = f"; target {target['n']:.0f} s: ratio {n_wall / target['n']:.2f}" if target["n"] else ""
@@ -148,6 +213,13 @@ def main() -> None:
     if authors:
         print(f"  one companion predictor vs the authors' code: x{authors / one[('companion', 'dense')]:.2f} faster")
     full = full_profile_seconds()
+    profiles = {}
+    for model in ("companion", "authors"):
+        profiles[model] = profile_step(table, data.space.feature_vocab, y, replace(configs[0], model=model), args.n)
+        p = profiles[model]
+        print(f"one step of {args.n} {model} predictors at once: {p['step_ms']:.1f} ms; "
+              + ", ".join(f"{k} {v:.0%}" for k, v in p["share"].items())
+              + f"; {p['saved_mb_per_predictor']:.1f} MB of activations saved per predictor")
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     print(json.dumps({"one_predictor_s": round(one[("companion", "dense")], 2),
                       "one_predictor_authors_variant_s": round(one[("authors", "dense")], 2),
@@ -156,7 +228,8 @@ def main() -> None:
                       "n_at_once_compiled_s": None if compiled_wall is None else round(compiled_wall, 2),
                       "n_sequential_s": None if seq_wall is None else round(seq_wall, 2),
                       "srcc_at_once": round(srcc_many, 4), "srcc_sequential": None if srcc_seq is None else round(srcc_seq, 4),
-                      "full_profile_03_s": full, "epochs": args.epochs, "device": device}))
+                      "full_profile_03_s": full, "step_profile": profiles, "threads": args.threads,
+                      "epochs": args.epochs, "device": device}))
 
 
 if __name__ == "__main__":
