@@ -19,7 +19,10 @@ most one, so its attention weight is exactly 1:
 With graphs padded to ``[n, B, L, d]`` tensors this is one shift along ``L`` and one batched
 matrix product. With self-loops (``authors``) a node attends over itself and its predecessor, a
 two-way softmax; batch norm takes its statistics over each model's valid nodes. Both equal PyG
-to float tolerance, in training and in evaluation mode (tested).
+to float tolerance, in training and in evaluation mode, and so do their gradients (tested). The
+companion hop and the mean pooling have hand-written gradients
+(:mod:`autobuild.predictor.chain_ops`): on a CPU a step is bound by passes over memory as much
+as by its matrix products.
 
 Every model gets the initial weights, batch order and optimiser state it would get alone
 (seeded per model; AdamW is element-wise), so the results match training one by one to
