@@ -9,15 +9,23 @@
 """
 from __future__ import annotations
 
+import html
+import re
 import shutil
 from pathlib import Path
 
 VERDICT_ORDER = ("agrees", "differs", "inconclusive", "not testable offline")
 
 
+#: Markdown characters that could start a link, emphasis, math, a role or a directive in a cell.
+_MARKDOWN = re.compile(r"([\\*_\[\]{}$#!~])")
+
+
 def _cell(text: str) -> str:
-    """A table cell's text: one line, with MyST's table and role characters escaped."""
-    return " ".join(str(text).split()).replace("|", "\\|").replace("`", "'") or "—"
+    """A table cell's text as literal text: one line, HTML escaped (``<`` ``>`` ``&``), with MyST's
+    table, role, link, emphasis and math characters escaped."""
+    text = html.escape(" ".join(str(text).split()), quote=False)
+    return _MARKDOWN.sub(r"\\\1", text).replace("|", "\\|").replace("`", "'") or "—"
 
 
 def ledger_markdown(frame, page_of) -> str:
@@ -39,7 +47,7 @@ def ledger_markdown(frame, page_of) -> str:
         by = rows.set_index("profile")
         main = by.loc["quick"] if "quick" in by.index else by.iloc[0]
         full = by.loc["full"] if "full" in by.index else None
-        verdict = f"**{main.verdict}**" + (f" (full: **{full.verdict}**)" if full is not None else "")
+        verdict = f"**{_cell(main.verdict)}**" + (f" (full: **{_cell(full.verdict)}**)" if full is not None else "")
         cells = [f"{{doc}}`{section[:2]} </{page_of(section)}>`", _cell(main.claim), _cell(main.paper), ours(main)]
         if with_full:
             cells.append(ours(full) if full is not None else "—")

@@ -8,7 +8,10 @@ evaluation walks the tree over float64 numpy arrays.
 Hostile inputs are bounded before any work is done: the text is at most
 :data:`MAX_LENGTH` characters, the tree at most :data:`MAX_NODES` nodes and
 :data:`MAX_DEPTH` levels deep (checked without recursion), and every number is a finite
-float64, so ``10**10**10`` is infinite, not a hang. Every arithmetic failure (a constant part
+float64, so ``10**10**10`` is infinite, not a hang. Python reads identifiers in NFKC form
+(``ａｃｃ`` and ``𝑎𝑐𝑐`` would both mean ``acc``); a name written in any other form is refused, so
+an equation always names its columns as they are spelled. A comparison is NaN where one of its
+operands is NaN (a missing label stays missing). Every arithmetic failure (a constant part
 that is infinite, not a number or not real, e.g. ``1/0``, ``10**400``, ``(-1)**0.5``; or a
 result that is not finite on rows whose labels are all defined) is an :class:`EquationError`
 naming the equation.
@@ -92,6 +95,7 @@ class LabelEquation:
         if nodes > MAX_NODES or depth > MAX_DEPTH:
             raise EquationError(f"label equation {self.short!r} is too large: at most {MAX_NODES} terms "
                                 f"and {MAX_DEPTH} levels of nesting are allowed")
+        self._check_spelling(tree.body)
         self._tree = tree.body
         self._constant: set[int] = set()  # ids of the nodes that use no label
         self.names = tuple(sorted(self._check(self._tree)))
@@ -108,6 +112,17 @@ class LabelEquation:
 
     def __str__(self) -> str:
         return self.text
+
+    def _check_spelling(self, tree) -> None:
+        """Refuse a name whose text differs from the NFKC form Python reads it as."""
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                raw = ast.get_source_segment(self.text, node)
+                if raw != node.id:
+                    raise EquationError(
+                        f"label equation {self.short!r}: the name {shorten(raw, 40)!r} is not in Unicode NFKC form; "
+                        f"Python would read it as {shorten(node.id, 40)!r}. Write names exactly as the label "
+                        "columns and functions are spelled")
 
     def check_names(self, allowed) -> None:
         allowed = set(allowed)
@@ -214,12 +229,14 @@ class LabelEquation:
         elif isinstance(node, ast.UnaryOp):
             out = UNARY[type(node.op)](self._eval(node.operand, labels))
         elif isinstance(node, ast.Compare):
-            left, result = self._eval(node.left, labels), True
+            left = self._eval(node.left, labels)
+            result, missing = True, np.isnan(left)
             for op, comp in zip(node.ops, node.comparators):
                 right = self._eval(comp, labels)
                 result = np.logical_and(result, COMPARE[type(op)](left, right))
+                missing = missing | np.isnan(right)
                 left = right
-            out = np.asarray(result, dtype=np.float64)
+            out = np.where(missing, np.nan, np.asarray(result, dtype=np.float64))
         else:
             args = [self._eval(a, labels) for a in node.args]
             if len(args) != ARITY[node.func.id]:  # checked at parse time; never pass numpy's `out`

@@ -126,8 +126,8 @@ def test_ledger_table_puts_the_full_run_beside_the_quick_one_and_links_the_page(
                     ["01_graphs", "sec51_n", "count", "9", "9", "exact", "quick", "agrees"]])
     lines = ledger_markdown(frame, lambda s: f"notebooks/{s}").splitlines()
     assert len(lines) == 4 and lines[0] == "| section | claim | paper | ours (quick) | ours (full) | verdict |"
-    assert lines[2] == ("| {doc}`03 </notebooks/03_nas>` | Fig. 5 \\| hypervolume | 0.8 | 0.79 (CI [0.7, 0.9]) | "
-                        "0.62 (CI [0.6, 0.65]) | **agrees** (full: **differs**) |")
+    assert lines[2] == ("| {doc}`03 </notebooks/03_nas>` | Fig. 5 \\| hypervolume | 0.8 | 0.79 (CI \\[0.7, 0.9\\]) | "
+                        "0.62 (CI \\[0.6, 0.65\\]) | **agrees** (full: **differs**) |")
     assert lines[3].endswith("| 9 (exact) | — | **agrees** |")
     assert ledger_counts(frame) == "2 claims from 2 sections: 2 agrees."
 
