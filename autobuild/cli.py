@@ -2,16 +2,24 @@
 
 Every expected failure (a bad argument, data set, label equation, checkpoint or output
 location; no network) ends in one line ``autobuild: error: …`` on stderr and exit status 2,
-before anything is written. Anything else is a bug and shows its traceback.
+before anything is written. Anything else is a bug and shows its traceback. ``train`` refuses
+an existing non-empty ``--out`` unless ``--overwrite`` is given (then the run folder is
+replaced whole, once the new run is complete), and a SIGTERM cleans up as Ctrl-C does.
 """
 from __future__ import annotations
 
 import argparse
 import math
 import os
+import shutil
+import signal
+import stat
 import sys
 import time
+import uuid
 from pathlib import Path
+
+import numpy as np
 
 from autobuild import _paths
 from autobuild._io import atomic_write, check_writable_dir
@@ -28,6 +36,7 @@ from autobuild.predictor.variants import MODEL_KINDS
 EXPECTED_ERRORS = (ValueError, FileNotFoundError, PermissionError, NotADirectoryError, IsADirectoryError,
                    FileExistsError, paper_caches.FetchError)
 MAX_MESSAGE = 2000  #: characters of an error message (user strings inside are shortened too)
+MAX_LABEL = 1e150  #: largest |label| and smallest spread: beyond them squares and standardised labels overflow
 
 
 class UsageError(ValueError):
@@ -81,6 +90,38 @@ def _check_output_file(path: Path, what: str) -> Path:
     return path
 
 
+def _check_input_file(path: str, what: str) -> None:
+    """An existing ``path`` must be a regular file (not a folder, FIFO or device)."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return  # missing: the loader names it
+    if not stat.S_ISREG(mode):
+        kind = "a folder" if stat.S_ISDIR(mode) else "a FIFO" if stat.S_ISFIFO(mode) else \
+            "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "a socket" if stat.S_ISSOCK(mode) else \
+            "not a regular file"
+        raise ValueError(f"{what} {path} is {kind}; give a regular file")
+
+
+def check_labels(y, target: str, source: str) -> None:
+    """Refuse labels whose standardisation would overflow float64 (|y| or spread out of range)."""
+    scale, spread = float(np.max(np.abs(y))), float(np.max(y) - np.min(y))
+    if scale > MAX_LABEL or spread < 1 / MAX_LABEL:
+        raise ValueError(f"target {target!r} on {source} ranges over [{float(np.min(y)):.4g}, {float(np.max(y)):.4g}]: "
+                         f"labels must be at most {MAX_LABEL:g} in size and spread over more than {1 / MAX_LABEL:g}, "
+                         "or standardising them overflows float64; rescale the equation (e.g. divide by a constant)")
+
+
+def check_finite_metrics(metrics: dict, seed: int) -> None:
+    """Refuse a training run whose test metrics are not finite (diverged, or constant predictions)."""
+    values = {"srcc": metrics.get("srcc"), "mae": metrics.get("mae"), **{
+        f"hop_srcc[{i}]": v for i, v in enumerate(metrics.get("hop_srcc", []))}}
+    bad = [k for k, v in values.items() if v is None or not math.isfinite(v)]
+    if bad:
+        raise ValueError(f"training with seed {seed} gave non-finite test metrics ({', '.join(bad)}): it diverged or "
+                         "predicts a constant; lower --lr or rescale the target. Nothing was written")
+
+
 def min_architectures(test_fraction: float) -> int:
     """The fewest architectures with at least 2 in the test split and 2 in the training split."""
     n = 4
@@ -90,28 +131,46 @@ def min_architectures(test_fraction: float) -> int:
 
 
 def cmd_train(args) -> int:
+    if not args.out.strip():
+        raise ValueError("argument --out: give a folder name, not an empty string")
     out = Path(args.out)
-    created = not out.exists()
+    if out.is_dir() and any(out.iterdir()) and not args.overwrite:
+        raise FileExistsError(f"--out {out} already holds files ({', '.join(sorted(p.name for p in out.iterdir())[:5])}); "
+                              "give a new or empty folder, or --overwrite to replace the run folder whole")
+    _check_input_file(args.data, "--data")
+    staging = out.parent / f".{out.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.new" \
+        if out.is_dir() and any(out.iterdir()) else None
+    target = staging or out
+    created = not target.exists()
     try:
-        return _train(args)
+        code = _train(args, target)
     except BaseException:
-        if created and out.is_dir():  # leave no empty folder of ours behind (nor empty seed<i>/ in it)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        elif created and out.is_dir():  # leave no empty folder of ours behind (nor empty seed<i>/ in it)
             for sub in out.glob("seed*"):
                 if sub.is_dir() and not any(sub.iterdir()):
                     sub.rmdir()
             if not any(out.iterdir()):
                 out.rmdir()
         raise
+    if staging is not None:  # --overwrite: the complete new run replaces the old folder whole
+        old = out.parent / f".{out.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.old"
+        os.replace(out, old)
+        os.replace(staging, out)
+        shutil.rmtree(old)
+        print(f"replaced the run folder {out}", file=sys.stderr)
+    return code
 
 
-def _train(args) -> int:
+def _train(args, root: Path) -> int:
     from autobuild.graphs.table import GraphTable
     from autobuild.predictor.batched import train_many
     from autobuild.predictor.checkpoint import METRICS_NAME, save_run
     from autobuild.predictor.scoring import SubgraphScorer
 
     seeds = [args.seed] if args.seeds is None else list(range(args.seeds))
-    root = check_writable_dir(args.out, "--out")  # before any work: an unwritable --out fails now
+    root = check_writable_dir(root, "--out")  # before any work: an unwritable --out fails now
     outs = [root] if args.seeds is None else [check_writable_dir(root / f"seed{s}", "--out") for s in seeds]
     for out in outs:
         for name in ("predictor.pt", METRICS_NAME):
@@ -130,6 +189,7 @@ def _train(args) -> int:
     if float(y.max() - y.min()) == 0:
         raise ValueError(f"target {target!r} is {float(y[0])!r} for every one of the {len(y)} architectures of "
                          f"{dataset.source}: a target with zero spread has nothing to rank")
+    check_labels(y, target, dataset.source)
     what = f"{len(seeds)} predictors {config.model!r} (seeds 0..{len(seeds) - 1}, at once)" if args.seeds \
         else f"predictor {config.model!r}"
     print(f"training {what} on {len(y)} {args.space} architectures ({dataset.source}), target {target!r}",
@@ -138,8 +198,11 @@ def _train(args) -> int:
     table = GraphTable.from_architectures(dataset.space, dataset.archs)
     trained_all = train_many(table, dataset.space.feature_vocab, [y] * len(configs), configs, space=dataset.space)
     seconds = time.perf_counter() - start
-    for trained, c, out in zip(trained_all, configs, outs):
-        scorer = SubgraphScorer.from_data(trained, dataset.archs, y, args.readout)
+    scorers = []
+    for trained, c in zip(trained_all, configs):  # every run is checked before any is written
+        check_finite_metrics(trained.metrics, c.seed)
+        scorers.append(SubgraphScorer.from_data(trained, dataset.archs, y, args.readout))
+    for trained, c, out, scorer in zip(trained_all, configs, outs, scorers):
         report = {**trained.metrics, "target": args.target, "space": args.space, "data_source": dataset.source,
                   "train_seconds": round(seconds, 2), "n_trained_at_once": len(configs), "config": c.to_dict()}
         checkpoint, metrics = save_run(trained, out, report, equation=args.target, scorer_state=scorer.state,
@@ -148,7 +211,8 @@ def _train(args) -> int:
         seed = f"seed {c.seed}: " if args.seeds else ""
         print(f"{seed}test SRCC head {trained.metrics['srcc']:.3f} | hops 0..{len(trained.metrics['hop_srcc']) - 1}: "
               f"{hops} | MAE {trained.metrics['mae']:.4g} | {seconds:.1f} s")
-        print(f"wrote {checkpoint} and {metrics}")
+        shown = Path(args.out) / checkpoint.parent.relative_to(root)  # the final place, also under --overwrite
+        print(f"wrote {shown / checkpoint.name} and {shown / metrics.name}")
     return 0
 
 
@@ -166,6 +230,9 @@ def cmd_score(args) -> int:
                          "there are no stage subgraphs to score")
     scorer = SubgraphScorer(trained, payload["scorer_state"])
     scores = scorer.score_all()
+    if not np.isfinite(scores["score"].to_numpy(dtype=float)).all():
+        raise ValueError(f"{args.checkpoint}: some subgraph scores are not finite; the checkpoint's weights or "
+                         "moments were edited or are damaged (retrain with `autobuild train`)")
     top = scores[scores["rank"] <= args.top_k].sort_values(["stage", "rank"])
     reduced = scorer.top_k(args.top_k)
     best = reduced.best()
@@ -186,7 +253,9 @@ def build_parser() -> argparse.ArgumentParser:
     t = sub.add_parser("train", help="train a predictor with the hop-level ranking loss (Eq. 4)")
     t.add_argument("--space", required=True, help="search space: mbv3 or pn")
     t.add_argument("--target", required=True, help="label name or equation, e.g. 'acc' or 'acc*100/latency_gpu'")
-    t.add_argument("--out", required=True, help="output directory")
+    t.add_argument("--out", required=True, help="output directory (new or empty, unless --overwrite)")
+    t.add_argument("--overwrite", action="store_true",
+                   help="replace an existing run folder --out whole, once the new run is complete")
     t.add_argument("--data", default="embedded", help="embedded (default), paper, or a path to a dataset file")
     t.add_argument("--epochs", type=_int_at_least(1), default=TrainConfig.epochs)
     t.add_argument("--batch-size", type=_int_at_least(2), default=TrainConfig.batch_size)
@@ -220,7 +289,15 @@ def _message(exc: BaseException) -> str:
     return text if len(text) <= MAX_MESSAGE else text[:MAX_MESSAGE] + "…"
 
 
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)  # unwinds like Ctrl-C: cmd_train removes what it created
+
+
 def main(argv=None) -> int:
+    import threading
+
+    in_main_thread = threading.current_thread() is threading.main_thread()  # only there can handlers be set
+    previous = signal.signal(signal.SIGTERM, _terminated) if in_main_thread else None
     try:
         args = build_parser().parse_args(argv)
         return args.func(args)
@@ -232,6 +309,9 @@ def main(argv=None) -> int:
             raise
         print(f"autobuild: error: {_message(exc)}", file=sys.stderr)
         return 2
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _size(path: Path) -> str:

@@ -3,9 +3,14 @@
 The file holds only tensors and plain Python values, so it loads with
 ``torch.load(weights_only=True)``: PyTorch's restricted unpickler, safe for shared files.
 Its metadata is checked field by field (:func:`validate_checkpoint`) before anything is built
-from it, so an edited or foreign file gives a message naming the file and the field.
+from it, so an edited or foreign file gives a message naming the file and the field; the same
+check runs before a checkpoint is written, so training never leaves one that ``score`` refuses.
+``torch.save`` stores its zip entries uncompressed, so a compressed entry is refused before
+loading (a small file cannot decompress to gigabytes), and the tensors may hold at most
+:data:`MAX_STATE_FACTOR` times the bytes of the model the metadata describes.
 
-A training run writes two files, ``predictor.pt`` and ``metrics.json`` (:func:`save_run`).
+A training run writes two files, ``predictor.pt`` and ``metrics.json`` (:func:`save_run`),
+holding an exclusive lock on the folder itself, so that concurrent runs into it take turns.
 The checkpoint is the source of truth: it holds the run's report (the metrics and run
 settings, with a ``run_id``), and ``metrics.json`` is derived from it. They are written so
 that they never disagree: the old ``metrics.json`` is removed first, then the checkpoint is
@@ -17,10 +22,13 @@ write (:func:`autobuild._io.atomic_write`).
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import math
 import numbers
 import os
 import uuid
+import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +53,8 @@ OPTIONAL_MODEL_KEYS = ("kind",)
 #: TrainConfig fields older checkpoints may lack, and the value they had then.
 CONFIG_DEFAULTS_OF_OLD_FILES = {"model": "companion"}
 MAX_CPU_THREADS = 4096  #: a stored cpu_threads above this is corrupt (libgomp runs out of memory)
+MAX_MOMENT = 1e100  #: |mean| and std of stored moments above this overflow when scores are shifted (Eq. 5)
+MAX_STATE_FACTOR = 2  #: the tensors may hold at most this many times the model's parameter bytes
 
 
 def save_predictor(trained: TrainedPredictor, path, *, equation: str | None = None,
@@ -69,6 +79,7 @@ def save_predictor(trained: TrainedPredictor, path, *, equation: str | None = No
     }
     if report is not None:
         payload["report"] = report
+    validate_checkpoint(payload, path)  # never write a checkpoint that reading would refuse
     with atomic_write(path) as tmp:
         torch.save(payload, tmp)
     return path
@@ -81,16 +92,29 @@ def save_run(trained: TrainedPredictor, folder, report: dict, *, equation: str |
 
     ``report`` (the metrics and run settings) is stored inside the checkpoint with a fresh
     ``run_id``, and ``metrics.json`` is derived from it. Order: remove the old
-    ``metrics.json``, replace the checkpoint atomically, write ``metrics.json``.
+    ``metrics.json``, replace the checkpoint atomically, write ``metrics.json``; all under an
+    exclusive lock on the folder, so concurrent writers take turns.
     """
     folder = Path(folder)
     checkpoint, metrics = folder / checkpoint_name, folder / METRICS_NAME
     report = {**report, "run_id": uuid.uuid4().hex}
-    metrics.unlink(missing_ok=True)
-    save_predictor(trained, checkpoint, equation=equation, scorer_state=scorer_state,
-                   data_source=data_source, report=report)
-    write_json(metrics, {**report, "checkpoint": checkpoint.name})
+    with run_lock(folder):
+        metrics.unlink(missing_ok=True)
+        save_predictor(trained, checkpoint, equation=equation, scorer_state=scorer_state,
+                       data_source=data_source, report=report)
+        write_json(metrics, {**report, "checkpoint": checkpoint.name})
     return checkpoint, metrics
+
+
+@contextmanager
+def run_lock(folder):
+    """An exclusive ``flock`` on the folder ``folder`` itself for the duration of the block."""
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def write_metrics_json(checkpoint, path=None) -> Path:
@@ -132,11 +156,14 @@ def read_checkpoint(path) -> dict:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint at {path}")
-    if not path.is_file():
+    if path.is_dir():
         raise IsADirectoryError(f"checkpoint {path} is a folder, not a file")
+    if not path.is_file():
+        raise ValueError(f"checkpoint {path} is not a regular file (a FIFO, device or socket); give predictor.pt")
     if path.stat().st_size == 0:
         raise ValueError(f"{path} is not a readable AutoBuild checkpoint: the file is empty (0 bytes); "
                          "retrain with `autobuild train`")
+    _check_stored_entries(path)
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # corrupt file, foreign pickle, truncated download ...
@@ -148,6 +175,23 @@ def read_checkpoint(path) -> dict:
                          f"this autobuild reads version {VERSION}")
     validate_checkpoint(payload, path)
     return payload
+
+
+def _check_stored_entries(path: Path) -> None:
+    """Refuse a zip whose entries are compressed, or declare more bytes than the file holds."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return  # not a zip: torch.load refuses it below with a description of what it is
+    packed = [e.filename for e in entries if e.compress_type != zipfile.ZIP_STORED]
+    if packed:
+        raise ValueError(f"{path} is not a checkpoint written by `autobuild train`: entry {packed[0][:80]!r} is "
+                         "compressed (torch.save stores entries uncompressed); refusing to decompress it")
+    declared = sum(e.file_size for e in entries)
+    if declared > path.stat().st_size:
+        raise ValueError(f"{path} is not a readable AutoBuild checkpoint: its entries declare {declared} bytes, "
+                         f"more than the file's {path.stat().st_size}")
 
 
 def _is_int(v) -> bool:
@@ -247,9 +291,20 @@ def validate_checkpoint(payload: dict, path="<checkpoint>") -> None:
     if state is not None:
         _validate_scorer_state(state, spec["n_hops"], space_name, bad)
 
+    for key in ("y_mean", "y_std"):
+        if abs(payload[key]) > MAX_MOMENT:
+            bad(key, f"is {payload[key]!r}; at most {MAX_MOMENT:g} in size")
     sd = payload["state_dict"]
-    if not isinstance(sd, dict) or not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in sd.items()):
-        bad("state_dict", "is not a dict of parameter name -> tensor")
+    if not isinstance(sd, dict) or not sd or not all(isinstance(k, str) and isinstance(v, torch.Tensor)
+                                                     for k, v in sd.items()):
+        bad("state_dict", "is not a non-empty dict of parameter name -> tensor")
+    for key, tensor in sd.items():
+        if not tensor.is_floating_point():
+            bad(f"state_dict.{key[:80]}", f"has dtype {tensor.dtype}; the model's weights are floating point")
+        if not torch.isfinite(tensor).all():
+            bad(f"state_dict.{key[:80]}", "holds NaN or infinite values")
+    if not any(tensor.any() for tensor in sd.values()):
+        bad("state_dict", "holds only zeros: these are no trained weights")
 
 
 def _validate_scorer_state(state, n_hops: int, space_name, bad) -> None:
@@ -263,10 +318,26 @@ def _validate_scorer_state(state, n_hops: int, space_name, bad) -> None:
     if not (isinstance(hop, list) and len(hop) == n_hops + 1 and all(
             isinstance(r, list) and len(r) == 2 and all(_is_finite(v) for v in r) for r in hop)):
         bad("scorer_state.hop_moments", f"is not {n_hops + 1} finite (mean, std) pairs")
+    for m, (mean, std) in enumerate(hop):
+        if not 0 < std <= MAX_MOMENT or abs(mean) > MAX_MOMENT:
+            bad(f"scorer_state.hop_moments[{m}]", f"is (mean {mean!r}, std {std!r}); the std must be in "
+                                                  f"(0, {MAX_MOMENT:g}] and |mean| at most {MAX_MOMENT:g}")
     lab = state["label_moments"]
-    if not (isinstance(lab, list) and all(isinstance(r, (list, tuple)) and len(r) == 4 and _is_int(r[0])
-                                          and _is_int(r[1]) and _is_finite(r[2]) and _is_finite(r[3]) for r in lab)):
-        bad("scorer_state.label_moments", "is not a list of finite (stage, layers, mean, std) rows")
+    if not (isinstance(lab, list) and lab and all(
+            isinstance(r, (list, tuple)) and len(r) == 4 and _is_int(r[0]) and _is_int(r[1])
+            and _is_finite(r[2]) and _is_finite(r[3]) for r in lab)):
+        bad("scorer_state.label_moments", "is not a non-empty list of finite (stage, layers, mean, std) rows")
+    keys = [(int(r[0]), int(r[1])) for r in lab]
+    if len(set(keys)) < len(keys):
+        twice = next(k for k in keys if keys.count(k) > 1)
+        bad("scorer_state.label_moments", f"holds the row (stage {twice[0]}, layers {twice[1]}) more than once")
+    for r in lab:
+        if not 0 <= r[3] <= MAX_MOMENT or abs(r[2]) > MAX_MOMENT:
+            bad("scorer_state.label_moments", f"row (stage {r[0]}, layers {r[1]}) has mean {r[2]!r} and std "
+                                              f"{r[3]!r}; the std must be in [0, {MAX_MOMENT:g}] and |mean| at "
+                                              f"most {MAX_MOMENT:g}")
+    if all(r[3] == 0 for r in lab):
+        bad("scorer_state.label_moments", "has label std 0 in every row: no scoring unit's labels vary")
     if space_name is not None:  # the scoring units and depths of the moments must be the space's
         space = get_space(space_name)
         units = {int(r[0]) for r in lab}
@@ -282,6 +353,9 @@ def _validate_scorer_state(state, n_hops: int, space_name, bad) -> None:
         bad("scorer_state.label_overall", "is not a finite (mean, std) pair")
     if not overall[1] > 0:
         bad("scorer_state.label_overall", f"has label std {overall[1]!r}: the target had zero spread")
+    if overall[1] > MAX_MOMENT or abs(overall[0]) > MAX_MOMENT:
+        bad("scorer_state.label_overall", f"is (mean {overall[0]!r}, std {overall[1]!r}); both must be at most "
+                                          f"{MAX_MOMENT:g} in size")
     if not isinstance(state["seen_values"], dict):
         bad("scorer_state.seen_values", "is not a dict")
     context = state.get("context", {})
@@ -304,6 +378,17 @@ def load_predictor(path, device: str = "cpu") -> tuple[TrainedPredictor, dict]:
     spec = payload["model"]
     model = make_model(spec.get("kind", "companion"), spec["feature_vocab"], hidden=spec["hidden"],
                        n_hops=spec["n_hops"], fe_stop_gradient=spec["fe_stop_gradient"])
+    wanted = model.state_dict()
+    for key, tensor in payload["state_dict"].items():
+        if key in wanted and tensor.dtype != wanted[key].dtype:
+            raise ValueError(f"{path}: checkpoint field 'state_dict.{key[:80]}' has dtype {tensor.dtype}, the model's "
+                             f"is {wanted[key].dtype}; the file was edited or is damaged (retrain with `autobuild train`)")
+    expected = sum(t.numel() * t.element_size() for t in wanted.values())
+    stored = sum(t.untyped_storage().nbytes() for t in payload["state_dict"].values())
+    if stored > MAX_STATE_FACTOR * expected:
+        raise ValueError(f"{path}: checkpoint field 'state_dict' holds {stored} bytes of tensors, more than "
+                         f"{MAX_STATE_FACTOR}x the {expected} bytes of the model it describes; the file was edited "
+                         "or is damaged (retrain with `autobuild train`)")
     try:
         model.load_state_dict(payload["state_dict"])
     except RuntimeError as exc:
