@@ -12,10 +12,14 @@ Recipes: ``full`` is the profile (200 epochs, lr 1e-4, four equations per device
 250); ``full-15ep`` is the same with the quick profile's training (15 epochs, lr 1e-3).
 
     nice -n 10 .venv/bin/python scripts/run_full_nas.py --seeds 8 --models companion,authors
+
+Every argument (seeds, threads, device, the results file's place) is checked before any compute;
+a bad one exits 2 with a message naming it.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -23,12 +27,15 @@ import torch
 from tqdm import tqdm
 
 from autobuild._paths import stored_results_dir
+from autobuild.book.params import check_device
 from autobuild.book.profiles import SECTION_SETTINGS
 from autobuild.data.load import load_dataset
 from autobuild.experiments import nas_runs
 from autobuild.predictor.variants import MODEL_KINDS
 
 SECTION = "03_imagenet_construction_and_nas"
+MAX_SEEDS = 1000
+MAX_THREADS = 1024
 
 
 def recipes() -> dict[str, nas_runs.Recipe]:
@@ -45,6 +52,17 @@ def _names(text: str, known, what: str) -> list[str]:
     return names
 
 
+def _check_out(out: Path) -> None:
+    """``out`` can be written as a file: not a folder, under folders only, in a writable folder."""
+    if out.is_dir():
+        raise ValueError(f"--out {out} is a folder; give the results CSV's file name")
+    existing = next((p for p in out.parents if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise ValueError(f"--out {out} is under {existing}, which is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {out}: cannot write in {existing}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, default=8, help="repeat seeds 0..N-1 (default 8)")
@@ -59,12 +77,20 @@ def main(argv=None) -> int:
                     help="train through torch.compile (equal up to float rounding; on a 2-core CPU 1.6x faster for --models authors, 2.2x slower for companion)")
     args = ap.parse_args(argv)
 
-    if args.seeds < 1 or args.first_seed < 0:
-        ap.error("--seeds must be >= 1 and --first-seed >= 0")
+    if not 1 <= args.seeds <= MAX_SEEDS or args.first_seed < 0 or args.first_seed + args.seeds > 2**32:
+        ap.error(f"--seeds must be in [1, {MAX_SEEDS}] and --first-seed >= 0, with every seed below 2**32 "
+                 f"(got --seeds {args.seeds}, --first-seed {args.first_seed})")
+    if not 1 <= args.threads <= MAX_THREADS:
+        ap.error(f"--threads must be in [1, {MAX_THREADS}], got {args.threads}")
     models = _names(args.models, MODEL_KINDS, "model(s)")
     chosen = [recipes()[n] for n in _names(args.recipes, recipes(), "recipe(s)")]
     out = args.out or (stored_results_dir() or Path("figures")) / "fig5_nas_hypervolume_full.csv"
-    store = nas_runs.NASRunStore(out)
+    try:
+        args.device = check_device(args.device)
+        _check_out(out)
+        store = nas_runs.NASRunStore(out)
+    except (ValueError, OSError) as exc:
+        ap.exit(2, f"{ap.prog}: error: {exc}\n")
     torch.set_num_threads(args.threads)
 
     settings = SECTION_SETTINGS[SECTION]["full"]

@@ -12,6 +12,8 @@ Stages, run in the order given (default all):
 
 Every evaluation is appended to data/sd_mini/results.json (and its kept inpaintings to
 samples.npz) atomically as soon as it finishes, so an interrupted run resumes where it stopped.
+Every argument (and the scheduler's reachability) is checked before anything is written: a bad
+one exits 2 with a message naming it, and leaves no recipe.json behind.
 
     nice -n 10 .venv/bin/python scripts/run_sd_mini.py
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import sys
 import time
 from pathlib import Path
@@ -26,12 +29,29 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from autobuild._io import check_writable_dir
+from autobuild.book.params import check_device
 from autobuild.executor import get_executor
 from autobuild.experiments.sd_results import ResultStore
 from autobuild.experiments.sd_mini import Recipe, evaluate
 from autobuild.spaces.unet import SD14_UNET
 
 STAGES = ("random68", "noise", "selected", "table1")
+MAX_ENSEMBLE_SEEDS = 64  #: shuffles of the selection ensemble (each trains 5 predictors)
+MAX_THREADS = 1024
+
+
+def _count(low: int, high: int):
+    """An argparse type: an integer in [low, high]."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer, got {text[:40]!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be an integer in [{low}, {high}], got {value}")
+        return value
+    return parse
 
 
 def random68(space, seed: int = 0) -> list:
@@ -57,12 +77,15 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", type=Path, default=None, help="results folder (default: the embedded data/sd_mini)")
     ap.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated subset of {STAGES}")
-    ap.add_argument("--ensemble-seeds", type=int, default=4, help="shuffles of the 5-fold ensemble (selected)")
+    ap.add_argument("--ensemble-seeds", type=_count(1, MAX_ENSEMBLE_SEEDS), default=4,
+                    help="shuffles of the 5-fold ensemble (selected)")
     ap.add_argument("--extra-seeds", default="1,2,3,4", help="comma-separated seeds of the table1 stage")
-    ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
+    ap.add_argument("--threads", type=_count(1, MAX_THREADS), default=1, help="torch CPU threads")
     ap.add_argument("--device", default="cpu", help="torch device for SD-mini training (cpu, cuda)")
-    ap.add_argument("--steps", type=int, default=None, help="override the recipe's training steps (tests only)")
-    ap.add_argument("--limit", type=int, default=None, help="evaluate at most this many of random68 (tests only)")
+    ap.add_argument("--steps", type=_count(1, 10**6), default=None,
+                    help="override the recipe's training steps (tests only)")
+    ap.add_argument("--limit", type=_count(1, 68), default=None,
+                    help="evaluate at most this many of random68 (tests only)")
     ap.add_argument("--scheduler", metavar="tcp://HOST:PORT", default=None,
                     help="train and score the U-Nets on this Dask cluster (default: in this process)")
     args = ap.parse_args(argv)
@@ -74,14 +97,36 @@ def main(argv=None) -> int:
     try:
         extra_seeds = [int(s) for s in args.extra_seeds.split(",") if s.strip()]
     except ValueError:
-        ap.error(f"--extra-seeds must be comma-separated integers, got {args.extra_seeds!r}")
-    if not extra_seeds or min(extra_seeds) < 1:
-        ap.error(f"--extra-seeds needs seeds >= 1 (seed 0 is the selected stage's), got {args.extra_seeds!r}")
-    torch.set_num_threads(args.threads)
+        ap.error(f"--extra-seeds must be comma-separated integers, got {args.extra_seeds[:80]!r}")
+    if not extra_seeds or min(extra_seeds) < 1 or max(extra_seeds) >= 2**32 or len(extra_seeds) > 64:
+        ap.error(f"--extra-seeds needs 1 to 64 seeds in [1, 2**32) (seed 0 is the selected stage's), "
+                 f"got {args.extra_seeds[:80]!r}")
+    if args.threads > (os.cpu_count() or 1) * 4:
+        ap.error(f"--threads {args.threads} is more than 4x this machine's {os.cpu_count()} CPUs")
     recipe = Recipe() if args.steps is None else Recipe(steps=args.steps)
     space = SD14_UNET
-    results = ResultStore(args.out, recipe)
-    results.write_recipe(" ".join(["python", "scripts/run_sd_mini.py"] + list(argv if argv is not None else sys.argv[1:])))
+    try:
+        device = check_device(args.device)
+        executor = get_executor(args.scheduler)  # reached (or refused) before anything is written
+    except ValueError as exc:
+        ap.exit(2, f"{ap.prog}: error: {exc}\n")
+    try:
+        if args.out is not None:
+            check_writable_dir(args.out, "--out")
+        results = ResultStore(args.out, recipe)
+    except (ValueError, OSError) as exc:
+        executor.close()
+        ap.exit(2, f"{ap.prog}: error: {exc}\n")
+    torch.set_num_threads(args.threads)
+    with executor:
+        results.write_recipe(" ".join(["python", "scripts/run_sd_mini.py"]
+                                      + list(argv if argv is not None else sys.argv[1:])))
+        _run_stages(stages, space, recipe, results, executor, device, args.limit, args.ensemble_seeds, extra_seeds)
+    return 0
+
+
+def _run_stages(stages, space, recipe, results, executor, device, limit, ensemble_seeds, extra_seeds) -> None:
+    """Make every stage's evaluations that ``results`` lacks, in the order given."""
 
     def reuse(group: str, arch, seed: int) -> bool:
         """Record an evaluation already made for another group; False when it must be made."""
@@ -97,26 +142,25 @@ def main(argv=None) -> int:
         todo = [j for j in jobs if not results.has(j[0], space.to_string(j[1]), j[2])]
         t0 = time.perf_counter()
         new = [j for j in todo if not reuse(*j)]
-        with get_executor(args.scheduler) as executor:
-            bar = tqdm(total=len(new), desc=stage, unit="arch")
-            for i, (record, samples) in executor.as_completed(
-                    functools.partial(_evaluate, space=space, recipe=recipe, device=args.device),
-                    [(arch, seed) for _, arch, seed in new]):
-                results.add(new[i][0], record, samples)
-                bar.update()
-            bar.close()
+        bar = tqdm(total=len(new), desc=stage, unit="arch")
+        for i, (record, samples) in executor.as_completed(
+                functools.partial(_evaluate, space=space, recipe=recipe, device=device),
+                [(arch, seed) for _, arch, seed in new]):
+            results.add(new[i][0], record, samples)
+            bar.update()
+        bar.close()
         print(f"{stage}: {len(jobs)} evaluations ({len(todo)} new) in {time.perf_counter() - t0:.0f}s", flush=True)
 
     sel = None  # the selection, made once for the selected and table1 stages
     for stage in stages:
         if stage == "random68":
-            run(stage, [("random68", a, 0) for a in random68(space)][:args.limit])
+            run(stage, [("random68", a, 0) for a in random68(space)][:limit])
         elif stage == "noise":
             run(stage, [("seed_noise", a, s) for a in random68(space)[:3] for s in (1, 2)])
         else:
             from autobuild.experiments.sd_selection import best_evaluated, select_from_store
 
-            sel = sel or select_from_store(results, space, seeds=args.ensemble_seeds)
+            sel = sel or select_from_store(results, space, seeds=ensemble_seeds)
             if stage == "selected":
                 run(stage, [("autobuild", a, 0) for a in sel.autobuild] + [("exhaustive", a, 0) for a in sel.exhaustive])
                 continue
@@ -129,7 +173,6 @@ def main(argv=None) -> int:
                 if not jobs:
                     break
                 run(f"{stage} (best of the 68)", jobs)
-    return 0
 
 
 if __name__ == "__main__":
