@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from autobuild.predictor.ensemble import predict_space
-from autobuild.predictor.training import TrainConfig, train_predictor
+from autobuild.predictor import TrainConfig, train_predictor
 from autobuild.spaces.unet import SD14_UNET as S
 
 

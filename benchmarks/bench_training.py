@@ -38,8 +38,9 @@ from autobuild import _paths
 from autobuild.data.load import load_dataset
 from autobuild.experiments import nas_runs
 from autobuild.graphs.table import GraphTable
-from autobuild.predictor.batched import ChainBatch, stacked_forward, stacked_ranking_loss, train_many
-from autobuild.predictor.training import TrainConfig, cpu_threads, train_predictor
+from autobuild.predictor import TrainConfig, get_variant, train_many, train_predictor
+from autobuild.predictor.config import cpu_threads
+from autobuild.predictor.engines.dense import ChainBatch, stacked_forward
 from autobuild.predictor.variants import build_model
 
 TARGETS = {"cpu": {"one": 12.0, "n": 60.0}, "cuda": {"one": None, "n": 10.0}}
@@ -120,7 +121,7 @@ def profile_step(table: GraphTable, vocab: dict, y: np.ndarray, config: TrainCon
             x, mask = chains.gather(idx)
             pred, _, graph_embs = stacked_forward(params, buffers, models[0], x, mask, training=True)
             target = target_all[idx]
-            loss = ((pred - target) ** 2).mean(1) + stacked_ranking_loss(graph_embs, target, 1.0, config.model)
+            loss = ((pred - target) ** 2).mean(1) + get_variant(config.model).stacked_ranking_term(graph_embs, target, 1.0)
             opt.zero_grad(set_to_none=True)
             loss.sum().backward()
             opt.step()

@@ -69,7 +69,7 @@ from autobuild.book.figures import embeddings as figures
 from autobuild.book.plotting import save_figure, use_style
 from autobuild.data.load import load_dataset
 from autobuild.experiments import embeddings
-from autobuild.predictor.training import TrainConfig
+from autobuild.predictor import TrainConfig
 
 use_style()
 

@@ -97,7 +97,7 @@ from autobuild.book.verdicts import imagenet as verdicts
 from autobuild.book.plotting import plot_best_worst_subgraphs, save_figure, use_style
 from autobuild.data.load import load_dataset
 from autobuild.experiments import imagenet, nas_runs
-from autobuild.predictor.training import TrainConfig
+from autobuild.predictor import TrainConfig
 
 use_style()
 if params.device == "cpu":

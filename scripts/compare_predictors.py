@@ -28,7 +28,6 @@ import argparse
 import datetime as dt
 import itertools
 import os
-import platform
 import re
 import resource
 import subprocess
@@ -43,29 +42,16 @@ from scipy.stats import spearmanr
 from tqdm import tqdm
 
 from autobuild import _paths
+from autobuild._io import TableStore, machine_description
 from autobuild.data.load import load_dataset
 from autobuild.predictor.checkpoint import load_predictor, save_predictor
 from autobuild.predictor.scoring import READOUTS, SubgraphScorer
-from autobuild.predictor.training import TrainConfig, train_predictor
+from autobuild.predictor import TrainConfig, train_predictor
 from autobuild.predictor.variants import MODEL_KINDS
 
 DEFAULT_DATA = "paper_schema_samples/mbv3_ofaacc_3k_cache.pkl"  # under the shared data folder
 AUTHORS_CODE = "authors' code"
 TOP_N = 25
-
-
-def machine() -> str:
-    """Platform, CPU model and count, and the GPU when one is used."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as f:
-            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    text = f"{platform.platform()} | {cpu} x{os.cpu_count()}"
-    if torch.cuda.is_available():
-        text += f" | GPU {torch.cuda.get_device_name(0)}"
-    return text
 
 
 def data_label(path: Path) -> str:
@@ -76,27 +62,27 @@ def data_label(path: Path) -> str:
         return str(path.resolve())
 
 
-def read_rows(path: Path) -> pd.DataFrame:
-    return pd.read_csv(path) if path.is_file() and path.stat().st_size else pd.DataFrame()
+VARIANT_COLUMNS = ("variant", "seed", "split", "n_train", "n_test", "head_srcc",
+                   *(f"hop{h}_srcc" for h in range(5)), "mae", "train_seconds", "train_cpu_seconds",
+                   "data_file", "target", "epochs", "date", "machine")
+STABILITY_COLUMNS = ("variant", "readout", "stage", "seed_a", "seed_b", "n_subgraphs", "spearman", "top25_overlap",
+                     "top1_agree", "top1_a", "top1_b", "data_file", "target", "epochs", "date", "machine")
+COMMON_KEYS = ("data_file", "target", "epochs")
 
 
-def has_row(table: pd.DataFrame, key: dict) -> bool:
-    if table.empty or not set(key) <= set(table.columns):
-        return False
-    mask = np.ones(len(table), dtype=bool)
-    for k, v in key.items():
-        mask &= table[k].astype(str).to_numpy() == str(v)
-    return bool(mask.any())
+def variant_store(path: Path) -> TableStore:
+    """One row per (variant, seed) and data set: SRCCs, MAE and training time."""
+    return TableStore(path, VARIANT_COLUMNS, keys=("variant", "seed", *COMMON_KEYS))
 
 
-def append_row(path: Path, row: dict) -> None:
-    """Append one row (the header first when the file is new); columns follow the file's header."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    old = read_rows(path)
-    table = pd.concat([old, pd.DataFrame([row])], ignore_index=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    table.to_csv(tmp, index=False, float_format="%.6g")
-    os.replace(tmp, path)
+def stability_store(path: Path) -> TableStore:
+    """One row per (variant, readout, stage, seed pair) and data set: agreement of their scores."""
+    return TableStore(path, STABILITY_COLUMNS, keys=("variant", "readout", "stage", "seed_a", "seed_b", *COMMON_KEYS))
+
+
+def add_row(store: TableStore, row: dict) -> None:
+    """Store one row; a column the row lacks (the authors' code reports fewer) stays empty."""
+    store.add(pd.DataFrame([{c: row.get(c, np.nan) for c in store.columns}]))
 
 
 # Our two variants ------------------------------------------------------------------------------
@@ -240,9 +226,9 @@ def main(argv=None) -> int:
     work = args.work_dir
     work.mkdir(parents=True, exist_ok=True)
     common = {"data_file": data_label(args.data), "target": args.target, "epochs": args.epochs}
-    results = read_rows(results_csv)
-    args.need_row = lambda variant, seed: not has_row(results, {**common, "variant": variant, "seed": seed})
-    host = machine()
+    results, stability = variant_store(results_csv), stability_store(stability_csv)
+    args.need_row = lambda variant, seed: not results.has(**common, variant=variant, seed=seed)
+    host = machine_description(args.device)
 
     def stamp() -> dict:
         return {"date": dt.datetime.now().astimezone().isoformat(timespec="seconds"), "machine": host}
@@ -258,23 +244,21 @@ def main(argv=None) -> int:
         if variant == AUTHORS_CODE:
             if args.need_row(variant, seed):
                 row = run_authors_code(seed, len(y), args, work)
-                append_row(results_csv, {**row, **common, **stamp()})
+                add_row(results, {**row, **common, **stamp()})
             continue
         row, by_readout = run_variant(variant, seed, dataset, y, args, work)
         for readout, table in by_readout.items():
             scores[(variant, readout)][seed] = table
         if row is not None:
-            append_row(results_csv, {**row, **common, **stamp()})
+            add_row(results, {**row, **common, **stamp()})
             tqdm.write(f"{variant} seed {seed}: head {row['head_srcc']:.4f}, MAE {row['mae']:.5f}, "
                        f"{row['train_seconds']} s")
-        results = read_rows(results_csv)
 
-    done = read_rows(stability_csv)
     for (variant, _), by_seed in scores.items():
         for row in stability_rows(variant, by_seed):
             key = {**common, **{k: row[k] for k in ("variant", "readout", "stage", "seed_a", "seed_b")}}
-            if not has_row(done, key):
-                append_row(stability_csv, {**row, **common, **stamp()})
+            if not stability.has(**key):
+                add_row(stability, {**row, **common, **stamp()})
     print(f"wrote {results_csv} and {stability_csv}")
     return 0
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from autobuild.predictor.training import TrainConfig, train_predictor
+from autobuild.predictor import TrainConfig, train_predictor
 from autobuild.spaces.ofa import MBV3
 
 

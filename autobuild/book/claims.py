@@ -34,9 +34,6 @@ A claim measured in a stored full-profile run is one more row with ``profile="fu
 """
 from __future__ import annotations
 
-import contextlib
-import csv
-import fcntl
 import math
 import os
 import re
@@ -44,7 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
-from autobuild._io import atomic_write
+from autobuild._io import TableStore
 from autobuild._paths import figures_dir
 
 VERDICTS = ("agrees", "differs", "inconclusive", "not testable offline")
@@ -237,17 +234,14 @@ def claims_path(path: str | os.PathLike | None = None) -> Path:
     return Path(path) if path is not None else figures_dir() / CLAIMS_FILE
 
 
+def claims_store(path: str | os.PathLike | None = None) -> TableStore:
+    """The ledger file (:func:`claims_path`) as a locked store of :data:`COLUMNS`, text as written."""
+    return TableStore(claims_path(path), COLUMNS, keys=("section", "claim_id", "profile"), text=True)
+
+
 def read_claims(path: str | os.PathLike | None = None):
     """The ledger as a DataFrame with :data:`COLUMNS` (empty if the file does not exist yet)."""
-    import pandas as pd
-
-    path = claims_path(path)
-    if not path.exists():
-        return pd.DataFrame(columns=list(COLUMNS))
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    if tuple(frame.columns) != COLUMNS:
-        raise ValueError(f"{path}: columns must be {', '.join(COLUMNS)}; got {', '.join(frame.columns)}")
-    return frame
+    return claims_store(path).read()
 
 
 def _rows(section: str, claims: Iterable[Claim], profile: str) -> list[dict]:
@@ -267,17 +261,6 @@ def _rows(section: str, claims: Iterable[Claim], profile: str) -> list[dict]:
     return rows
 
 
-@contextlib.contextmanager
-def _locked(path: Path):
-    lock = path.parent / f".{path.name}.lock"
-    with open(lock, "a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def record_claims(section: str, claims: Iterable[Claim], profile: str,
                   path: str | os.PathLike | None = None) -> Path:
     """Replace ``section``'s rows of the ledger (default ``figures/claims.csv``) by ``claims``,
@@ -288,16 +271,14 @@ def record_claims(section: str, claims: Iterable[Claim], profile: str,
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {', '.join(map(repr, PROFILES))}; got {profile!r}")
     new = _rows(section, claims, profile)
-    path = claims_path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(path):
-        kept = [r for r in read_claims(path).to_dict("records") if r["section"] != section]
-        rows = sorted(kept + new, key=lambda r: r["section"])  # stable: each section keeps its order
-        with atomic_write(path) as tmp, open(tmp, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
-    return path
+
+    def replace_section(stored):
+        kept = [r for r in stored.to_dict("records") if r["section"] != section]
+        return sorted(kept + new, key=lambda r: r["section"])  # stable: each section keeps its order
+
+    store = claims_store(path)
+    store.update(replace_section)
+    return store.path
 
 
 def glue_names(claim: Claim) -> dict[str, str]:

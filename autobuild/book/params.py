@@ -14,11 +14,11 @@ from types import MappingProxyType
 from typing import Any, Mapping
 
 from autobuild.book.profiles import SECTION_SETTINGS
+from autobuild.data.sources import DATA_SOURCES, source_for  # noqa: F401  (the notebooks' name for it)
 
 PROFILES = ("quick", "full")
 
 
-DATA_SOURCES = ("embedded", "paper")
 
 
 DEVICES = ("auto", "cpu", "cuda")
@@ -103,7 +103,7 @@ def check_device(device: Any) -> str:
     """Validate ``device`` and resolve "auto" to "cuda" when torch sees a GPU, else "cpu"."""
     if not isinstance(device, str) or device not in DEVICES:
         raise ValueError(f"device must be one of {', '.join(map(repr, DEVICES))}; got {device!r}")
-    from autobuild.predictor.training import resolve_device
+    from autobuild.predictor.config import resolve_device
 
     return resolve_device(device)
 
@@ -139,19 +139,6 @@ def check_readout(value: Any) -> str:
     if not isinstance(value, str) or value not in READOUTS:
         raise ValueError(f"readout must be one of {', '.join(map(repr, READOUTS))}; got {str(repr(value))[:40]}")
     return value
-
-
-def source_for(data_source: str, space_name: str) -> str:
-    """What to pass to ``load_dataset`` for one space: a folder given as ``data_source`` holds one
-    file per space, named as the embedded files (``ofa_mbv3.parquet``, ``ofa_pn.parquet``)."""
-    if data_source in DATA_SOURCES or not os.path.isdir(data_source):
-        return data_source
-    from autobuild._paths import EMBEDDED_FILES
-
-    if space_name not in EMBEDDED_FILES:
-        raise ValueError(f"no file name is known for space {space_name!r} in folder {data_source}; "
-                         f"known: {sorted(EMBEDDED_FILES)}")
-    return os.path.join(data_source, EMBEDDED_FILES[space_name])
 
 
 def section_settings(section: str, profile: str,

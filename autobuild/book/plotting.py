@@ -13,12 +13,10 @@ from pathlib import Path
 import matplotlib
 
 from autobuild._paths import figures_dir
+from autobuild.spaces.registry import SPACE_NAMES  # noqa: F401  (figures label spaces with it)
 
 # Colours used across sections, so one space or label looks the same in every figure.
 SPACE_COLORS = {"mbv3": "#1f77b4", "pn": "#d62728"}
-
-
-SPACE_NAMES = {"mbv3": "MBv3", "pn": "PN"}
 
 
 LABEL_COLORS = {"acc": "#2ca02c", "latency_gpu": "#9467bd", "latency_cpu": "#8c564b",

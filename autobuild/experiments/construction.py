@@ -17,8 +17,8 @@ from tqdm.auto import tqdm
 
 from autobuild.predictor.scoring import ReducedSpace, SubgraphScorer
 from autobuild.graphs.table import GraphTable
-from autobuild.predictor.batched import train_many
-from autobuild.predictor.training import TrainConfig, TrainedPredictor
+from autobuild.predictor import train_many
+from autobuild.predictor import TrainConfig, TrainedPredictor
 from autobuild.search.pareto import Reference, dominated_by, hypervolume
 
 
@@ -82,7 +82,7 @@ def construct(dataset, equations: Sequence[str], k: int = 3, config: TrainConfig
     ``dataset`` is a labelled set (``.space``, ``.archs``, ``.target(equation)``). Every
     predictor uses ``config``, with each seed of ``seeds`` (default: ``config.seed`` alone; a
     seed fixes the split too). All ``len(seeds) * len(equations)`` predictors train at once
-    (:func:`~autobuild.predictor.batched.train_many`); the result lists them seed-major. ``readout``
+    (:func:`~autobuild.predictor.training.train_many`); the result lists them seed-major. ``readout``
     is the subgraph scorer's (:mod:`autobuild.predictor.scoring`).
     """
     if not equations:

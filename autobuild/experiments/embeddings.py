@@ -22,13 +22,13 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from autobuild.book.plotting import SPACE_NAMES
+from autobuild.spaces.registry import SPACE_NAMES
 from autobuild.data.labelled import IRSet, LabelledSet
 from autobuild.data.load import ir_set_from_labelled, load_ir_dataset
 from autobuild.graphs.ir import ir_feature_vocab
 from autobuild.graphs.table import GraphTable
 from autobuild.predictor.scoring import SubgraphScorer
-from autobuild.predictor.training import (
+from autobuild.predictor import (
     TrainConfig,
     TrainedPredictor,
     train_predictor,

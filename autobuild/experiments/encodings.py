@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from autobuild.book.plotting import SPACE_NAMES
+from autobuild.spaces.registry import SPACE_NAMES
 from autobuild.data.labelled import LabelledSet
 from autobuild.graphs.table import GraphTable
 from autobuild.predictor.model import AutoBuildPredictor

@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from autobuild.book.plotting import SPACE_NAMES
+from autobuild.spaces.registry import SPACE_NAMES
 from autobuild.experiments.construction import (Construction, construct, evaluate_reduced_spaces, front_extension,
                                                 subgraph_traits, tradeoff_equations)
 from autobuild.experiments.nas import compare_searches
-from autobuild.predictor.training import TrainConfig
+from autobuild.predictor import TrainConfig
 from autobuild.search.candidates import autobuild_nas, layer_full, stage_full
 from autobuild.search.insight import layer_insight
 from autobuild.search.objectives import Objectives

@@ -11,10 +11,7 @@ baseline with the highest mean hypervolume over the seeds) through the per-seed 
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
-import os
-import platform
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -23,19 +20,14 @@ from typing import Callable, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from autobuild._io import atomic_write
+from autobuild._io import TableStore, machine_description
 from autobuild._paths import stored_results_dir
-from autobuild.book.plotting import SPACE_NAMES
+from autobuild.spaces.registry import SPACE_NAMES
 from autobuild.experiments import imagenet
 from autobuild.experiments.intervals import bootstrap_mean_interval
-from autobuild.predictor.training import TrainConfig
+from autobuild.predictor import TrainConfig
 from autobuild.search.objectives import Objectives
 from autobuild.search.pareto import Reference, nadir_reference
-
-try:
-    import fcntl
-except ImportError:  # Windows: single-process use only
-    fcntl = None
 
 #: The stored file of notebook 03's full profile, under the checkout's ``figures/``.
 FULL_RUNS_FILE = "fig5_nas_hypervolume_full.csv"
@@ -76,70 +68,19 @@ class Recipe:
         return {"budget": self.budget, "n_initial": self.n_initial, "per_round": self.per_round}
 
 
-def machine_description(device: str) -> str:
-    """Where a run ran, e.g. ``cpu: 2 cores x86_64`` or ``cuda: NVIDIA H200``."""
-    if device.startswith("cuda"):
-        import torch
-
-        return f"cuda: {torch.cuda.get_device_name(0)}"
-    return f"cpu: {os.cpu_count()} cores {platform.machine()}"
-
-
-class NASRunStore:
-    """The stored per-seed hypervolumes of Fig. 5 (bottom): one CSV of :data:`COLUMNS`.
-
-    Writers hold an exclusive lock on the file's folder while they read, merge and atomically
-    replace the file, so several processes (e.g. one per predictor variant) can share it.
-    """
+class NASRunStore(TableStore):
+    """The stored per-seed hypervolumes of Fig. 5 (bottom): one CSV of :data:`COLUMNS`, a row per
+    (space, device, method, model, recipe, seed); several processes (e.g. one per predictor
+    variant) may add to it at once (:class:`~autobuild._io.TableStore`)."""
 
     def __init__(self, path: Path | str):
-        self.path = Path(path)
+        super().__init__(path, COLUMNS, keys=("space", "device", "method", "model", "recipe", "seed"),
+                         dtypes={"seed": int, "hv": float, "wall_s": float},
+                         sort=["recipe", "model", "seed", "space", "device", "method"])
 
-    def read(self) -> pd.DataFrame:
-        """Every stored row (an empty frame when the file does not exist yet)."""
-        if not self.path.exists():
-            return pd.DataFrame(columns=list(COLUMNS))
-        try:
-            frame = pd.read_csv(self.path)
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{self.path} is not a readable results CSV: {exc}") from None
-        missing = [c for c in COLUMNS if c not in frame.columns]
-        if missing:
-            raise ValueError(f"{self.path} lacks the column(s) {missing}; expected {list(COLUMNS)}")
-        return frame[list(COLUMNS)]
-
-    def has(self, recipe: str, model: str, seed: int) -> bool:
+    def has_seed(self, recipe: str, model: str, seed: int) -> bool:
         """Whether seed ``seed`` of ``(recipe, model)`` is stored."""
-        rows = self.read()
-        return bool(((rows.recipe == recipe) & (rows.model == model) & (rows.seed == seed)).any())
-
-    @contextlib.contextmanager
-    def _locked(self):
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        if fcntl is None:
-            yield
-            return
-        fd = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)
-
-    def add(self, rows: pd.DataFrame) -> None:
-        """Append ``rows`` (all of :data:`COLUMNS`), replacing stored rows of the same keys."""
-        missing = [c for c in COLUMNS if c not in rows.columns]
-        if missing:
-            raise ValueError(f"rows lack the column(s) {missing}")
-        keys = ["space", "device", "method", "model", "recipe", "seed"]
-        with self._locked():
-            stored = self.read()
-            new = rows[list(COLUMNS)]
-            if len(stored):
-                clash = stored.set_index(keys).index.isin(new.set_index(keys).index)
-                new = pd.concat([stored[~clash], new], ignore_index=True)
-            with atomic_write(self.path) as tmp:
-                new.sort_values(["recipe", "model", "seed", "space", "device", "method"]).to_csv(tmp, index=False)
+        return self.has(recipe=recipe, model=model, seed=seed)
 
 
 def stored_full_runs() -> pd.DataFrame:

@@ -23,7 +23,7 @@ from autobuild.experiments.construction import (
     front_extension,
     tradeoff_equations,
 )
-from autobuild.predictor.training import TrainConfig
+from autobuild.predictor import TrainConfig
 from autobuild.search.objectives import PredictorObjectives
 from autobuild.search.pareto import Reference, nadir_reference
 from autobuild.spaces.ofa import MBV3

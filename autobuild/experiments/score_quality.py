@@ -33,9 +33,9 @@ from scipy.stats import spearmanr
 
 from autobuild.evaluators.marginals import predictor_oracle, true_marginals
 from autobuild.graphs.table import GraphTable
-from autobuild.predictor.batched import train_many
+from autobuild.predictor import train_many
 from autobuild.predictor.scoring import SubgraphScorer
-from autobuild.predictor.training import TrainConfig
+from autobuild.predictor import TrainConfig
 
 DEFAULT_SCORER = "eq5 pooled (companion)"
 PAPER_SCORER = "eq5 root (companion)"
@@ -465,7 +465,7 @@ def study_spec(name: str, data_source: str = "embedded") -> StudySpec:
         labelled = load_dataset("mbv3", source=cache_path())
         note = note or "Labelled set: the 3k real-schema MBv3 cache, labelled by OFA's accuracy predictor (the oracle)."
     else:
-        from autobuild.book.params import source_for
+        from autobuild.data.sources import source_for
 
         labelled = load_dataset("mbv3", source=source_for(data_source, "mbv3"))
         note = note or f"Labelled set: MBv3 `{data_source}`; the oracle is the authors' `{metric}` predictor."

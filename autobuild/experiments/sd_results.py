@@ -11,14 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
-from autobuild._io import atomic_write
+from autobuild._io import atomic_write, locked
 from autobuild._paths import sd_mini_dir
 from autobuild.experiments.sd_mini import IMAGES, Recipe
-
-try:
-    import fcntl
-except ImportError:  # not POSIX: adds are not safe across processes there
-    fcntl = None
 
 
 def _write_json(path: Path, body: dict) -> None:
@@ -33,7 +28,7 @@ class ResultStore:
     ``recipe.json``. Every write replaces the file atomically.
 
     Several processes may add to one store at once: :meth:`add` holds an exclusive lock on
-    the folder (``fcntl.flock``) while it reads what is stored, merges its record in and
+    the folder (:func:`~autobuild._io.locked`) while it reads what is stored, merges its record in and
     writes both files, so no record is lost.
     """
 
@@ -77,20 +72,6 @@ class ResultStore:
             raise ValueError(f"{path}: its 'recipe' is not a valid SD-mini recipe: {exc}") from None
         return data["records"], recipe
 
-    @contextlib.contextmanager
-    def _locked(self):
-        """Hold an exclusive lock on the store's folder (no lock file is left behind)."""
-        self.folder.mkdir(parents=True, exist_ok=True)
-        if fcntl is None:
-            yield
-            return
-        fd = os.open(self.folder, os.O_RDONLY)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            os.close(fd)  # closing releases the lock
-
     def reload(self) -> None:
         """Re-read the records other processes may have added."""
         stored = self._read()
@@ -111,7 +92,7 @@ class ResultStore:
         written leaves both files as they were.
         """
         key = f"{group}|{record['seed']}|{record['arch']}"
-        with self._locked():
+        with locked(self.folder):
             stored = self._read()
             records = []
             if stored is not None:

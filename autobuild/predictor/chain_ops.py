@@ -1,10 +1,10 @@
 r"""Hand-written gradients for the dense chain path: the same functions as autograd's, in fewer passes.
 
-On a CPU the stacked predictors of :mod:`autobuild.predictor.batched` spend most of a step
+On a CPU the stacked predictors of :mod:`autobuild.predictor.engines.dense` spend most of a step
 streaming ``[n, B, L, d]`` tensors through memory, not multiplying: every element-wise op, every
 padding copy and every gradient accumulation reads and writes the whole tensor. The two
 operations here do a hop's work with as few of those passes as the math allows, and are checked
-against autograd's gradients of the plain formulas (``tests/predictor/test_batched.py``).
+against autograd's gradients of the plain formulas (``tests/predictor/test_engines.py``).
 
 Tensors are ``[n, B, L, d]`` (model, graph, position, channel), contiguous; ``W`` is ``[n, o, d]``.
 """
@@ -105,3 +105,14 @@ def mean_pool(h: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
     """Graph embeddings ``[n, B, d]`` from node embeddings ``h`` ``[n, B, L, d]`` and the pooling
     weights ``[n, B, L]`` (``1 / length`` at a graph's nodes, 0 at padding): Eq. 2's mean."""
     return _MeanPool.apply(h, weights)
+
+
+def stacked_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+    """``x @ W^T + b`` per model: ``x`` ``[n, ..., i]``, ``W`` ``[n, o, i]``, ``b`` ``[n, o]``."""
+    shape = x.shape
+    flat = x.reshape(shape[0], -1, shape[-1])
+    if bias is None:
+        out = torch.bmm(flat, weight.transpose(1, 2))
+    else:
+        out = torch.baddbmm(bias[:, None, :], flat, weight.transpose(1, 2))
+    return out.reshape(*shape[:-1], weight.shape[1])

@@ -37,8 +37,9 @@ from tqdm.auto import tqdm
 
 from autobuild.graphs.table import GraphTable
 from autobuild.predictor.scoring import SubgraphScorer
-from autobuild.predictor.batched import train_many
-from autobuild.predictor.training import TrainConfig, TrainedPredictor
+from autobuild.predictor.training import train_many
+from autobuild.predictor.config import TrainConfig
+from autobuild.predictor.trained import TrainedPredictor
 
 
 # Member training for tens of labels (not the paper's 3k): one full-batch step per epoch on 4/5

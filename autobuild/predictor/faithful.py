@@ -44,9 +44,11 @@ from __future__ import annotations
 from typing import Callable, Mapping
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import BatchNorm, GATv2Conv
 
+from autobuild.predictor.chain_ops import stacked_linear
 from autobuild.predictor.model import HopPredictor
 
 #: Embedding width of each categorical feature in the authors' MobileNet FE-MLP (our feature names).
@@ -135,6 +137,73 @@ class FaithfulPredictor(HopPredictor):
             h = self.act(norm(conv(hs[-1], edge_index)))
             hs.append(h + hs[-1] if m > 0 else h)
         return hs
+
+
+# The dense chain engine's forward ------------------------------------------------------------
+def _masked_batch_norm(h: torch.Tensor, mask: torch.Tensor, p: str, params: dict, buffers: dict, training: bool,
+                       momentum: float = 0.1, eps: float = 1e-5) -> torch.Tensor:
+    """``BatchNorm1d`` over each model's valid nodes (padding excluded), running stats as torch keeps them."""
+    w, b = params[p + "weight"][:, None, None, :], params[p + "bias"][:, None, None, :]
+    mean_key, var_key = p + "running_mean", p + "running_var"
+    if training:
+        m = mask.to(h.dtype)[..., None]
+        count = m.sum((1, 2))                                             # [n, 1]
+        mean = (h * m).sum((1, 2)) / count                                # [n, d]
+        var = (((h - mean[:, None, None]) ** 2) * m).sum((1, 2)) / count  # biased, for normalising
+        with torch.no_grad():
+            buffers[mean_key].mul_(1 - momentum).add_(momentum * mean)
+            buffers[var_key].mul_(1 - momentum).add_(momentum * var * count / (count - 1))
+            buffers[p + "num_batches_tracked"].add_(1)
+    else:
+        mean, var = buffers[mean_key], buffers[var_key]
+    return (h - mean[:, None, None]) / torch.sqrt(var[:, None, None] + eps) * w + b
+
+
+def authors_chain_forward(params: dict, buffers: dict, model: FaithfulPredictor, x: torch.Tensor, mask: torch.Tensor,
+                          training: bool = False):
+    """:class:`FaithfulPredictor`'s forward for n stacked models on padded chains (the dense engine);
+    batch norm takes its statistics over each model's valid nodes.
+
+    On a chain, GATv2 with self-loops attends over a node and its predecessor:
+    ``out_i = a_i W_l h_i + (1 - a_i) W_l h_{i-1} + b`` with ``a_i = sigmoid(e_ii - e_i,i-1)``
+    (``a_0 = 1``), ``e_ij = att . LeakyReLU_0.2(W_l h_j + W_r h_i)``.
+    """
+    n, fe = x.shape[0], model.fe_mlp
+    scalars = []
+    for f in range(len(model.feature_vocab)):
+        p = f"fe_mlp.per_feature.{f}."
+        if fe.continuous[f]:
+            values = buffers[f"fe_mlp.values_{f}"][:, :, None]              # [n, V, 1]
+            table = stacked_linear(stacked_linear(values, params[p + "0.weight"], params[p + "0.bias"]),
+                            params[p + "1.weight"], params[p + "1.bias"])
+        else:
+            table = stacked_linear(params[p + "0.weight"], params[p + "1.weight"], params[p + "1.bias"])
+        scalars.append(torch.gather(table[..., 0], 1, x[..., f].reshape(n, -1)).reshape(x.shape[:-1]))
+    node_embs = [torch.stack(scalars, -1).abs()]
+    first = torch.zeros(x.shape[2], dtype=torch.bool, device=x.device)
+    first[0] = True
+    for m in range(model.n_hops):
+        c, h = f"convs.{m}.", node_embs[-1]
+        xl = stacked_linear(h, params[c + "lin_l.weight"], params[c + "lin_l.bias"])
+        xr = stacked_linear(h, params[c + "lin_r.weight"], params[c + "lin_r.bias"])
+        prev = F.pad(xl[:, :, :-1], (0, 0, 1, 0))
+        att = params[c + "att"].reshape(n, 1, 1, -1)
+        e_self = (F.leaky_relu(xl + xr, 0.2) * att).sum(-1)
+        e_prev = (F.leaky_relu(prev + xr, 0.2) * att).sum(-1)
+        a = torch.where(first, torch.ones_like(e_self), torch.sigmoid(e_self - e_prev))[..., None]
+        conv = a * xl + (1 - a) * prev + params[c + "bias"][:, None, None, :]
+        out = F.relu(_masked_batch_norm(conv, mask, f"norms.{m}.module.", params, buffers, training))
+        node_embs.append(out + h if m > 0 else out)
+    weights = mask.to(x.dtype if x.is_floating_point() else torch.float32) / mask.sum(-1, keepdim=True)
+    graph_embs = [torch.matmul(weights[..., None, :], e)[..., 0, :] for e in node_embs]
+    z = graph_embs[-1]
+    for i in (0, 1):
+        z = stacked_linear(z, params[f"head.{i}.weight"], params[f"head.{i}.bias"])
+    z = F.relu(z)
+    for i in (3, 4):
+        z = stacked_linear(z, params[f"head.{i}.weight"], params[f"head.{i}.bias"])
+    pred = stacked_linear(F.relu(z), params["head.6.weight"], params["head.6.bias"])[..., 0]
+    return pred, node_embs, graph_embs
 
 
 # Checking against the authors' own checkpoints --------------------------------------------------

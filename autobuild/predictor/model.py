@@ -18,8 +18,11 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import GATv2Conv, global_mean_pool
+
+from autobuild.predictor.chain_ops import mean_pool, predecessor_hop, stacked_linear
 
 
 class FeatureEmbedding(nn.Module):
@@ -97,3 +100,39 @@ class AutoBuildPredictor(HopPredictor):
             h = skip(h) + self.act(conv(h, edge_index))
             hs.append(h)
         return hs
+
+
+def companion_chain_forward(params: dict, buffers: dict, model: "AutoBuildPredictor", x: torch.Tensor,
+                            mask: torch.Tensor, training: bool = False):
+    """:class:`AutoBuildPredictor`'s forward for n stacked models on padded chains (the dense engine).
+
+    On a chain a node has one in-neighbour, so GATv2 without self-loops gives it attention
+    weight 1: ``GATv2(h)_i = [i > 0] (W_l h_{i-1} + b_l) + b`` (:func:`~autobuild.predictor.chain_ops.predecessor_hop`).
+
+    ``params``: ``model``'s parameters stacked along a leading axis of size n; ``x``:
+    ``[n, B, L, F]``; ``mask``: ``[n, B, L]``. Returns the head ``[n, B]`` and, per hop
+    m = 0..M, the node embeddings ``h_v^m`` ``[n, B, L, d_m]`` and graph embeddings
+    ``h_G^m`` ``[n, B, d_m]`` (mean over each graph's nodes, Eq. 2).
+    """
+    n = x.shape[0]
+    scalars = []
+    for f in range(len(model.feature_vocab)):
+        p = f"fe_mlp.mlps.{f}."
+        table = stacked_linear(F.leaky_relu(stacked_linear(params[f"fe_mlp.embeddings.{f}.weight"], params[p + "0.weight"],
+                                              params[p + "0.bias"])), params[p + "2.weight"], params[p + "2.bias"])
+        scalars.append(torch.gather(table[..., 0], 1, x[..., f].reshape(n, -1)).reshape(x.shape[:-1]))
+    h = torch.stack(scalars, -1).abs()
+    node_embs = [h]
+    if model.fe_stop_gradient:
+        h = h.detach()
+    for m in range(model.n_hops):
+        c = f"convs.{m}."
+        # node i receives its predecessor's message; the first node none, so only the bias
+        h = predecessor_hop(h, params[c + "lin_l.weight"], params[c + "lin_l.bias"], params[c + "bias"],
+                            params.get(f"skips.{m}.weight"))
+        node_embs.append(h)
+    weights = mask.to(h.dtype) / mask.sum(-1, keepdim=True)
+    graph_embs = [mean_pool(e, weights) for e in node_embs]
+    hidden = F.leaky_relu(stacked_linear(graph_embs[-1], params["head.0.weight"], params["head.0.bias"]))
+    pred = stacked_linear(hidden, params["head.2.weight"], params["head.2.bias"])[..., 0]
+    return pred, node_embs, graph_embs

@@ -119,3 +119,30 @@ def authors_ranking_loss(graph_embs: list[torch.Tensor], target: torch.Tensor, s
     """Mean over hops m = 0..M of ``1 - Pearson(soft_rank(||h_G^m||_1), y)`` (the authors' ranking term)."""
     terms = [1.0 - authors_rank_correlation(h.abs().sum(dim=1), target, strength) for h in graph_embs]
     return torch.stack(terms).mean()
+
+
+def _ranks(y: torch.Tensor) -> torch.Tensor:
+    return torch.argsort(torch.argsort(y, dim=1), dim=1).to(y.dtype)
+
+
+def stacked_ranking_loss(graph_embs: list[torch.Tensor], target: torch.Tensor, strength: float,
+                         against: str = "ranks") -> torch.Tensor:
+    """The ranking term of n stacked models ``[n]``: mean over hops of ``1 - corr(||h_G^m||_1, y)``,
+    where corr compares the soft ranks of the norms with the exact label ranks (``against="ranks"``:
+    Eq. 4's SRCC, :func:`hop_ranking_loss`) or with the label values (``"values"``: the authors'
+    Pearson, :func:`authors_ranking_loss`). All hops and models go through one soft-rank call."""
+    if against not in ("ranks", "values"):
+        raise ValueError(f"against must be 'ranks' or 'values'; got {against!r}")
+    if against == "values":
+        rt, eps = target - target.mean(1, keepdim=True), torch.finfo(target.dtype).tiny
+    else:
+        rt, eps = _ranks(target), None
+        rt = rt - rt.mean(1, keepdim=True)
+    norms = torch.stack([g.abs().sum(-1) for g in graph_embs], 1)          # [n, M+1, B]
+    n, hops, B = norms.shape
+    rp = soft_rank(norms.reshape(n * hops, B), strength).reshape(n, hops, B)   # one call, row by row
+    rp = rp - rp.mean(2, keepdim=True)
+    rt = rt[:, None]
+    denom = rp.norm(dim=2) * rt.norm(dim=2)
+    denom = denom + 1e-12 if eps is None else denom.clamp_min(eps)
+    return (1.0 - (rp * rt).sum(2) / denom).mean(1)

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from autobuild.graphs.table import GraphTable
-from autobuild.predictor.training import TrainedPredictor
+from autobuild.predictor.trained import TrainedPredictor
 
 
 def shift_score(norm, hop_mean: float, hop_std: float, label_mean: float, label_std: float):

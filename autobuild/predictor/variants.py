@@ -5,20 +5,23 @@
 | ``companion`` | :class:`~autobuild.predictor.model.AutoBuildPredictor` | MSE + :func:`~autobuild.predictor.ranking.hop_ranking_loss` | — |
 | ``authors`` | :class:`~autobuild.predictor.faithful.FaithfulPredictor` | MSE + :func:`~autobuild.predictor.ranking.authors_ranking_loss` | gradient norm clipped at 5.0 |
 
-:func:`build_model` is the one place a predictor network is built, for training and for
-checkpoint loading alike. ``fe_stop_gradient`` applies to ``companion`` only (the authors'
-FE-MLP is trained end to end).
+Each is one :class:`Variant` record in :data:`VARIANTS`: everything a training engine needs to
+know of it. :func:`check_kind` is the one place a variant name is validated, and
+:meth:`Variant.build` the one place a network is built, for training and checkpoint loading alike.
+``fe_stop_gradient`` applies to ``companion`` only (the authors' FE-MLP is trained end to end).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Callable
 
 import torch
 from torch import nn
 
-from autobuild.predictor.faithful import FaithfulPredictor
-from autobuild.predictor.model import AutoBuildPredictor
-from autobuild.predictor.ranking import authors_ranking_loss, hop_ranking_loss
-
-MODEL_KINDS = ("companion", "authors")
+from autobuild.predictor.faithful import FaithfulPredictor, authors_chain_forward
+from autobuild.predictor.model import AutoBuildPredictor, companion_chain_forward
+from autobuild.predictor.ranking import authors_ranking_loss, hop_ranking_loss, stacked_ranking_loss
 
 #: How the two variants differ (aspect, ``authors``, ``companion``), read from the authors' code.
 DIFFERENCES = (
@@ -32,41 +35,81 @@ DIFFERENCES = (
     ("ranking term", "Pearson(soft ranks of norms, label values)", "Spearman(soft ranks of norms, exact label ranks)"),
     ("gradient clipping", "norm 5.0", "none"),
 )
-#: Gradient-norm clipping per training step, by model kind (None: no clipping).
-GRAD_CLIP = {"companion": None, "authors": 5.0}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One predictor variant: its network, its loss and how each training engine runs it."""
+
+    name: str
+    #: ``make(feature_vocab, hidden, n_hops, fe_stop_gradient)``: a fresh network (torch's global generator)
+    make: Callable[..., nn.Module]
+    network: type
+    #: the PyG engine's ranking term ``f(graph_embs, target, strength)`` (a scalar)
+    ranking_term: Callable
+    #: the dense engine's ranking term of n stacked models ``f(graph_embs, target, strength)`` (``[n]``)
+    stacked_ranking_term: Callable
+    #: the dense engine's forward ``f(params, buffers, model, x, mask, training)`` on padded chains
+    chain_forward: Callable
+    #: gradient-norm clipping per training step (None: none)
+    grad_clip: float | None
+    #: parameter-name endings the chain forward never reads (their gradient is exactly zero on chains)
+    unused_on_chains: tuple = ()
+
+    def build(self, feature_vocab: dict, *, hidden: int, n_hops: int, fe_stop_gradient: bool = True) -> nn.Module:
+        """A fresh, randomly initialised network (from torch's global generator)."""
+        return self.make(feature_vocab, hidden=hidden, n_hops=n_hops, fe_stop_gradient=fe_stop_gradient)
+
+    def clip(self, parameters) -> None:
+        """Clip the gradient norm of ``parameters`` as this variant's training does."""
+        if self.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(parameters, self.grad_clip)
+
+
+VARIANTS = {
+    "companion": Variant(
+        "companion", make=AutoBuildPredictor, network=AutoBuildPredictor, ranking_term=hop_ranking_loss,
+        stacked_ranking_term=partial(stacked_ranking_loss, against="ranks"), chain_forward=companion_chain_forward,
+        grad_clip=None,
+        # on a chain attention is a softmax over one in-neighbour: these never change the output
+        unused_on_chains=("att", "lin_r.weight", "lin_r.bias")),
+    "authors": Variant(
+        "authors", make=lambda vocab, *, hidden, n_hops, fe_stop_gradient: FaithfulPredictor(vocab, hidden, n_hops),
+        network=FaithfulPredictor, ranking_term=authors_ranking_loss,
+        stacked_ranking_term=partial(stacked_ranking_loss, against="values"), chain_forward=authors_chain_forward,
+        grad_clip=5.0),
+}
+MODEL_KINDS = tuple(VARIANTS)
+
+
+def is_kind(kind) -> bool:
+    """Whether ``kind`` names a variant."""
+    return isinstance(kind, str) and kind in VARIANTS
 
 
 def check_kind(kind) -> str:
-    if not isinstance(kind, str) or kind not in MODEL_KINDS:
+    """``kind`` if it names a variant; else a ValueError listing the names."""
+    if not is_kind(kind):
         raise ValueError(f"unknown predictor model {str(repr(kind))[:40]}; use one of {', '.join(MODEL_KINDS)}")
     return kind
 
 
+def get_variant(kind) -> Variant:
+    """The :class:`Variant` named ``kind``."""
+    return VARIANTS[check_kind(kind)]
+
+
 def make_model(kind: str, feature_vocab: dict, *, hidden: int, n_hops: int, fe_stop_gradient: bool = True) -> nn.Module:
     """A fresh (randomly initialised, from torch's global generator) network of ``kind``."""
-    if check_kind(kind) == "authors":
-        return FaithfulPredictor(feature_vocab, hidden=hidden, n_hops=n_hops)
-    return AutoBuildPredictor(feature_vocab, hidden=hidden, n_hops=n_hops, fe_stop_gradient=fe_stop_gradient)
+    return get_variant(kind).build(feature_vocab, hidden=hidden, n_hops=n_hops, fe_stop_gradient=fe_stop_gradient)
 
 
 def build_model(config, feature_vocab: dict) -> nn.Module:
-    """The network a :class:`~autobuild.predictor.training.TrainConfig` asks for."""
+    """The network a :class:`~autobuild.predictor.config.TrainConfig` asks for."""
     return make_model(config.model, feature_vocab, hidden=config.hidden, n_hops=config.n_hops,
                       fe_stop_gradient=config.fe_stop_gradient)
 
 
 def model_kind(model: nn.Module) -> str:
     """The variant name of a built network."""
-    return "authors" if isinstance(model, FaithfulPredictor) else "companion"
-
-
-def ranking_term(kind: str):
-    """The ranking term ``f(graph_embs, target, strength)`` of ``kind``'s loss."""
-    return authors_ranking_loss if check_kind(kind) == "authors" else hop_ranking_loss
-
-
-def clip_gradients(kind: str, model: nn.Module) -> None:
-    """Clip the gradient norm as ``kind``'s training does (nothing for ``companion``)."""
-    limit = GRAD_CLIP[kind]
-    if limit is not None:
-        torch.nn.utils.clip_grad_norm_(model.parameters(), limit)
+    return next(v.name for v in VARIANTS.values() if isinstance(model, v.network))

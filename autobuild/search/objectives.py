@@ -8,7 +8,7 @@ from typing import Sequence
 
 import numpy as np
 
-from autobuild.predictor.training import TrainConfig, train_predictor
+from autobuild.predictor import TrainConfig, train_predictor
 from autobuild.spaces.base import Architecture
 
 

@@ -8,7 +8,7 @@ from autobuild.search.objectives import PredictorObjectives
 from autobuild.experiments.construction import construct, evaluate_reduced_spaces, front_extension, subgraph_traits, tradeoff_equations
 from autobuild.data.equations import LabelEquation
 from autobuild.spaces.ofa import OFASpace
-from autobuild.predictor.training import TrainConfig
+from autobuild.predictor import TrainConfig
 
 
 class ShallowSpace(OFASpace):

@@ -10,7 +10,7 @@ from autobuild.data.labelled import LabelledSet
 from autobuild.experiments import embeddings
 from autobuild.experiments.embeddings import HOPS
 from autobuild.graphs.ir import ir_feature_vocab
-from autobuild.predictor.training import TrainConfig
+from autobuild.predictor import TrainConfig
 from autobuild.spaces.ofa import MBV3, PN
 
 

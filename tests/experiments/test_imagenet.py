@@ -5,7 +5,7 @@ import pytest
 
 from autobuild.data.labelled import LabelledSet
 from autobuild.experiments import imagenet
-from autobuild.predictor.training import TrainConfig
+from autobuild.predictor import TrainConfig
 from autobuild.search.pareto import Reference
 from test_construction import SHALLOW, tiny_labels
 

@@ -47,11 +47,11 @@ def test_recipe_difference_is_paired_by_seed():
 
 def test_store_appends_resumes_and_replaces_rows_of_the_same_keys(tmp_path):
     store = nas_runs.NASRunStore(tmp_path / "runs.csv")
-    assert store.read().empty and not store.has("full", "companion", 0)
+    assert store.read().empty and not store.has_seed("full", "companion", 0)
     store.add(_rows(0.01, n_seeds=2))
     store.add(_rows(0.01, n_seeds=1, model="authors"))
-    assert store.has("full", "companion", 1) and store.has("full", "authors", 0)
-    assert not store.has("full", "authors", 1)
+    assert store.has_seed("full", "companion", 1) and store.has_seed("full", "authors", 0)
+    assert not store.has_seed("full", "authors", 1)
     again = _rows(0.5, n_seeds=1)  # seed 0 of companion rerun: replaces, does not duplicate
     store.add(again)
     stored = store.read()

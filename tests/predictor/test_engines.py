@@ -1,12 +1,12 @@
-"""Many predictors at once: the dense chain path against PyG, and train_many against one by one."""
+"""The two training engines: the dense chain engine against PyG, and train_many against one by one."""
 import numpy as np
 import pytest
 import torch
 from torch.func import stack_module_state
 
 from autobuild.graphs import GraphTable
-from autobuild.predictor import TrainConfig, train_predictor
-from autobuild.predictor.batched import ChainBatch, is_chain_table, stacked_forward, train_many
+from autobuild.predictor import TrainConfig, train_many, train_predictor, train_predictor_on_table
+from autobuild.predictor.engines.dense import ChainBatch, is_chain_table, stacked_forward
 from autobuild.predictor.variants import make_model
 from autobuild.spaces import MBV3, PN
 
@@ -144,15 +144,14 @@ def test_splits_of_different_sizes_and_bad_requests(labelled):
 def test_train_predictor_takes_the_dense_path_for_chains_only(labelled, monkeypatch):
     archs, y, table = labelled
     calls = []
-    import autobuild.predictor.batched as batched
+    from autobuild.predictor.engines import dense
 
-    real = batched.train_many
-    monkeypatch.setattr(batched, "train_many", lambda *a, **k: calls.append(1) or real(*a, **k))
+    real = dense.fit
+    monkeypatch.setattr(dense, "fit", lambda *a, **k: calls.append(1) or real(*a, **k))
     c = TrainConfig(epochs=1, progress=False)
     train_predictor(MBV3, archs[:100], y[:100], c)
     assert calls == [1]
     branching = GraphTable.from_arrays([np.zeros((3, 6), dtype=np.int64)] * 40, [np.array([[0, 0], [1, 2]])] * 40)
-    from autobuild.predictor.training import train_predictor_on_table
     train_predictor_on_table(branching, MBV3.feature_vocab, np.arange(40.0), c)   # IR-like graphs: PyG
     assert calls == [1]
     with pytest.raises(ValueError, match="chain graphs"):

@@ -13,7 +13,7 @@ from autobuild.predictor.faithful import FaithfulPredictor, ofa_resolution
 from autobuild.predictor.model import AutoBuildPredictor
 from autobuild.predictor.ranking import authors_ranking_loss, hop_ranking_loss
 from autobuild.predictor.scoring import SubgraphScorer
-from autobuild.predictor.training import TrainConfig, train_predictor
+from autobuild.predictor import TrainConfig, train_predictor
 from autobuild.predictor.variants import build_model, make_model
 from autobuild.spaces.ofa import MBV3
 
@@ -154,7 +154,7 @@ def test_authors_training_clips_the_gradient_norm(monkeypatch, synthetic):
 
 
 def test_the_dense_path_clips_each_stacked_model_as_torch_clips_it_alone():
-    from autobuild.predictor.batched import _clip_per_model
+    from autobuild.predictor.engines.dense import _clip_per_model
 
     torch.manual_seed(0)
     grads = {"a": torch.randn(3, 4, 5) * torch.tensor([10.0, 0.1, 3.0])[:, None, None], "b": torch.randn(3, 7)}

@@ -10,7 +10,7 @@ from autobuild.predictor.checkpoint import load_predictor, read_checkpoint, save
 from autobuild.graphs.table import GraphTable, chain_edges
 from autobuild.predictor.scoring import SubgraphScorer, shift_score
 from autobuild.spaces.ofa import MBV3, PN
-from autobuild.predictor.training import TrainConfig, split_indices, train_predictor
+from autobuild.predictor import TrainConfig, split_indices, train_predictor
 
 
 @pytest.fixture()
@@ -184,7 +184,7 @@ def test_bad_labels_are_refused():
 
 _FAULTS = """
 import resource, sys, torch
-from autobuild.predictor.training import keep_freed_memory
+from autobuild.predictor.config import keep_freed_memory
 if sys.argv[1] == "keep":
     assert keep_freed_memory()
 def touch_and_free():  # one training step's pattern: many activations alive at once, then all freed
