@@ -41,14 +41,23 @@ def sd_mini_dir() -> Path:
 
 def cache_dir() -> Path:
     """Where paper caches and downloads live: ``$AUTOBUILD_CACHE`` or ``~/.cache/autobuild``."""
-    return Path(os.environ.get(CACHE_ENV) or "~/.cache/autobuild").expanduser()
+    return _expand(os.environ.get(CACHE_ENV) or "~/.cache/autobuild", CACHE_ENV)
+
+
+def _expand(text: str, variable: str) -> Path:
+    """``text`` with ``~`` or ``~user`` expanded; a ``~user`` that names no user is a ``ValueError``."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:  # Python 3.11+: "Could not determine home directory."
+        raise ValueError(f"${variable}={text[:80]!r}: {text.split('/')[0][:40]!r} names no user of this machine "
+                         "(or $HOME is unset); give an absolute path") from None
 
 
 def shared_data_dir(path: str | Path | None = None) -> Path:
     """The third-party data directory: ``path``, else ``$AUTOBUILD_SHARED_DATA``, else ``../shared/data``."""
     if path is None:
         path = os.environ.get(SHARED_ENV) or _REPO_ROOT.parent / "shared" / "data"
-    return Path(path).expanduser()
+    return _expand(str(path), SHARED_ENV)
 
 
 def figures_dir() -> Path:

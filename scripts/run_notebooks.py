@@ -240,16 +240,31 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     ap = parser()
     args = ap.parse_args(argv)
-
+    if args.only is not None and not all(o.strip() for o in args.only):
+        ap.error(f"--only needs non-empty name prefixes such as 02, got {args.only!r}")
+    if args.timeout < 1 or not 1 <= args.jobs <= (os.cpu_count() or 1):
+        ap.error(f"--timeout must be >= 1 and --jobs in [1, {os.cpu_count() or 1}] (this machine's CPUs); "
+                 f"got --timeout {args.timeout}, --jobs {args.jobs}")
     try:
+        if args.scheduler:
+            from autobuild.executor import probe_scheduler
+
+            probe_scheduler(args.scheduler)
         parameters = collect_parameters(args)
+        if "seeds" in parameters:
+            from autobuild.book.params import check_seeds
+
+            check_seeds(parameters["seeds"])
     except ValueError as exc:
         ap.error(str(exc))
     if args.output_dir is None and parameters != {"profile": "quick"}:
         ap.error("the stored notebooks hold the quick profile with each notebook's default parameters "
                  "(nbval and the book rely on it); give --output-dir for any other run")
 
-    paths = discover(only=args.only)
+    try:
+        paths = discover(only=args.only)
+    except SystemExit as exc:
+        ap.error(str(exc))
     if not paths:
         ap.error(f"no notebooks NN_*.ipynb in {NOTEBOOKS}")
     unknown = undeclared(paths, parameters)
@@ -260,8 +275,6 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("jupytext pairs out of sync (run `jupytext --sync notebooks/NN_name.ipynb` after "
                          "deciding which side is right):\n  " + "\n  ".join(drift))
 
-    if args.jobs < 1:
-        ap.error(f"--jobs must be >= 1, got {args.jobs}")
     env = {"AUTOBUILD_SCHEDULER": args.scheduler} if args.scheduler else {}
     if args.output_dir is None:
         times = run_in_place(paths, args.timeout, env, args.jobs)

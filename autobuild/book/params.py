@@ -84,10 +84,14 @@ def check_data_source(data_source: Any) -> str:
                      f"path; got {data_source!r}, which is neither")
 
 
+MAX_SEEDS = 1000  #: seeds a notebook may repeat with (time and memory grow with them)
+
+
 def check_seeds(seeds: Any) -> int:
     is_int = (isinstance(seeds, int) or _is_numpy_int(seeds)) and not isinstance(seeds, bool)
-    if not is_int or seeds < 1:
-        raise ValueError(f"seeds must be a positive integer (the number of seeds to repeat with); got {seeds!r}")
+    if not is_int or not 1 <= seeds <= MAX_SEEDS:
+        raise ValueError(f"seeds must be a positive integer, at most {MAX_SEEDS} (the number of seeds to repeat "
+                         f"with); got {seeds!r}")
     return int(seeds)
 
 

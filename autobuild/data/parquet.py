@@ -1,5 +1,9 @@
 """The embedded parquet schema: a string column ``arch`` (``space.to_string``), float label
 columns with their provenance in field metadata, and JSON set metadata.
+
+A file's footer is checked before its data is read: at most :data:`MAX_ROWS` rows and
+:data:`MAX_BYTES` uncompressed bytes, so a small dictionary-encoded file cannot expand to
+gigabytes in memory.
 """
 from __future__ import annotations
 
@@ -17,6 +21,8 @@ from autobuild.data.labelled import LabelledSet
 from autobuild.spaces.base import SequenceSpace
 
 METADATA_KEY = "autobuild"
+MAX_ROWS = 200_000  #: rows a labelled set may hold (the embedded sets hold 3,000; a row costs about 3 KB in memory)
+MAX_BYTES = 2**30  #: uncompressed bytes a labelled set may expand to
 
 
 DESCRIPTION_KEY = "description"
@@ -57,6 +63,16 @@ def read_parquet(path, space: SequenceSpace) -> LabelledSet:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"data set {path} does not exist{_regenerate_hint(path)}")
+    try:
+        footer = pq.ParquetFile(path).metadata
+        rows = footer.num_rows
+        size = sum(footer.row_group(i).total_byte_size for i in range(footer.num_row_groups))
+    except Exception as exc:  # pyarrow raises several types for corrupt files
+        raise paper_caches.CacheFormatError(f"{path} is not a readable parquet file ({type(exc).__name__}: "
+                                            f"{exc}){_regenerate_hint(path)}") from None
+    if rows > MAX_ROWS or size > MAX_BYTES:
+        raise paper_caches.CacheFormatError(f"{path} declares {rows} rows and {size} uncompressed bytes; a labelled set "
+                                            f"may hold at most {MAX_ROWS} rows and {MAX_BYTES} bytes")
     try:
         table = pq.read_table(path)
     except Exception as exc:  # pyarrow raises several types for corrupt files
