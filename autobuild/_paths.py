@@ -2,7 +2,7 @@
 
 | variable | default | what lives there |
 |---|---|---|
-| ``AUTOBUILD_DATA_DIR`` | the embedded sets shipped inside the package (``autobuild/data/embedded``, the repository's ``data/``) | ``ofa_mbv3.parquet``, ``ofa_pn.parquet``, ``sd_mini/`` |
+| ``AUTOBUILD_DATA_DIR`` | the embedded sets shipped inside the package (``autobuild/data/embedded``, the repository's ``data/``) | ``ofa_mbv3.parquet``, ``ofa_pn.parquet``, ``nas_bench_macro/``, ``sd_mini/`` |
 | ``AUTOBUILD_CACHE`` | ``~/.cache/autobuild`` | the paper's caches (HF hub), the authors' predictors (``l1_models/``) |
 | ``AUTOBUILD_SHARED_DATA`` | ``../shared/data`` beside the repository | third-party files: the authors' predictors, OFA's tables |
 | ``AUTOBUILD_FIGURES_DIR`` | ``figures/`` at the book's root | every figure and table the notebooks write |
@@ -20,7 +20,7 @@ SHARED_ENV = "AUTOBUILD_SHARED_DATA"
 FIGURES_ENV = "AUTOBUILD_FIGURES_DIR"
 SCHEDULER_ENV = "AUTOBUILD_SCHEDULER"
 
-EMBEDDED_FILES = {"mbv3": "ofa_mbv3.parquet", "pn": "ofa_pn.parquet"}
+EMBEDDED_FILES = {"mbv3": "ofa_mbv3.parquet", "pn": "ofa_pn.parquet", "macro": "nas_bench_macro/cifar10.parquet"}
 
 _REPO_ROOT = Path(__file__).resolve().parents[1]
 

@@ -11,7 +11,7 @@ _SPACES: dict[str, SequenceSpace] = {"mbv3": MBV3, "pn": PN}
 
 
 # Spaces defined in modules with heavier imports register themselves when first asked for.
-_LAZY_SPACES = {"sd14_unet": "autobuild.spaces.unet"}
+_LAZY_SPACES = {"sd14_unet": "autobuild.spaces.unet", "macro": "autobuild.spaces.macro"}
 
 
 def register_space(space: SequenceSpace) -> None:
@@ -23,5 +23,5 @@ def get_space(name: str) -> SequenceSpace:
     if name not in _SPACES and name in _LAZY_SPACES:
         importlib.import_module(_LAZY_SPACES[name])
     if name not in _SPACES:
-        raise ValueError(f"unknown search space {name!r}; known: {sorted(_SPACES)}")
+        raise ValueError(f"unknown search space {name!r}; known: {sorted(set(_SPACES) | set(_LAZY_SPACES))}")
     return _SPACES[name]
