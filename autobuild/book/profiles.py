@@ -53,4 +53,15 @@ SECTION_SETTINGS: dict[str, dict[str, dict[str, Any]]] = {
         "quick": {"selected_evaluations": "committed cache", "ensemble_epochs": 200, "top_k": 4},
         "full": {"selected_evaluations": "retrained now", "ensemble_epochs": 200, "top_k": 4},
     },
+    "06_measured_truth": {
+        "quick": {"budgets": (100,), "epochs": {100: 300}, "lr": 1e-3, "batch_size": 128,
+                  "tradeoffs": ("acc - 0.05 * flops / 1e6", "acc - 0.2 * flops / 1e6"), "ks": (1, 2, 3),
+                  "k_nas": 3, "search_budget": 100, "n_initial": 20, "per_round": 20, "surrogate_budget": 500,
+                  "ridge": 1.0},
+        "full": {"budgets": (50, 100, 200, 500, 1000), "epochs": {50: 600, 100: 600, 200: 300, 500: 150, 1000: 100},
+                 "lr": 1e-3, "batch_size": 128,
+                 "tradeoffs": ("acc - 0.05 * flops / 1e6", "acc - 0.2 * flops / 1e6"), "ks": (1, 2, 3),
+                 "k_nas": 3, "search_budget": 100, "n_initial": 20, "per_round": 20, "surrogate_budget": 500,
+                 "ridge": 1.0},
+    },
 }
