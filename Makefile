@@ -10,8 +10,10 @@ $(STAMP): pyproject.toml scripts/install.sh
 	bash scripts/install.sh
 	touch $(STAMP)
 
-# Every test: the package's unit tests, then every notebook under the quick profile (nbval).
+# Every test: the linter (ruff, configured in pyproject.toml), the package's unit tests, then every
+# notebook under the quick profile (nbval).
 test: install
+	$(VENV)/bin/ruff check .
 	$(PY) -m pytest tests
 	$(PY) -m pytest --nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
 

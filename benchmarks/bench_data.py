@@ -18,8 +18,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from autobuild import _paths
-from autobuild.data import load
+from autobuild import _paths  # noqa: E402  (after the path insert)
+from autobuild.data import load  # noqa: E402
 from autobuild.graphs import ofa_ir as ir  # noqa: E402
 from autobuild.spaces.ofa import MBV3, PN  # noqa: E402
 

@@ -129,11 +129,31 @@ def check_override(name: str, value: Any, default, *, integer: bool = False, bel
 
 def check_model(value: Any) -> str:
     """The ``model`` parameter of the sections that train predictors: ``"companion"`` or ``"authors"``."""
-    from autobuild.predictor.variants import MODEL_KINDS
+    from autobuild.predictor.variants import check_kind
 
-    if not isinstance(value, str) or value not in MODEL_KINDS:
-        raise ValueError(f"model must be one of {', '.join(map(repr, MODEL_KINDS))}; got {str(repr(value))[:40]}")
-    return value
+    return check_kind(value)
+
+
+def train_config(params: "NotebookParams", **fields):
+    """The section's :class:`~autobuild.predictor.config.TrainConfig`: the profile's ``epochs`` and
+    ``lr`` and the ``device`` parameter, without progress bars; ``fields`` replace any of them (an
+    override parameter, the ``model``)."""
+    from autobuild.predictor.config import TrainConfig
+
+    settings = params.settings
+    return TrainConfig(**{"epochs": settings.epochs, "lr": settings.lr, "device": params.device,
+                          "progress": False, **fields})
+
+
+def pin_kernel_threads(params: "NotebookParams") -> None:
+    """On a CPU, run all of the kernel's torch work (searches and evaluators too, not only
+    training) with :class:`~autobuild.predictor.config.TrainConfig`'s ``cpu_threads``."""
+    import torch
+
+    from autobuild.predictor.config import TrainConfig
+
+    if params.device == "cpu":
+        torch.set_num_threads(TrainConfig.cpu_threads)
 
 
 def check_readout(value: Any) -> str:

@@ -4,7 +4,7 @@ The authors publish their caches as the Hugging Face dataset ``kgmills/AutoBuild
 (:data:`PAPER_CACHES`). They are Python pickles, so they are only ever read through
 :class:`RestrictedUnpickler`, whose ``find_class`` admits a short whitelist (containers,
 numpy scalars/arrays and, for the ONNX-IR cache, the authors' two graph classes mapped onto
-our own record classes in :mod:`autobuild.ir`). Anything else, e.g. ``os.system`` or
+our own record classes in :mod:`autobuild.graphs.onnx_ir`). Anything else, e.g. ``os.system`` or
 ``builtins.eval``, is refused before it is imported. Every allocation a pickle can ask for
 (bytearrays, array shapes, numpy scalars, memo indices, counted reads) is bounded by the
 file's size, so a 32-byte file cannot make the loader allocate gigabytes
@@ -17,7 +17,7 @@ Formats (see ``../shared/DATA.md``):
 * ONNX-IR cache: a list of dicts with ``entry["graph"]`` (an ``onnx_ir.graph.Graph``) plus labels.
 
 Label policy: a label key that is missing from an entry, or ``None``/NaN there, is kept as
-NaN; :meth:`autobuild.datasets.LabelledSet.target` refuses targets with NaN (naming the
+NaN; :meth:`autobuild.data.LabelledSet.target` refuses targets with NaN (naming the
 count) and ``.defined(...)`` drops those rows with a warning. Structural problems (not a list
 of dicts, a missing or malformed ``"original config"``, non-numeric label values, an empty or
 truncated file) are refused with an error naming the file and the entry.

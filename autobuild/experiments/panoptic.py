@@ -123,14 +123,12 @@ class PanopticConstruction:
                 "existing Pareto frontier'.")
 
 
-def construct_fig6(target: PanopticTarget, n_train: int, epochs: int, lr: float, k: int,
-                   device: str = "cpu") -> PanopticConstruction:
-    """Train one predictor per equation on the first ``n_train`` architectures (seed 0), build the
+def construct_fig6(target: PanopticTarget, n_train: int, config: TrainConfig, k: int) -> PanopticConstruction:
+    """Train one predictor per equation with ``config`` on the first ``n_train`` architectures, build the
     top-``k`` subgraphs per stage (``k**5`` architectures each), label them with two predictor heads
     trained on the same set, and measure how far they reach beyond the labelled front: a point
     counts when no labelled architecture weakly dominates it inside the nadir's hypervolume box."""
     data, scale = target.data, target.perf_scale
-    config = TrainConfig(epochs=epochs, lr=lr, seed=0, device=device, progress=False)
     train_set = data.subset(np.arange(min(n_train, len(data))))
     built = construct(train_set, target.equations, k=k, config=config, progress=False)
     objectives = PredictorObjectives(train_set, target.perf, target.cost, config)

@@ -25,7 +25,7 @@ measure against the two halves of the contexts) and a bootstrap over units for t
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -116,14 +116,15 @@ def compute_truth(space, oracle, n_contexts: int = 32, all_up_to: int | None = N
 
 
 # Predictors ----------------------------------------------------------------------------------
-def train_predictors(labelled, target: str, models=("companion", "authors"), seeds: int = 4, epochs: int = 200,
-                     lr: float = 1e-4, device: str = "cpu", progress: bool = False) -> dict:
-    """``{model: [TrainedPredictor per seed]}``, every variant's seeds trained at once (``train_many``)."""
+def train_predictors(labelled, target: str, config: TrainConfig, models=("companion", "authors"),
+                     seeds: int = 4) -> dict:
+    """``{model: [TrainedPredictor per seed]}``: ``config`` with each ``model`` and seeds 0..seeds-1,
+    every variant's seeds trained at once (``train_many``)."""
     y = labelled.target(target)
     table = GraphTable.from_architectures(labelled.space, labelled.archs)
     out = {}
     for model in models:
-        configs = [TrainConfig(model=model, epochs=epochs, lr=lr, seed=s, device=device, progress=progress) for s in range(seeds)]
+        configs = [replace(config, model=model, seed=s) for s in range(seeds)]
         out[model] = train_many(table, labelled.space.feature_vocab, [y] * seeds, configs, space=labelled.space)
     return out
 
@@ -405,13 +406,14 @@ class Study:
     extras: dict = field(default_factory=dict)
 
 
-def run_study(name: str, labelled, target: str, oracle, *, n_contexts: int, all_up_to: int | None,
-              n_sample: int | None, models=("companion", "authors"), seeds: int = 4, epochs: int = 200,
-              lr: float = 1e-4, head_contexts: int = 0, head_seeds: int = 1, label_scale: float = 1.0,
-              k: int = 25, seed: int = 0, device: str = "cpu", progress: bool = True) -> Study:
-    """Truth, then ``seeds`` predictors per variant, then every scorer, its quality and stability."""
+def run_study(name: str, labelled, target: str, oracle, config: TrainConfig, *, n_contexts: int,
+              all_up_to: int | None, n_sample: int | None, models=("companion", "authors"), seeds: int = 4,
+              head_contexts: int = 0, head_seeds: int = 1, label_scale: float = 1.0, k: int = 25, seed: int = 0,
+              progress: bool = True) -> Study:
+    """Truth, then ``seeds`` predictors per variant (``config`` with each model and seed), then every
+    scorer, its quality and stability."""
     truth = compute_truth(labelled.space, oracle, n_contexts, all_up_to, n_sample, seed, progress=progress, name=name)
-    predictors = train_predictors(labelled, target, models, seeds, epochs, lr, device)
+    predictors = train_predictors(labelled, target, config, models, seeds)
     scores = collect_scores(predictors, labelled, target, truth, head_contexts=head_contexts, head_seeds=head_seeds)
     truth.noise = noise_table(truth.marginals, k)
     return Study(name, truth, predictor_metrics(predictors), scores, quality(truth, scores, k, label_scale=label_scale),

@@ -200,7 +200,9 @@ def train_denoiser(space: UNetSpace, arch: Architecture, recipe: Recipe, seed: i
     sched, _ = schedulers(recipe)
     gen = torch.Generator().manual_seed(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=recipe.lr, weight_decay=1e-4)
-    lr_at = lambda s: min(1.0, (s + 1) / recipe.warmup) * 0.5 * (1 + np.cos(np.pi * s / recipe.steps))
+    def lr_at(s):  # linear warm-up, then cosine decay
+        return min(1.0, (s + 1) / recipe.warmup) * 0.5 * (1 + np.cos(np.pi * s / recipe.steps))
+
     lr_sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
     losses = []
     model.train()

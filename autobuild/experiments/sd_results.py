@@ -1,9 +1,7 @@
 """The stored SD-mini evaluations (``ResultStore``) and the Table 1 report built from them."""
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import zipfile
 import zlib
 from dataclasses import dataclass

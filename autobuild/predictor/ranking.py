@@ -33,11 +33,15 @@ def _isotonic_decreasing_l2(y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     n = len(y)
     sums, counts, starts = [], [], []
     for i in range(n):
-        sums.append(y[i]); counts.append(1); starts.append(i)
+        sums.append(y[i])
+        counts.append(1)
+        starts.append(i)
         while len(sums) > 1 and sums[-2] / counts[-2] <= sums[-1] / counts[-1]:
-            s, c = sums.pop(), counts.pop(); starts.pop()
-            sums[-1] += s; counts[-1] += c
-    v = np.empty(n); block = np.empty(n, dtype=np.int64)
+            s, c = sums.pop(), counts.pop()
+            starts.pop()
+            sums[-1] += s
+            counts[-1] += c
+    v, block = np.empty(n), np.empty(n, dtype=np.int64)
     for b, (s, c, st) in enumerate(zip(sums, counts, starts)):
         v[st:st + c] = s / c
         block[st:st + c] = b

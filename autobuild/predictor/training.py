@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Sequence
 
-import numpy as np
 
 from autobuild.graphs.table import GraphTable
 from autobuild.predictor.config import TrainConfig, cpu_threads

@@ -138,8 +138,18 @@ def test_bad_epochs_override_is_refused(value):
 def test_model_parameter_names_a_predictor_variant():
     assert nbp.check_model("companion") == "companion" and nbp.check_model("authors") == "authors"
     for bad in ("gcn", None, 1):
-        with pytest.raises(ValueError, match="model must be one of 'companion', 'authors'"):
+        with pytest.raises(ValueError, match="unknown predictor model .*use one of companion, authors"):
             nbp.check_model(bad)
+
+
+def test_train_config_takes_the_profile_and_the_parameters():
+    params = nbp.validate("03_imagenet_construction_and_nas", "quick", "embedded", 2, "cpu")
+    config = nbp.train_config(params, model="authors")
+    assert (config.epochs, config.lr) == (params.settings.epochs, params.settings.lr)
+    assert (config.device, config.model, config.progress) == ("cpu", "authors", False)
+    assert nbp.train_config(params, epochs=3, lr=0.5).epochs == 3
+    with pytest.raises(ValueError, match="epochs"):
+        nbp.train_config(params, epochs=0)
 
 
 def test_an_unusable_figures_folder_stops_the_notebook_at_validation(tmp_path, monkeypatch):

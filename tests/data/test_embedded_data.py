@@ -126,7 +126,7 @@ def test_regeneration_refuses_a_foreign_checkpoint(tmp_path):
 
 @pytest.mark.parametrize("name", ["ofa_mbv3.parquet", "ofa_pn.parquet"])
 def test_package_writer_reproduces_the_committed_files(name, tmp_path):
-    """scripts/make_embedded_data.py writes through autobuild.datasets.write_parquet(dtype="float32")."""
+    """scripts/make_embedded_data.py writes through autobuild.data.write_parquet(dtype="float32")."""
     from autobuild.data.load import load_dataset
     from autobuild.data.parquet import write_parquet
 

@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from autobuild.experiments import panoptic
+from autobuild.predictor import TrainConfig
 from autobuild.experiments.construction import tradeoff_equations
 
 
@@ -16,7 +17,7 @@ def target():
 
 @pytest.fixture(scope="module")
 def result(target):
-    return panoptic.construct_fig6(target, n_train=80, epochs=1, lr=1e-3, k=2)
+    return panoptic.construct_fig6(target, n_train=80, config=TrainConfig(epochs=1, lr=1e-3, progress=False), k=2)
 
 
 def test_stand_in_target_keeps_the_two_roles(target):
