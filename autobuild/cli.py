@@ -140,10 +140,15 @@ def cmd_train(args) -> int:
     _check_input_file(args.data, "--data")
     staging = out.parent / f".{out.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.new" \
         if out.is_dir() and any(out.iterdir()) else None
-    target = staging or out
-    created = not target.exists()
+    if staging is not None:
+        try:
+            staging.mkdir()
+        except OSError as exc:
+            raise PermissionError(f"--out {out} is not writable: --overwrite replaces it whole, and {out.parent} "
+                                  f"cannot be written ({exc.strerror or exc})") from None
+    created = not out.exists()
     try:
-        code = _train(args, target)
+        code = _train(args, staging or out)
     except BaseException:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
@@ -166,16 +171,12 @@ def cmd_train(args) -> int:
 def _train(args, root: Path) -> int:
     from autobuild.graphs.table import GraphTable
     from autobuild.predictor.batched import train_many
-    from autobuild.predictor.checkpoint import METRICS_NAME, save_run
+    from autobuild.predictor.checkpoint import save_run
     from autobuild.predictor.scoring import SubgraphScorer
 
     seeds = [args.seed] if args.seeds is None else list(range(args.seeds))
     root = check_writable_dir(root, "--out")  # before any work: an unwritable --out fails now
     outs = [root] if args.seeds is None else [check_writable_dir(root / f"seed{s}", "--out") for s in seeds]
-    for out in outs:
-        for name in ("predictor.pt", METRICS_NAME):
-            if (out / name).is_dir():
-                raise IsADirectoryError(f"--out {out}: {out / name} is a folder; it would be replaced by a file")
     configs = [TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=s, device=args.device,
                            ranking_loss=not args.mse_only, model=args.model) for s in seeds]
     config = configs[0]

@@ -30,3 +30,22 @@ def tiny_trained(synthetic_mbv3):
     archs, y = synthetic_mbv3
     config = TrainConfig(epochs=25, lr=3e-3, batch_size=64, seed=0, progress=False)
     return train_predictor(MBV3, archs, y, config), archs, y
+
+
+@pytest.fixture(scope="module")
+def cache_file(tmp_path_factory):
+    """A paper-style cache of 60 MBv3 architectures (``hostile.cache_rows``)."""
+    from hostile import cache_rows, write_pickle
+
+    return write_pickle(tmp_path_factory.mktemp("data") / "cache.pkl", cache_rows())
+
+
+@pytest.fixture(scope="module")
+def run_dir(cache_file, tmp_path_factory):
+    """A trained run (1 epoch) on :func:`cache_file`: predictor.pt and metrics.json."""
+    from autobuild.cli import main
+    from hostile import train_args
+
+    out = tmp_path_factory.mktemp("run")
+    assert main(train_args(cache_file, out)) == 0
+    return out
