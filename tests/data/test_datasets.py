@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from autobuild.data import fetch as paper_fetch
 from autobuild import cli
 from autobuild.data import load
 from autobuild import _paths as paper_caches
@@ -209,7 +210,7 @@ def test_data_fetch_command(data_env, monkeypatch, capsys):
         return str(Path(local_dir) / filename)
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
-    monkeypatch.setattr(cli.paper_caches, "_check_reachable", lambda: None)  # no network in tests
+    monkeypatch.setattr(paper_fetch, "_check_reachable", lambda: None)  # no network in tests
     assert _run(["data", "fetch", "--only", "mbv3", "pn_pan_seg", "--force"]) == 0
     assert seen == [("ofa_mbv3_custom_cache.pkl", True), ("ofa_pn_pan_seg_custom_cache.pkl", True)]
     assert "ofa_pn_pan_seg_custom_cache.pkl" in capsys.readouterr().out

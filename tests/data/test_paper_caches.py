@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from autobuild.data import fetch as paper_fetch
 from autobuild.data import load as datasets
 from autobuild.data import paper_caches
 from autobuild.data.labelled import MissingLabelError
@@ -287,7 +288,7 @@ def test_fetch_downloads_every_cache_from_the_hf_dataset(cache_env, monkeypatch)
         return str(target)
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", fake_download)
-    monkeypatch.setattr(paper_caches, "_check_reachable", lambda: None)  # no network in tests
+    monkeypatch.setattr(paper_fetch, "_check_reachable", lambda: None)  # no network in tests
     paths = paper_caches.fetch()
     assert {c[1] for c in calls} == set(paper_caches.PAPER_CACHES.values())
     assert all(c[0] == "kgmills/AutoBuild" and c[2] == "dataset" and c[3] == cache_env for c in calls)
@@ -302,7 +303,7 @@ def test_fetch_failures_and_unknown_names_are_clear(cache_env, monkeypatch):
         raise OSError("network unreachable")
 
     monkeypatch.setattr(huggingface_hub, "hf_hub_download", offline)
-    monkeypatch.setattr(paper_caches, "_check_reachable", lambda: None)
+    monkeypatch.setattr(paper_fetch, "_check_reachable", lambda: None)
     with pytest.raises(RuntimeError, match="ofa_pn_custom_cache.pkl from the Hugging Face dataset kgmills/AutoBuild"):
         paper_caches.fetch(["pn"])
     with pytest.raises(ValueError, match="unknown paper cache"):
