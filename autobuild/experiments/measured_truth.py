@@ -47,6 +47,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from autobuild._io import TableStore, machine_description
+from autobuild._paths import stored_results_dir
 from autobuild.evaluators.exact_truth import exact_front, hypervolume_floor, rank_percentile, stage_marginals
 from autobuild.experiments.intervals import Interval, bootstrap_mean_interval
 from autobuild.graphs.table import GraphTable
@@ -107,6 +108,24 @@ def read(store: TableStore) -> pd.DataFrame:
         if _TYPES.get(c) in (int, float):
             frame[c] = frame[c].astype(_TYPES[c])
     return frame
+
+
+def stored_results() -> dict[str, pd.DataFrame] | None:
+    """The stored full run of this checkout (``figures/macro_*.csv``, typed), or None outside a
+    checkout or before any run was stored."""
+    folder = stored_results_dir()
+    if folder is None or not (folder / FILES["runs"]).exists():
+        return None
+    return {name: read(s) for name, s in stores(folder).items()}
+
+
+def provenance(runs: pd.DataFrame) -> pd.DataFrame:
+    """What a results folder holds: per budget and model, the seeds, recipe, dates, machines and wall time."""
+    return (runs.groupby(["budget", "model"])
+            .agg(seeds=("seed", "nunique"), recipe=("recipe", lambda v: json.loads(v.iloc[0])["name"]),
+                 dates=("date", lambda v: ", ".join(sorted(set(v)))),
+                 machine=("machine", lambda v: ", ".join(sorted(set(v)))), wall_s=("wall_s", "sum"))
+            .reset_index())
 
 
 def stored(store: TableStore, **keys) -> bool:
@@ -447,7 +466,8 @@ class Report:
     ``quality``: per seed (Q1); ``q1``: per budget and method; ``q1_diff``: ours - paper;
     ``q2``: the built architecture's true target value minus each same-information control's;
     ``q3``: relative hypervolume of the top-K spaces; ``q3_diff``: minus that of as many random architectures;
-    ``q4``: AutoBuild-NAS's relative hypervolume minus each control's at equal evaluations.
+    ``q4``: AutoBuild-NAS's relative hypervolume minus each control's at equal evaluations;
+    ``build_summary`` and ``nas_summary``: every method's own value (``label`` names it with its method).
     """
 
     quality: pd.DataFrame
@@ -458,6 +478,8 @@ class Report:
     q3: pd.DataFrame
     q3_diff: pd.DataFrame
     q4: pd.DataFrame
+    build_summary: pd.DataFrame
+    nas_summary: pd.DataFrame
     noise: float
     hv_floor: float
 
@@ -490,8 +512,59 @@ def report(results: Mapping[str, pd.DataFrame], truth: MacroTruth, recipe: Recip
                     "predictor NSGA-II": {"method": "predictor NSGA-II", "model": model}}
         q4.append(paired(nas, "hypervolume", {"method": "AutoBuild-NAS", "model": model}, controls,
                          truth.hv_floor).assign(method=method))
-    return Report(quality, q1, q1_diff, build, pd.concat(q2, ignore_index=True), q3, q3_diff,
-                  pd.concat(q4, ignore_index=True), truth.noise, truth.hv_floor)
+    build_summary = summary(build.assign(label=_labels(build)), "value", ["budget", "target", "label"])
+    nas_summary = summary(nas.assign(label=_labels(nas)), "hypervolume", ["budget", "label"])
+    return Report(quality, q1, q1_diff, build, _concat(q2), q3, q3_diff, _concat(q4), build_summary, nas_summary,
+                  truth.noise, truth.hv_floor)
+
+
+def _concat(frames) -> pd.DataFrame:
+    return pd.concat([f for f in frames if len(f)], ignore_index=True)
+
+
+def _labels(frame: pd.DataFrame) -> list[str]:
+    """``method`` for rows without a predictor, else ``method (paper)`` or ``method (ours)``."""
+    names = {v[0]: m for m, v in METHODS.items()}
+    return [m if model == NO_MODEL else f"{m} ({names[model]})" for m, model in zip(frame.method, frame.model)]
+
+
+#: The rows of the verdict table: (question, what is measured).
+QUESTIONS = (
+    ("1. scores rank modules", "Spearman of Eq. 5 stage scores with the exact marginals (mean over stages)"),
+    ("2. building without search (acc)", "true accuracy of the built architecture minus the strongest "
+                                         "same-information control's (points)"),
+    ("2. building without search (trade-off)", "true trade-off value of the built architecture minus the strongest "
+                                               "same-information control's (points)"),
+    ("3. reduced spaces hold good architectures", "relative hypervolume of the largest top-K space minus that of as "
+                                                  "many random architectures"),
+    ("4. reduced-space NAS at equal evaluations", "AutoBuild-NAS's relative hypervolume minus the strongest control's"),
+)
+
+
+def headline(rep: Report, budget: int, tradeoff: str) -> pd.DataFrame:
+    """The verdict table at one budget: per question and method the measure's mean, its interval,
+    the strongest control where there is one, and the verdict (``better``/``tie``/``worse``;
+    question 1 against 0, the others with the noise floor)."""
+    rows = []
+    for method in METHODS:
+        q1 = rep.q1[(rep.q1.budget == budget) & (rep.q1.method == method) & (rep.q1.measure == "spearman")]
+        if q1.empty:
+            continue
+        r = q1.iloc[0]
+        cells = [(r, "—", judge(Interval(r["mean"], r["low"], r["high"], int(r["seeds"])), 0.0))]
+        for target in ("acc", tradeoff):
+            c = strongest_control(rep.q2, budget=budget, method=method, target=target)
+            cells.append((c, c.control, c.verdict))
+        q3 = rep.q3_diff[(rep.q3_diff.budget == budget) & (rep.q3_diff.method == method)]
+        c = q3.loc[q3.k.idxmax()]
+        cells.append((c, f"{c.control} (K={int(c.k)})", c.verdict))
+        c = strongest_control(rep.q4, budget=budget, method=method)
+        cells.append((c, c.control, c.verdict))
+        for (question, measure), (c, control, verdict) in zip(QUESTIONS, cells):
+            rows.append({"question": question, "method": method, "measure": measure, "against": control,
+                         "seeds": int(c["seeds"]), "mean": float(c["mean"]), "low": float(c["low"]),
+                         "high": float(c["high"]), "verdict": verdict})
+    return pd.DataFrame(rows)
 
 
 def strongest_control(table: pd.DataFrame, **where) -> pd.Series:
