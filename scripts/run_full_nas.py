@@ -48,7 +48,7 @@ def _names(text: str, known, what: str) -> list[str]:
     names = [n.strip() for n in text.split(",") if n.strip()]
     bad = [n for n in names if n not in known]
     if bad or not names:
-        raise SystemExit(f"unknown {what} {bad or text!r}; choose from {sorted(known)}")
+        raise ValueError(f"unknown {what} {bad or text!r}; choose from {sorted(known)}")
     return names
 
 
@@ -82,10 +82,10 @@ def main(argv=None) -> int:
                  f"(got --seeds {args.seeds}, --first-seed {args.first_seed})")
     if not 1 <= args.threads <= MAX_THREADS:
         ap.error(f"--threads must be in [1, {MAX_THREADS}], got {args.threads}")
-    models = _names(args.models, MODEL_KINDS, "model(s)")
-    chosen = [recipes()[n] for n in _names(args.recipes, recipes(), "recipe(s)")]
     out = args.out or (stored_results_dir() or Path("figures")) / "fig5_nas_hypervolume_full.csv"
     try:
+        models = _names(args.models, MODEL_KINDS, "model(s)")
+        chosen = [recipes()[n] for n in _names(args.recipes, recipes(), "recipe(s)")]
         args.device = check_device(args.device)
         _check_out(out)
         store = nas_runs.NASRunStore(out)

@@ -128,9 +128,10 @@ def main(argv=None) -> int:
         files = notebook_files(args.root)
         if not files:
             raise StampError(f"{args.root / 'notebooks'} holds no notebook NN_*.py or NN_*.ipynb")
+        new_texts = {p: stamped_file(p, url) for p in files}  # every file checked before any is replaced
         stale = [p for p in files if any(u != url for u in urls_in(p.read_text(encoding="utf-8")))]
         if not args.check:
-            _replace_all({p: stamped_file(p, url) for p in stale})  # all prepared before any is replaced
+            _replace_all({p: new_texts[p] for p in stale})
     except (StampError, OSError, UnicodeDecodeError) as exc:
         print(f"stamp_repo_url: error: {exc}", file=sys.stderr)
         return 2

@@ -83,3 +83,28 @@ def test_random_equations_give_finite_real_labels_or_a_value_error(text):
         assert time.perf_counter() - start < 1
     assert y.dtype == np.float64 and not np.iscomplexobj(y)
     assert np.isfinite(y).all()
+
+
+# Issue 27: identifiers Python normalises, NaN through comparisons -----------------------------
+
+@pytest.mark.parametrize("text, raw, read_as", [("ａｃｃ", "ａｃｃ", "acc"), ("𝑎𝑐𝑐 * 2", "𝑎𝑐𝑐", "acc"),
+                                               ("ℯxp(acc)", "ℯxp", "exp"), ("(acc\n + ﬂops)", "ﬂops", "flops")])
+def test_names_not_in_nfkc_form_are_refused(text, raw, read_as):
+    with pytest.raises(EquationError, match=f"the name '{raw}' is not in Unicode NFKC form; Python would read it "
+                                            f"as '{read_as}'"):
+        LabelEquation(text)
+
+
+def test_names_already_in_nfkc_form_are_kept():
+    assert LabelEquation("café + acc").names == ("acc", "café")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("acc > 0.75", [0.0, np.nan, 1.0]),
+    ("0.5 < acc < 0.75", [1.0, np.nan, 0.0]),
+    ("acc == acc", [1.0, np.nan, 1.0]),
+    ("(acc > 0.75) * 2 + 1", [1.0, np.nan, 3.0]),
+])
+def test_comparisons_keep_nan_labels_nan(text, expected):
+    y = LabelEquation(text).evaluate({"acc": np.array([0.7, np.nan, 0.8])})
+    np.testing.assert_array_equal(y, expected)
