@@ -25,45 +25,19 @@ measure against the two halves of the contexts) and a bootstrap over units for t
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field, replace
+from dataclasses import astuple, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 from autobuild.evaluators.marginals import predictor_oracle, true_marginals
 from autobuild.graphs.table import GraphTable
-from autobuild.predictor import train_many
+from autobuild.predictor import TrainConfig, train_many
 from autobuild.predictor.scoring import SubgraphScorer
-from autobuild.predictor import TrainConfig
+from autobuild.stats import spearman, top1_regret, top_k_overlap
 
 DEFAULT_SCORER = "eq5 pooled (companion)"
 PAPER_SCORER = "eq5 root (companion)"
-
-
-# Metrics -------------------------------------------------------------------------------------
-def spearman(score, truth) -> float:
-    """Spearman correlation (NaN when either side is constant or there are < 3 values)."""
-    score, truth = np.asarray(score, float), np.asarray(truth, float)
-    if len(score) < 3 or np.ptp(score) == 0 or np.ptp(truth) == 0:
-        return float("nan")
-    return float(spearmanr(score, truth).statistic)
-
-
-def _top(values, k: int) -> set:
-    values = np.asarray(values, float)
-    return set(np.argsort(-values, kind="stable")[:k].tolist())
-
-
-def top_k_overlap(score, truth, k: int = 25) -> int:
-    """How many of the ``k`` highest scores are among the ``k`` highest truths (ties: first wins)."""
-    return len(_top(score, k) & _top(truth, k))
-
-
-def top1_regret(score, truth) -> float:
-    """``max(truth) - truth[argmax(score)]``: what picking the top-scored item loses (>= 0)."""
-    score, truth = np.asarray(score, float), np.asarray(truth, float)
-    return float(truth.max() - truth[int(np.argmax(score))])
 
 
 # The truth -----------------------------------------------------------------------------------
@@ -392,6 +366,59 @@ def verdict(default: Targets, paper: Targets | None = None) -> str:
     return text
 
 
+@dataclass
+class Report:
+    """The targets of the ``acc`` study for the default (pooled) and the paper's (root) readout,
+    and what they say in words."""
+
+    study: str
+    default: Targets
+    paper: Targets
+    lines: list
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """Both scorers' targets, one block each."""
+        return pd.concat({self.default.scorer: self.default.table, self.paper.scorer: self.paper.table})
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+def report(studies: dict, specs: dict, model: str, profile: str) -> Report:
+    """Judge the ``acc`` study of ``studies`` (:func:`run_study` results, their :class:`StudySpec`
+    in ``specs``) on the targets (:func:`targets`), for ``model``'s pooled and root readouts."""
+    name = next(n for n in studies if STUDIES[n].target == "acc")
+    st = studies[name]
+    default = targets(st.quality, st.stability, f"eq5 pooled ({model})")
+    paper = targets(st.quality, st.stability, f"eq5 root ({model})")
+    stability_of = st.stability.summary.set_index("scorer")
+    halves = stability_of.loc["true marginal (halves)"]
+    shared = default.table.set_index("target").loc[f"top-{st.stability.k} shared by two seeds", "value"]
+    lines = [f"{name} ({specs[name].note})", verdict(default, paper),
+             f"For scale: the truth's two halves ({st.truth.n_contexts // 2} contexts each) share {halves.overlap:.1f} "
+             f"of their top-25 and correlate at {halves.spearman:.2f}; the default scorer's seeds share "
+             f"{shared:.1f} and correlate at {stability_of.loc[default.scorer, 'spearman']:.2f}."]
+    ensembles = st.stability.summary[st.stability.summary.scorer.str.startswith("ensemble")]
+    lines += [f"`{r.scorer}` (two ensembles of disjoint seeds) share {r.overlap:.1f} of 25, "
+              f"{'meeting' if r.overlap >= 12 else 'missing'} the stability target." for r in ensembles.itertuples()]
+    summary = st.quality.summary
+    best = summary[summary.depth == "all"].sort_values("spearman", ascending=False).iloc[0]
+    lines.append(f"Best scorer by mean Spearman: `{best.scorer}` ({best.spearman:.2f}, regret {best.regret:.2f}, "
+                 f"top-25 overlap {best.overlap:.1f}).")
+    n_scored, n_all = int(st.truth.noise.n_subgraphs.min()), len(specs[name].labelled.space.unit_subgraphs(0))
+    if n_scored < n_all:
+        lines.append(f"Caveat: these numbers rank {n_scored} of the {n_all} subgraphs per stage (every 2- and 3-layer "
+                     "one and a random sample of 4-layer ones), so the 2- and 3-layer subgraphs, which the scores "
+                     "order best, weigh more than in the whole stage, and a top-25 among fewer candidates is easier "
+                     "to share; the full profile re-checks the targets on every subgraph, with 200-epoch predictors.")
+    if profile == "quick":
+        lines.append("Quick profile: a truth of 16 contexts and head marginals of one seed; the full profile "
+                     "re-checks these targets with 32 contexts and all three oracles.")
+    return Report(name, default, paper, lines)
+
+
 # One study -----------------------------------------------------------------------------------
 @dataclass
 class Study:
@@ -421,11 +448,22 @@ def run_study(name: str, labelled, target: str, oracle, config: TrainConfig, *, 
 
 
 # The book's studies --------------------------------------------------------------------------
-#: name -> (labelled set, evaluator, oracle metric, training label, label scale, regret unit)
+@dataclass(frozen=True)
+class StudyDef:
+    """One of the book's studies: its labelled set, its oracle and what it trains on."""
+
+    data: str           #: "cache" (the OFA-labelled real-schema MBv3 cache) or "embedded"
+    backend: str        #: the oracle's evaluator class in :mod:`autobuild.evaluators`
+    metric: str         #: the evaluator's metric the oracle reads
+    target: str         #: the training label
+    label_scale: float  #: regret in label units times this, e.g. accuracy points
+    regret_unit: str
+
+
 STUDIES = {
-    "ofa_acc": ("cache", "OFAAccuracy", "acc_ofa", "acc", 100.0, "accuracy points"),
-    "authors_acc": ("embedded", "AuthorsPredictors", "acc", "acc", 100.0, "accuracy points"),
-    "authors_latency_gpu": ("embedded", "AuthorsPredictors", "latency_gpu", "latency_gpu", 1.0, "ms"),
+    "ofa_acc": StudyDef("cache", "OFAAccuracy", "acc_ofa", "acc", 100.0, "accuracy points"),
+    "authors_acc": StudyDef("embedded", "AuthorsPredictors", "acc", "acc", 100.0, "accuracy points"),
+    "authors_latency_gpu": StudyDef("embedded", "AuthorsPredictors", "latency_gpu", "latency_gpu", 1.0, "ms"),
 }
 
 
@@ -457,12 +495,12 @@ def study_spec(name: str, data_source: str = "embedded") -> StudySpec:
 
     if name not in STUDIES:
         raise ValueError(f"unknown study {name!r}; known: {sorted(STUDIES)}")
-    data, backend, metric, target, scale, unit = STUDIES[name]
+    data, backend, metric, target, scale, unit = astuple(STUDIES[name])
     note = ""
     if data == "cache" and not cache_path().is_file():
         note = (f"The OFA-labelled cache ({cache_path().name}) is missing here, so this study uses the "
                 "embedded set with the authors' accuracy predictor as the oracle instead.")
-        name, (data, backend, metric, target, scale, unit) = "authors_acc", STUDIES["authors_acc"]
+        name, (data, backend, metric, target, scale, unit) = "authors_acc", astuple(STUDIES["authors_acc"])
     if data == "cache":
         labelled = load_dataset("mbv3", source=cache_path())
         note = note or "Labelled set: the 3k real-schema MBv3 cache, labelled by OFA's accuracy predictor (the oracle)."

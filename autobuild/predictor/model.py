@@ -6,13 +6,12 @@
   embedding of the m-hop subgraph rooted at v (edges point forward, so v sees its m
   predecessors). Attention runs over a node's predecessors only (no self-loops): the
   residual already carries the node's own state, and with self-loops attention kept
-  choosing the node itself, so a stage's score ignored its first layers (on a synthetic
-  label that rewards e6 layers, the top-1 4-layer subgraphs held 2 instead of 3 e6 layers).
+  choosing the node itself, so a stage's score ignored its first layers
+  (``tests/predictor/test_known_effects.py``).
 * With ``fe_stop_gradient`` (default) the GATv2 layers read ``h^0`` through a stop-gradient,
   so the FE-MLP learns only from the 0-hop ranking term of Eq. 4. Without it, the MSE and
   deeper-hop terms pull ``h^0`` wherever suits them and its norm can end up
-  anti-correlated with the label (on 3k MBv3 architectures: 0-hop test SRCC -0.07 without,
-  0.97 with), which would make the FE-MLP readout meaningless.
+  anti-correlated with the label, which would make the FE-MLP readout meaningless.
 * Mean pooling per hop gives ``h_G^m`` (Eq. 2); an MLP on ``h_G^M`` predicts the label.
 """
 from __future__ import annotations
