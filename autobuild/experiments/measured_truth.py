@@ -44,7 +44,6 @@ from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 from autobuild._io import TableStore, machine_description
 from autobuild._paths import stored_results_dir
@@ -55,6 +54,7 @@ from autobuild.predictor import SubgraphScorer, TrainConfig, train_many
 from autobuild.search.candidates import autobuild_nas, layer_full
 from autobuild.search.evolution import evolutionary_search, nsga_order
 from autobuild.search.pareto import hypervolume
+from autobuild.stats import spearman
 
 #: The hypervolume reference: the space's nadir widened by this share of each range.
 REF_MARGIN = 0.05
@@ -398,7 +398,7 @@ def score_quality(scores: pd.DataFrame, stage_truth: pd.DataFrame, k: int = 3) -
         for _, g in d.groupby("stage"):
             sc, tr = g.score.to_numpy(), g.marginal_acc.to_numpy()
             top = set(np.argsort(-sc, kind="stable")[:k]) & set(np.argsort(-tr, kind="stable")[:k])
-            per_stage.append((spearmanr(sc, tr).statistic, tr.max() - tr[np.argmax(sc)], len(top)))
+            per_stage.append((spearman(sc, tr), tr.max() - tr[np.argmax(sc)], len(top)))
         rho, regret, overlap = np.mean(per_stage, axis=0)
         rows.append({"budget": b, "seed": s, "method": method_of.get((model, readout), f"{model} {readout}"),
                      "spearman": rho, "regret": regret, "overlap": overlap})
@@ -512,8 +512,8 @@ def report(results: Mapping[str, pd.DataFrame], truth: MacroTruth, recipe: Recip
                     "predictor NSGA-II": {"method": "predictor NSGA-II", "model": model}}
         q4.append(paired(nas, "hypervolume", {"method": "AutoBuild-NAS", "model": model}, controls,
                          truth.hv_floor).assign(method=method))
-    build_summary = summary(build.assign(label=_labels(build)), "value", ["budget", "target", "label"])
-    nas_summary = summary(nas.assign(label=_labels(nas)), "hypervolume", ["budget", "label"])
+    build_summary = summary(build.assign(label=method_labels(build)), "value", ["budget", "target", "label"])
+    nas_summary = summary(nas.assign(label=method_labels(nas)), "hypervolume", ["budget", "label"])
     return Report(quality, q1, q1_diff, build, _concat(q2), q3, q3_diff, _concat(q4), build_summary, nas_summary,
                   truth.noise, truth.hv_floor)
 
@@ -522,7 +522,7 @@ def _concat(frames) -> pd.DataFrame:
     return pd.concat([f for f in frames if len(f)], ignore_index=True)
 
 
-def _labels(frame: pd.DataFrame) -> list[str]:
+def method_labels(frame: pd.DataFrame) -> list[str]:
     """``method`` for rows without a predictor, else ``method (paper)`` or ``method (ours)``."""
     names = {v[0]: m for m, v in METHODS.items()}
     return [m if model == NO_MODEL else f"{m} ({names[model]})" for m, model in zip(frame.method, frame.model)]

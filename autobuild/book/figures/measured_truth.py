@@ -5,7 +5,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from autobuild.experiments.measured_truth import METHODS, MacroTruth, Report
+from autobuild.experiments.measured_truth import METHODS, MacroTruth, Report, method_labels
 from autobuild.search.pareto import pareto_front
 
 #: Colours: the two methods, then the controls.
@@ -125,3 +125,21 @@ def verdict_table(table: pd.DataFrame) -> pd.DataFrame:
     cells = table.assign(cell=table.apply(cell, axis=1))
     wide = cells.pivot(index="question", columns="method", values="cell")[[m for m in METHODS if m in set(table.method)]]
     return cells.drop_duplicates("question").set_index("question")[["measure"]].join(wide)
+
+
+def built_figure(truth: MacroTruth, rep: Report, budget: int, targets, labels=("autobuild (paper)", "autobuild (ours)",
+                                                                               "best labelled")):
+    """Interactive: every network (grey), the true front, and the networks each method built at
+    ``budget`` for each target, one point per seed (hover: the architecture)."""
+    from autobuild.book.interactive import front_figure
+    b = rep.build[(rep.build.budget == budget) & rep.build.target.isin(targets)]
+    b = b.assign(label=method_labels(b))
+    b = b[b.label.isin(labels)]
+    rows = [truth.row[a] for a in b.arch]
+    clusters = pd.DataFrame({"group": [f"{lab}, {t}" for lab, t in zip(b.label, b.target)],
+                             "perf": truth.acc[rows], "cost": truth.flops[rows] / 1e6,
+                             "name": [f"{a} (seed {s})" for a, s in zip(b.arch, b.seed)]})
+    colors = {f"{lab}, {targets[0]}": COLORS.get(lab.split("(")[-1].rstrip(")"), COLORS.get(lab, "k")) for lab in labels}
+    return front_figure(truth.acc, truth.flops / 1e6, truth.strings, clusters, colors, "MFLOPs",
+                        "CIFAR-10 accuracy (%)", f"Networks built from N={budget} labels, every seed",
+                        data_label="all networks")
