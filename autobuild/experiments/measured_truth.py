@@ -47,7 +47,8 @@ import pandas as pd
 
 from autobuild._io import TableStore, machine_description
 from autobuild._paths import stored_results_dir
-from autobuild.evaluators.exact_truth import exact_front, hypervolume_floor, rank_percentile, stage_marginals
+from autobuild.evaluators.exact_truth import (best_indices, exact_front, hypervolume_floor, rank_percentile,
+                                              stage_marginals)
 from autobuild.experiments.intervals import Interval, bootstrap_mean_interval
 from autobuild.graphs.table import GraphTable
 from autobuild.predictor import SubgraphScorer, TrainConfig, train_many
@@ -203,6 +204,16 @@ class MacroTruth:
         """``stage, config, marginal_acc``: the exact marginal accuracy of every full stage configuration."""
         m = stage_marginals(self.codes, self.acc, self.space.stage_depths, len(self.space.feature_vocab["op"]))
         return m.rename(columns={"marginal": "marginal_acc"})
+
+    def true_best(self, targets) -> pd.DataFrame:
+        """Per target: the networks that maximise it (ties kept), the maximum, their accuracy and MFLOPs."""
+        rows = []
+        for t in targets:
+            idx = best_indices(self.values(t))
+            rows.append({"target": t, "best": ", ".join(self.strings[i] for i in idx),
+                         "value": float(self.values(t)[idx[0]]), "acc": float(self.acc[idx[0]]),
+                         "MFLOPs": float(self.flops[idx[0]] / 1e6)})
+        return pd.DataFrame(rows)
 
     def relative_hv(self, idx) -> float:
         """Hypervolume of the architectures ``idx`` over the true front's."""

@@ -25,10 +25,19 @@ def _style(label: str) -> dict:
     return {"color": COLORS.get(label, "k"), "ls": ":", "marker": "^"}
 
 
-def _errorbars(ax, frame: pd.DataFrame, label: str, x: str = "budget", **style) -> None:
-    f = frame.sort_values(x)
-    ax.errorbar(f[x], f["mean"], yerr=[f["mean"] - f["low"], f["high"] - f["mean"]], label=label, capsize=3,
-                lw=1.4, ms=4, **style)
+def _errorbars(ax, frame: pd.DataFrame, label: str, dodge: float = 0.0, **style) -> None:
+    """Mean and interval against the budget; ``dodge`` shifts the points sideways (log scale) so
+    that series of one budget do not hide each other."""
+    f = frame.sort_values("budget")
+    ax.errorbar(f["budget"] * np.exp(dodge), f["mean"], yerr=[f["mean"] - f["low"], f["high"] - f["mean"]],
+                label=label, capsize=3, lw=1.4, ms=4, **style)
+
+
+def _budget_axis(ax, budgets) -> None:
+    ax.set_xscale("log")
+    ax.set_xticks(sorted(budgets), [str(b) for b in sorted(budgets)])
+    ax.minorticks_off()
+    ax.set_xlabel("labelled architectures N")
 
 
 def plot_space(truth: MacroTruth):
@@ -57,15 +66,14 @@ def plot_scores(rep: Report):
                 ("stability", "Spearman between seeds")]
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.4))
     for ax, (m, title) in zip(axes, measures):
-        for method in METHODS:
+        for i, method in enumerate(METHODS):
             f = rep.q1[(rep.q1.measure == m) & (rep.q1.method == method)]
             if len(f):
-                _errorbars(ax, f, f"{method} ({'/'.join(METHODS[method])})", color=COLORS[method],
+                _errorbars(ax, f, f"{method} ({'/'.join(METHODS[method])})", dodge=0.04 * i, color=COLORS[method],
                            marker="o" if method == "ours" else "s")
         if m == "regret":
             ax.axhline(rep.noise, c="k", lw=0.8, ls=":", label="noise floor")
-        ax.set_xscale("log")
-        ax.set_xlabel("labelled architectures N")
+        _budget_axis(ax, rep.q1.budget.unique())
         ax.set_title(title, fontsize=10)
     axes[0].legend(fontsize=8)
     axes[1].legend(fontsize=8)
@@ -78,11 +86,9 @@ def plot_build(rep: Report, targets) -> plt.Figure:
     fig, axes = plt.subplots(1, len(targets), figsize=(5.5 * len(targets), 3.8), squeeze=False)
     for ax, target in zip(axes[0], targets):
         f = rep.build_summary[rep.build_summary.target == target]
-        for label in sorted(f.label.unique()):
-            if label != "random":
-                _errorbars(ax, f[f.label == label], label, **_style(label))
-        ax.set_xscale("log")
-        ax.set_xlabel("labelled architectures N")
+        for i, label in enumerate(sorted(set(f.label) - {"random"})):
+            _errorbars(ax, f[f.label == label], label, dodge=0.03 * (i - 3), **_style(label))
+        _budget_axis(ax, f.budget.unique())
         ax.set_ylabel("true value (accuracy points)")
         ax.set_title(f"target: {target}", fontsize=10)
     axes[0][0].legend(fontsize=7, ncol=2)
@@ -94,17 +100,17 @@ def plot_nas(rep: Report) -> plt.Figure:
     """Questions 3 and 4: relative hypervolume of the top-K spaces and of the searches at equal evaluations."""
     fig, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
     s = rep.nas_summary
-    for label in sorted(s.label.unique()):
+    for i, label in enumerate(sorted(s.label.unique())):
         f = s[s.label == label]
         if label.startswith("top-"):
             k = int(label[4])
             method = label.split("(")[-1].rstrip(")")
-            _errorbars(left, f, label, color=COLORS[method], marker="os^"[k - 1], alpha=0.4 + 0.2 * k, ls="-")
+            _errorbars(left, f, label, dodge=0.03 * (i - 3), color=COLORS[method], marker="os^"[k - 1],
+                       alpha=0.4 + 0.2 * k, ls="-")
         else:
-            _errorbars(right, f, label, **_style(label))
+            _errorbars(right, f, label, dodge=0.03 * (i - 8), **_style(label))
     for ax, title in ((left, "3. the top-K spaces, exhaustively"), (right, "4. searches, N labels + search budget")):
-        ax.set_xscale("log")
-        ax.set_xlabel("labelled architectures N")
+        _budget_axis(ax, s.budget.unique())
         ax.set_ylabel("hypervolume / true front's")
         ax.set_title(title, fontsize=10)
         ax.legend(fontsize=7, ncol=2)
