@@ -137,11 +137,10 @@ except ImportError:  # not POSIX: writers are not safe across processes there
 
 
 @contextlib.contextmanager
-def locked(path):
-    """Hold an exclusive ``flock`` on the folder ``path`` (or the folder holding the file
-    ``path``) for the block; closing the descriptor releases it, so no lock file is left."""
-    path = Path(path)
-    folder = path if path.is_dir() else path.parent
+def locked(folder):
+    """Hold an exclusive ``flock`` on ``folder`` (created if missing) for the block; closing the
+    descriptor releases it, so no lock file is left."""
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     if fcntl is None:
         yield
@@ -171,7 +170,7 @@ class TableStore:
 
     ``columns`` are the file's columns in order; ``keys`` name a row (at most one row per key);
     ``dtypes`` maps a column to ``int``, ``float`` or ``str`` (every column is ``str`` when
-    ``text=True``, read exactly as written). A writer holds :func:`locked` on the folder while it
+    ``text=True``, read exactly as written). A writer holds :func:`locked` on the file's folder while it
     reads, merges and atomically replaces the file (:func:`atomic_write`).
 
     Reading refuses, naming the file and the line, anything a writer of this class never leaves:
@@ -257,7 +256,7 @@ class TableStore:
         """Under the lock: ``frame = change(stored rows)``, checked, then written atomically."""
         import pandas as pd
 
-        with locked(self.path):
+        with locked(self.path.parent):
             frame = change(self.read())
             if not isinstance(frame, pd.DataFrame):
                 frame = pd.DataFrame(list(frame), columns=list(self.columns))

@@ -38,10 +38,10 @@ MAX_SEEDS = 1000
 MAX_THREADS = 1024
 
 
-def recipes() -> dict[str, nas_runs.Recipe]:
+def recipes() -> dict[str, nas_runs.NASRecipe]:
     full, quick = SECTION_SETTINGS[SECTION]["full"], SECTION_SETTINGS[SECTION]["quick"]
-    return {"full": nas_runs.Recipe.from_settings("full", full),
-            "full-15ep": nas_runs.Recipe.from_settings("full-15ep", full, epochs=quick["epochs"], lr=quick["lr"])}
+    return {"full": nas_runs.NASRecipe.from_settings("full", full),
+            "full-15ep": nas_runs.NASRecipe.from_settings("full-15ep", full, epochs=quick["epochs"], lr=quick["lr"])}
 
 
 def _names(text: str, known, what: str) -> list[str]:
@@ -100,7 +100,7 @@ def main(argv=None) -> int:
              for m in models]
     baselines = {}
     for seed, recipe, model in tqdm(units, desc="seed x recipe x model", file=sys.stdout):
-        if store.has(recipe.name, model, seed):
+        if store.has_seed(recipe.name, model, seed):
             continue
         key = (seed, *recipe.search.values())
         known = nas_runs.stored_baselines(store.read(), seed, recipe)

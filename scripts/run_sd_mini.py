@@ -33,7 +33,7 @@ from autobuild._io import check_writable_dir
 from autobuild.book.params import check_device
 from autobuild.executor import get_executor
 from autobuild.experiments.sd_results import ResultStore
-from autobuild.experiments.sd_mini import Recipe, evaluate
+from autobuild.experiments.sd_mini import SDRecipe, evaluate_unet
 from autobuild.spaces.unet import SD14_UNET
 
 STAGES = ("random68", "noise", "selected", "table1")
@@ -70,7 +70,7 @@ def random68(space, seed: int = 0) -> list:
 def _evaluate(job, space, recipe, device):
     """One SD-mini evaluation (a job for :mod:`autobuild.executor`): ``(record, kept samples)``."""
     arch, seed = job
-    return evaluate(space, arch, recipe, seed, device=device)
+    return evaluate_unet(space, arch, recipe, seed, device=device)
 
 
 def main(argv=None) -> int:
@@ -103,7 +103,7 @@ def main(argv=None) -> int:
                  f"got {args.extra_seeds[:80]!r}")
     if args.threads > (os.cpu_count() or 1) * 4:
         ap.error(f"--threads {args.threads} is more than 4x this machine's {os.cpu_count()} CPUs")
-    recipe = Recipe() if args.steps is None else Recipe(steps=args.steps)
+    recipe = SDRecipe() if args.steps is None else SDRecipe(steps=args.steps)
     space = SD14_UNET
     try:
         device = check_device(args.device)

@@ -34,9 +34,9 @@ def test_outputs_get_the_umask_mode(umask, run_dir, tmp_path, cache_file):
         out = tmp_path / "run"
         assert main(train_args(cache_file, out)) == 0
         assert main(["score", "--checkpoint", str(out / "predictor.pt"), "--top-k", "2"]) == 0
-        from autobuild.experiments.sd_mini import Recipe
+        from autobuild.experiments.sd_mini import SDRecipe
         from autobuild.experiments.sd_results import ResultStore
-        ResultStore(tmp_path / "sd", Recipe(steps=7)).add("g", {"arch": "a", "seed": 0}, np.zeros((1, 2, 2, 3), np.uint8))
+        ResultStore(tmp_path / "sd", SDRecipe(steps=7)).add("g", {"arch": "a", "seed": 0}, np.zeros((1, 2, 2, 3), np.uint8))
     finally:
         os.umask(old)
     for path in [out / "predictor.pt", out / "metrics.json", out / "top2_subgraphs.csv",

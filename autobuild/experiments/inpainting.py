@@ -100,7 +100,7 @@ def evaluate_sets(store: sd_results.ResultStore, selection: Selection, retrain: 
             if not retrain and record is not None:
                 fd, kept, source = record["fd"], store.sample_of(arch_name, 0), "cache"
             else:
-                record, kept = sd_mini.evaluate(space, arch, store.recipe, seed=0, device=device)
+                record, kept = sd_mini.evaluate_unet(space, arch, store.recipe, seed=0, device=device)
                 fd, source = record["fd"], "trained now"
             rows.append({"set": name, "arch": arch_name, "FD": fd, "source": source})
             samples.append(kept)
@@ -150,7 +150,7 @@ def table1(stored: StoredEvaluations, evaluated: SetEvaluations, bootstrap: sd_r
            level: float = 0.95) -> pd.DataFrame:
     """Table 1 beside the paper: average and best seed-mean FD of the 68, ES's top-4 and AutoBuild's
     top-4, with seed-noise intervals (:class:`~autobuild.experiments.sd_results.SeedBootstrap`)."""
-    return sd_results.table1(arch_sets(stored, evaluated), bootstrap, level)
+    return sd_results.table1_from_sets(arch_sets(stored, evaluated), bootstrap, level)
 
 
 def table1_claims(stored: StoredEvaluations, evaluated: SetEvaluations, bootstrap: sd_results.SeedBootstrap,
@@ -185,7 +185,7 @@ def table1_verdict(claims: pd.DataFrame) -> str:
                      f"({r.verdict} with the paper)" for claim, r in claims.iterrows())
 
 
-def sample_rows(recipe: sd_mini.Recipe, evaluated: SetEvaluations) -> dict[str, np.ndarray]:
+def sample_rows(recipe: sd_mini.SDRecipe, evaluated: SetEvaluations) -> dict[str, np.ndarray]:
     """Fig. 7's rows as uint8 images: three held-out crops under the centred mask and three under
     a random box, masked (hole grey), and the inpaintings of the best ES and AutoBuild U-Net."""
     _, images, masks = sd_mini.eval_set(recipe)

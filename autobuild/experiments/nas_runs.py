@@ -42,7 +42,7 @@ VERDICT_COLUMNS = ("recipe", "model", "space", "device", "best baseline", "seeds
 
 
 @dataclass(frozen=True)
-class Recipe:
+class NASRecipe:
     """One training and search recipe of the full profile of notebook 03 (a row's ``recipe``)."""
 
     name: str
@@ -56,7 +56,7 @@ class Recipe:
     per_round: int
 
     @classmethod
-    def from_settings(cls, name: str, settings: Mapping, **override) -> "Recipe":
+    def from_settings(cls, name: str, settings: Mapping, **override) -> "NASRecipe":
         """The recipe of a profile's settings (``book.profiles``), with ``override`` replacing fields."""
         fields = {f: settings[f] for f in ("epochs", "lr", "n_train", "k_nas", "budget", "n_initial", "per_round")}
         base = cls(name=name, tradeoff_weights=tuple(settings["tradeoff_weights"]), **fields)
@@ -96,7 +96,7 @@ def label_references(datasets: Mapping, devices: Sequence[str]) -> dict:
             for s, data in datasets.items() for d in devices}
 
 
-def stored_baselines(rows: pd.DataFrame, seed: int, recipe: Recipe) -> pd.DataFrame | None:
+def stored_baselines(rows: pd.DataFrame, seed: int, recipe: NASRecipe) -> pd.DataFrame | None:
     """The baselines' rows of ``seed`` stored under the same search settings as ``recipe``, if any."""
     same = (rows.seed == seed) & rows.method.isin(BASELINES)
     for key, value in recipe.search.items():
@@ -105,7 +105,7 @@ def stored_baselines(rows: pd.DataFrame, seed: int, recipe: Recipe) -> pd.DataFr
     return found if len(found) else None
 
 
-def run_seed(datasets: Mapping, devices: Sequence[str], recipe: Recipe, model: str, seed: int,
+def run_seed(datasets: Mapping, devices: Sequence[str], recipe: NASRecipe, model: str, seed: int,
              refs: Mapping[tuple, Reference], baselines: pd.DataFrame | None = None, device: str = "cpu",
              readout: str = "pooled", objectives: Callable = Objectives,
              compile: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -41,7 +41,7 @@ IMAGES = {
 
 
 @dataclass(frozen=True)
-class Recipe:
+class SDRecipe:
     """Every setting of one SD-mini evaluation (the recipe committed beside the results)."""
 
     resolution: int = 16          # crop side in pixels (4 U-Net stages: 16, 8, 4, 2)
@@ -67,7 +67,7 @@ class Recipe:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Recipe":
+    def from_dict(cls, d: dict) -> "SDRecipe":
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = set(d) - names
         if unknown:
@@ -88,7 +88,7 @@ class Recipe:
 
 # Data -------------------------------------------------------------------------------------
 @functools.lru_cache(maxsize=4)
-def load_photos(recipe: Recipe) -> list[np.ndarray]:
+def load_photos(recipe: SDRecipe) -> list[np.ndarray]:
     """The photos as float32 ``(3, H, W)`` arrays in [-1, 1], short side ``recipe.image_side``."""
     import skimage.data
     from skimage.transform import resize
@@ -105,7 +105,7 @@ def load_photos(recipe: Recipe) -> list[np.ndarray]:
     return out
 
 
-def split_photos(photos: list[np.ndarray], recipe: Recipe) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def split_photos(photos: list[np.ndarray], recipe: SDRecipe) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Training part (left) and held-out part (right ``heldout_fraction``) of every photo."""
     train, held = [], []
     for p in photos:
@@ -117,7 +117,7 @@ def split_photos(photos: list[np.ndarray], recipe: Recipe) -> tuple[list[np.ndar
     return train, held
 
 
-def heldout_crops(held: list[np.ndarray], recipe: Recipe, stride: int = 4) -> torch.Tensor:
+def heldout_crops(held: list[np.ndarray], recipe: SDRecipe, stride: int = 4) -> torch.Tensor:
     """Every ``resolution`` crop of the held-out strips at ``stride`` (the real reference set)."""
     r = recipe.resolution
     crops = [p[:, i:i + r, j:j + r] for p in held
@@ -125,7 +125,7 @@ def heldout_crops(held: list[np.ndarray], recipe: Recipe, stride: int = 4) -> to
     return torch.from_numpy(np.stack(crops))
 
 
-def random_crops(train: list[np.ndarray], n: int, recipe: Recipe, gen: torch.Generator) -> torch.Tensor:
+def random_crops(train: list[np.ndarray], n: int, recipe: SDRecipe, gen: torch.Generator) -> torch.Tensor:
     """``n`` random training crops (uniform photo, position, horizontal flip)."""
     r = recipe.resolution
     out = []
@@ -151,7 +151,7 @@ def random_box_masks(n: int, res: int, gen: torch.Generator, lo: float = 0.25, h
     return masks
 
 
-def eval_set(recipe: Recipe) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def eval_set(recipe: SDRecipe) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The fixed evaluation: all held-out crops (reals), and the crops to inpaint with their
     predefined masks (each chosen crop twice: a centred half-side box and a seeded random box)."""
     _, held = split_photos(load_photos(recipe), recipe)
@@ -180,7 +180,7 @@ class InpaintDenoiser(nn.Module):
         return self.unet(torch.cat([noisy, mask, masked], dim=1), t, encoder_hidden_states=ctx).sample
 
 
-def schedulers(recipe: Recipe):
+def schedulers(recipe: SDRecipe):
     from diffusers import DDIMScheduler, DDPMScheduler
 
     train = DDPMScheduler(num_train_timesteps=recipe.train_timesteps, prediction_type=recipe.prediction_type)
@@ -188,7 +188,7 @@ def schedulers(recipe: Recipe):
     return train, sample
 
 
-def train_denoiser(space: UNetSpace, arch: Architecture, recipe: Recipe, seed: int = 0,
+def train_denoiser(space: UNetSpace, arch: Architecture, recipe: SDRecipe, seed: int = 0,
                    progress: bool = False, device: str = "cpu") -> tuple[InpaintDenoiser, list[float]]:
     """Train ``arch`` at SD-mini width with the recipe; returns the model and the loss curve.
     Random draws come from CPU generators, so a GPU run sees the same batches."""
@@ -225,7 +225,7 @@ def train_denoiser(space: UNetSpace, arch: Architecture, recipe: Recipe, seed: i
 
 
 @torch.no_grad()
-def inpaint(model: InpaintDenoiser, images: torch.Tensor, masks: torch.Tensor, recipe: Recipe,
+def inpaint(model: InpaintDenoiser, images: torch.Tensor, masks: torch.Tensor, recipe: SDRecipe,
             batch: int = 64) -> torch.Tensor:
     """DDIM inpainting of ``images`` where ``masks`` is 1; known pixels are kept as given."""
     _, sched = schedulers(recipe)
@@ -288,7 +288,7 @@ def fd_score(reals: torch.Tensor, fakes: torch.Tensor, seed: int = 0) -> float:
 
 
 # One evaluation ---------------------------------------------------------------------------
-def evaluate(space: UNetSpace, arch: Architecture, recipe: Recipe, seed: int = 0,
+def evaluate_unet(space: UNetSpace, arch: Architecture, recipe: SDRecipe, seed: int = 0,
              progress: bool = False, device: str = "cpu") -> tuple[dict, np.ndarray]:
     """Train and score one architecture. Returns the result record and the first
     ``n_samples_kept`` inpaintings of each mask type as uint8 ``(2k, H, W, 3)``."""

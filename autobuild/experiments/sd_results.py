@@ -11,7 +11,7 @@ import numpy as np
 
 from autobuild._io import atomic_write, locked
 from autobuild._paths import sd_mini_dir
-from autobuild.experiments.sd_mini import IMAGES, Recipe
+from autobuild.experiments.sd_mini import IMAGES, SDRecipe
 
 
 def _write_json(path: Path, body: dict) -> None:
@@ -30,7 +30,7 @@ class ResultStore:
     writes both files, so no record is lost.
     """
 
-    def __init__(self, folder: Path | str | None = None, recipe: Recipe | None = None):
+    def __init__(self, folder: Path | str | None = None, recipe: SDRecipe | None = None):
         self.folder = Path(folder) if folder is not None else sd_mini_dir()
         self.results_path = self.folder / "results.json"
         self.samples_path = self.folder / "samples.npz"
@@ -47,7 +47,7 @@ class ResultStore:
             raise FileNotFoundError(f"no SD-mini results in {self.folder} and no recipe given")
         self.recipe = recipe
 
-    def _read(self) -> tuple[list[dict], Recipe] | None:
+    def _read(self) -> tuple[list[dict], SDRecipe] | None:
         """``(records, recipe)`` stored in ``results.json``, or None when there is none."""
         path = self.results_path
         if not path.exists():
@@ -65,7 +65,7 @@ class ResultStore:
         if not isinstance(data.get("recipe"), dict):
             raise ValueError(f"{path}: not an SD-mini results file (no 'recipe' object)")
         try:
-            recipe = Recipe.from_dict(data["recipe"])
+            recipe = SDRecipe.from_dict(data["recipe"])
         except (TypeError, ValueError) as exc:
             raise ValueError(f"{path}: its 'recipe' is not a valid SD-mini recipe: {exc}") from None
         return data["records"], recipe
@@ -275,7 +275,7 @@ class SeedBootstrap:
         return Difference(va - vb, *self._interval(ra - rb, level), level)
 
 
-def table1(arch_sets: dict, bootstrap: SeedBootstrap, level: float = 0.95):
+def table1_from_sets(arch_sets: dict, bootstrap: SeedBootstrap, level: float = 0.95):
     """Table 1 beside the paper: per set of architectures (name -> canonical strings), the average
     and the best (lowest) of its architectures' seed-mean FDs, each with its seed-noise interval
     (:class:`SeedBootstrap`), and the seeds per architecture."""

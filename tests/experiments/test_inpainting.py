@@ -5,12 +5,12 @@ import pandas as pd
 import pytest
 
 from autobuild.experiments import inpainting, sd_selection
-from autobuild.experiments.sd_mini import Recipe, eval_set, to_uint8
+from autobuild.experiments.sd_mini import SDRecipe, eval_set, to_uint8
 from autobuild.experiments.sd_results import ResultStore
 from autobuild.spaces.unet import SD14_UNET as S
 from autobuild.spaces.unet import count_params
 
-RECIPE = Recipe(n_eval_crops=4, n_samples_kept=3)
+RECIPE = SDRecipe(n_eval_crops=4, n_samples_kept=3)
 ARCHS = [S.sdv14()] + [a for a in S.sample(80, 7) if S.to_string(a) != S.to_string(S.sdv14())][:67]
 FD = np.random.default_rng(0).uniform(1.0, 3.0, len(ARCHS))
 
@@ -89,7 +89,7 @@ def test_sets_come_from_the_store_unless_retrained(store, monkeypatch):
         calls.append((space.to_string(arch), seed, device))
         return {"fd": 0.5}, kept(99)
 
-    monkeypatch.setattr(inpainting.sd_mini, "evaluate", fake_evaluate)
+    monkeypatch.setattr(inpainting.sd_mini, "evaluate_unet", fake_evaluate)
     got = inpainting.evaluate_sets(store, sel, retrain=True, device="cpu")
     assert got.frame.source.eq("trained now").all() and got.frame.FD.eq(0.5).all()
     assert [c[0] for c in calls] == got.frame.arch.tolist() and {c[1] for c in calls} == {0}

@@ -63,10 +63,10 @@ def test_store_appends_resumes_and_replaces_rows_of_the_same_keys(tmp_path):
 
 def test_stored_baselines_are_reused_only_under_the_same_search(tmp_path):
     rows = _rows(0.01, n_seeds=2)
-    recipe = nas_runs.Recipe("full", 200, 1e-4, 3000, 25, (0.5, 2.0), 250, 50, 50)
+    recipe = nas_runs.NASRecipe("full", 200, 1e-4, 3000, 25, (0.5, 2.0), 250, 50, 50)
     found = nas_runs.stored_baselines(rows, 1, recipe)
     assert sorted(found.method) == sorted(nas_runs.BASELINES) and set(found.seed) == {1}
-    assert nas_runs.stored_baselines(rows, 1, nas_runs.Recipe("x", 200, 1e-4, 3000, 25, (1.0,), 100, 50, 50)) is None
+    assert nas_runs.stored_baselines(rows, 1, nas_runs.NASRecipe("x", 200, 1e-4, 3000, 25, (1.0,), 100, 50, 50)) is None
     assert nas_runs.stored_baselines(rows, 7, recipe) is None
 
 

@@ -5,6 +5,7 @@ import pytest
 
 from autobuild import stats
 from autobuild.experiments import score_quality as sq
+from autobuild.experiments import score_studies
 from autobuild.spaces.ofa import MBV3
 
 
@@ -61,17 +62,17 @@ def test_targets_and_verdict():
     scores = pd.concat([_scores(truth, "good", lambda m, s: m, seeds=(0, 1, 2, 3)),
                         _scores(truth, "bad", lambda m, s: np.random.default_rng(s).permutation(m), seeds=(0, 1, 2, 3))])
     q, st = sq.quality(truth, scores, k=25, label_scale=1), sq.stability(scores, k=25)
-    good, bad = sq.targets(q, st, "good"), sq.targets(q, st, "bad")
+    good, bad = score_studies.targets(q, st, "good"), score_studies.targets(q, st, "bad")
     assert good.met and list(good.table.met) == [True, True, True]
     assert not bad.met and not bad.table.met.iloc[0]
-    text = sq.verdict(good, bad)
+    text = score_studies.verdict(good, bad)
     assert "`good` meets all three targets" in text and "`bad` misses" in text
     assert "root readout misses" in text
-    half = sq.Targets("half", good.table.assign(met=[True, True, False]))
-    assert "meets 2 target(s) that the paper's root readout misses" in sq.verdict(half, bad)
-    assert "root readout" not in sq.verdict(bad, good)
+    half = score_studies.Targets("half", good.table.assign(met=[True, True, False]))
+    assert "meets 2 target(s) that the paper's root readout misses" in score_studies.verdict(half, bad)
+    assert "root readout" not in score_studies.verdict(bad, good)
     with pytest.raises(ValueError, match="no quality"):
-        sq.targets(q, st, "missing")
+        score_studies.targets(q, st, "missing")
 
 
 def test_additive_baseline_recovers_an_additive_label():

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from autobuild.experiments.sd_mini import IMAGES, RandomFeatures, Recipe, eval_set, evaluate, frechet_distance, inpaint, load_photos, split_photos, train_denoiser
+from autobuild.experiments.sd_mini import IMAGES, RandomFeatures, SDRecipe, eval_set, evaluate_unet, frechet_distance, inpaint, load_photos, split_photos, train_denoiser
 from autobuild.experiments.sd_results import ResultStore
 from autobuild.spaces.unet import SD14_UNET as S
 
-TINY = Recipe(steps=3, batch_size=4, n_eval_crops=4, ddim_steps=2, n_samples_kept=2)
+TINY = SDRecipe(steps=3, batch_size=4, n_eval_crops=4, ddim_steps=2, n_samples_kept=2)
 SMALL_ARCH = S.from_string("w0.8d1--|w0.8d1-A|w0.8d1--|w0.8d1-")
 
 
@@ -37,11 +37,11 @@ def test_random_features_are_fixed_by_seed():
 
 
 def test_photos_ship_with_scikit_image_and_are_split():
-    photos = load_photos(Recipe())
+    photos = load_photos(SDRecipe())
     assert len(photos) == len(IMAGES)
     for p in photos:
         assert p.shape[0] == 3 and min(p.shape[1:]) == 64 and -1 <= p.min() and p.max() <= 1
-    train, held = split_photos(photos, Recipe())
+    train, held = split_photos(photos, SDRecipe())
     for p, t, h in zip(photos, train, held):
         assert t.shape[2] + h.shape[2] == p.shape[2] and h.shape[2] >= 16
         np.testing.assert_array_equal(np.concatenate([t, h], axis=2), p)
@@ -69,19 +69,19 @@ def test_inpainting_keeps_known_pixels_and_is_deterministic():
 
 
 def test_evaluate_record_and_samples():
-    rec, samples = evaluate(S, SMALL_ARCH, TINY, seed=0)
+    rec, samples = evaluate_unet(S, SMALL_ARCH, TINY, seed=0)
     assert rec["arch"] == S.to_string(SMALL_ARCH) and np.isfinite(rec["fd"]) and rec["fd"] > 0
     assert samples.shape == (4, 16, 16, 3) and samples.dtype == np.uint8
-    rec2, _ = evaluate(S, SMALL_ARCH, TINY, seed=0)
+    rec2, _ = evaluate_unet(S, SMALL_ARCH, TINY, seed=0)
     assert rec2["fd"] == pytest.approx(rec["fd"], rel=1e-5)
 
 
 def test_recipe_round_trip_and_unknown_fields():
-    r = Recipe(steps=7)
-    assert Recipe.from_dict(json.loads(json.dumps(r.to_dict()))) == r
-    assert r.digest() != Recipe().digest()
+    r = SDRecipe(steps=7)
+    assert SDRecipe.from_dict(json.loads(json.dumps(r.to_dict()))) == r
+    assert r.digest() != SDRecipe().digest()
     with pytest.raises(ValueError, match="stepz"):
-        Recipe.from_dict({"stepz": 3})
+        SDRecipe.from_dict({"stepz": 3})
 
 
 def test_result_store_is_resumable_and_guards_its_recipe(tmp_path):
@@ -99,7 +99,7 @@ def test_result_store_is_resumable_and_guards_its_recipe(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json", "samples.npz"]
     assert not store.has("random68", "b", 0)
     with pytest.raises(ValueError, match="recipe"):
-        ResultStore(tmp_path, Recipe())
+        ResultStore(tmp_path, SDRecipe())
     (tmp_path / "results.json").write_text("[1, 2]")
     with pytest.raises(ValueError, match="records"):
         ResultStore(tmp_path)
@@ -131,7 +131,7 @@ def test_table1_stage_retrains_both_sets_and_the_best_of_the_68_seed_by_seed(tmp
     script = load_run_script()
     archs = [S.from_string(f"w{w}d1--|w0.8d1-A|w0.8d1--|w0.8d{d}-") for w, d in ((0.8, 1), (1.0, 1), (1.2, 1), (0.8, 2))]
     names = [S.to_string(a) for a in archs]
-    store = ResultStore(tmp_path, Recipe(steps=3))  # the recipe --steps 3 asks for
+    store = ResultStore(tmp_path, SDRecipe(steps=3))  # the recipe --steps 3 asks for
     for a, fd in zip(names, (0.3, 0.1, 0.2, 0.15)):
         store.add("random68", {"arch": a, "seed": 0, "fd": fd}, np.zeros(1))
     store.add("seed_noise", {"arch": names[0], "seed": 1, "fd": 0.31}, np.zeros(1))
@@ -143,7 +143,7 @@ def test_table1_stage_retrains_both_sets_and_the_best_of_the_68_seed_by_seed(tmp
         calls.append((space.to_string(arch), seed))
         return {"arch": space.to_string(arch), "seed": seed, "fd": 0.5}, np.zeros(1)
 
-    monkeypatch.setattr(script, "evaluate", fake_evaluate)
+    monkeypatch.setattr(script, "evaluate_unet", fake_evaluate)
     assert script.main(["--out", str(tmp_path), "--stages", "table1", "--extra-seeds", "1,2", "--steps", "3"]) == 0
     # seed 1 of names[0] is reused from seed_noise; names[1] is the best of the 68 until its seeds
     # raise its mean to 0.37, then names[3] (0.15) is, until its own seeds raise it to 0.38
@@ -167,7 +167,7 @@ def test_default_recipe_builds_the_mini_width():
 
     from autobuild.spaces.unet import MINI
 
-    assert dataclasses.replace(Recipe().width(), name="mini") == MINI
+    assert dataclasses.replace(SDRecipe().width(), name="mini") == MINI
 
 
 @pytest.mark.parametrize("seeds", [0, -3])

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from autobuild.experiments.sd_results import Difference, SeedBootstrap, seed_runs, table1
+from autobuild.experiments.sd_results import Difference, SeedBootstrap, seed_runs, table1_from_sets
 
 
 def runs(fds: dict) -> pd.DataFrame:
@@ -83,7 +83,7 @@ def test_95_percent_intervals_cover_the_true_difference():
 
 def test_table1_rows_hold_the_intervals():
     boot = SeedBootstrap(runs({**NOISE, "a": [1.0, 1.2], "b": [3.0]}))
-    table = table1({"AutoBuild (4)": ["a", "b"]}, boot)
+    table = table1_from_sets({"AutoBuild (4)": ["a", "b"]}, boot)
     row = table.loc["AutoBuild (4)"]
     assert (row.n, row.seeds) == (2, "1-2")
     assert row["FD avg (ours)"] == pytest.approx(2.05) and row["FD best (ours)"] == pytest.approx(1.1)

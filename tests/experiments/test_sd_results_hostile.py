@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 
 def _add_records(folders, who, n, barrier):
-    from autobuild.experiments.sd_mini import Recipe
+    from autobuild.experiments.sd_mini import SDRecipe
     from autobuild.experiments.sd_results import ResultStore
 
     for folder in folders:
-        store = ResultStore(folder, Recipe(steps=7))
+        store = ResultStore(folder, SDRecipe(steps=7))
         barrier.wait(timeout=60)
         for i in range(n):
             store.add("g", {"arch": f"{who}-{i}", "seed": 0, "fd": float(i)}, np.full((1, 2, 2, 3), i, np.uint8))

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from autobuild.book.claims import Claim, above, below
-from autobuild.experiments.score_quality import Targets
+from autobuild.experiments.score_studies import Targets
 
 Z95 = 1.96
 
