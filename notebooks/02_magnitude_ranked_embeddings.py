@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -69,7 +69,6 @@ from autobuild.book.figures import embeddings as figures
 from autobuild.book.plotting import save_figure, use_style
 from autobuild.data.load import load_dataset
 from autobuild.experiments import embeddings
-from autobuild.predictor import TrainConfig
 
 use_style()
 
@@ -99,7 +98,7 @@ print(data.provenance())
 # replaces only its `seed` (0..`seeds`-1) and whether the ranking term is on.
 
 # %%
-config = TrainConfig(epochs=settings.epochs, lr=settings.lr, device=params.device, model=model, progress=False)
+config = notebook_params.train_config(params, model=model)
 runs = embeddings.train_hop_predictors(data, config, settings.ablation_labels, params.seeds)
 
 # %% [markdown]
@@ -176,8 +175,7 @@ print(embeddings.ablation_summary(ablation))
 # cache of MBv3 and PN; otherwise they are traced from the same labelled architectures as above.
 
 # %% tags=["hide-input"]
-ir_config = TrainConfig(epochs=settings.ir_epochs, lr=settings.lr, seed=0, device=params.device, model=model,
-                        progress=True)
+ir_config = notebook_params.train_config(params, epochs=settings.ir_epochs, model=model, progress=True)
 ir = embeddings.ir_predictor(data, settings.ir_archs_per_space, ir_config, paper_cache=params.data_source == "paper")
 print(ir.summary())
 

@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -88,7 +88,6 @@ shown
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 import pandas as pd
-import torch
 
 from autobuild.book import claims
 from autobuild.book.figures import imagenet as figures
@@ -97,11 +96,9 @@ from autobuild.book.verdicts import imagenet as verdicts
 from autobuild.book.plotting import plot_best_worst_subgraphs, save_figure, use_style
 from autobuild.data.load import load_dataset
 from autobuild.experiments import imagenet, nas_runs
-from autobuild.predictor import TrainConfig
 
 use_style()
-if params.device == "cpu":
-    torch.set_num_threads(1)  # the graphs are small: one thread is faster than two fighting over a busy CPU
+notebook_params.pin_kernel_threads(params)
 datasets = {s: load_dataset(s, source=notebook_params.source_for(params.data_source, s)) for s in settings.spaces}
 print(imagenet.describe_sets(datasets, settings.devices))
 
@@ -136,7 +133,7 @@ imagenet.equation_table(equations)
 # equation, and keeps each predictor's top-$K$ subgraphs per stage ($K$ = `k_construct`).
 
 # %%
-config = TrainConfig(epochs=epochs, lr=lr, device=params.device, model=model, progress=False)
+config = notebook_params.train_config(params, epochs=epochs, lr=lr, model=model)
 built = imagenet.construct_all(datasets, equations, config, params.seeds, settings.n_train, settings.k_construct,
                                readout=readout)
 built.srcc_summary()
@@ -160,7 +157,7 @@ built.srcc_summary()
 # subgraph by the quantity Eq. 4 trains, the norm of its mean-pooled embedding at hop $l-1$,
 # $\lVert \tfrac{1}{l}\sum_{v} h_v^{l-1} \rVert_1$, shifted by Eq. 5 with the moments of the same
 # readout (`SubgraphScorer.from_data(..., readout="pooled")`; `readout="root"` is the paper's).
-# `tests/test_known_effects.py` trains on a label whose best block is e6k7 at every position: the
+# `tests/predictor/test_known_effects.py` trains on a label whose best block is e6k7 at every position: the
 # pooled readout's top-1 holds e6k7 everywhere, the root readout's starts with e3k7. Section 2
 # shows how much steadier the pooled scores are across seeds; section 2b checks them against the truth.
 

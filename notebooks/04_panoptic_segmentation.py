@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -77,7 +77,6 @@ settings.to_frame()
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
-import torch
 
 from autobuild.book.figures.panoptic import interactive_fig6, plot_fig6
 from autobuild.book.interactive import show
@@ -85,8 +84,8 @@ from autobuild.book.plotting import save_figure, use_style
 from autobuild.experiments import panoptic
 
 use_style()
-if params.device == "cpu":
-    torch.set_num_threads(1)  # the graphs are small: one thread is faster than two fighting over a busy CPU
+notebook_params.pin_kernel_threads(params)
+config = notebook_params.train_config(params)
 target = panoptic.load_target(notebook_params.source_for(params.data_source, "mbv3"))
 print(target.describe())
 
@@ -105,8 +104,7 @@ print(target.describe())
 # labelled set, one for each label; their test SRCC is part of the back-end description.
 
 # %%
-result = panoptic.construct_fig6(target, n_train=settings.n_train, epochs=settings.epochs, lr=settings.lr,
-                                 k=settings.k, device=params.device)
+result = panoptic.construct_fig6(target, n_train=settings.n_train, config=config, k=settings.k)
 print(result.describe())
 
 # %% [markdown]
