@@ -42,6 +42,12 @@ VOLATILE_CELL_METADATA = ("papermill", "execution", "ExecuteTime")
 CARRIAGE_RETURN = re.compile(r"^.*\r(?=[^\n])", re.MULTILINE)
 BACKSPACE = re.compile("[^\\n]\\x08")
 TRAILING_BLANKS = re.compile(r"[ \t\r]+$")
+#: The environment of the kernels that execute the stored notebooks (the book) and of nbval's kernels
+#: (notebooks/conftest.py), so that both show the same outputs: no tqdm progress bars. TQDM_DISABLE
+#: silences the bars whose caller leaves the choice to tqdm; a caller that passes ``disable=False``
+#: overrides it, so TQDM_DELAY (a bar appears only after that many seconds) silences those too.
+#: Interactive runs and ``--output-dir`` runs keep their bars.
+QUIET_PROGRESS = {"TQDM_DISABLE": "1", "TQDM_DELAY": "1e9"}
 
 
 def discover(folder: Path = NOTEBOOKS, only: list[str] | None = None) -> list[Path]:
@@ -187,8 +193,9 @@ def _run_one_in_place(path: Path, timeout: int, env: dict) -> float:
 def run_in_place(paths: list[Path], timeout: int, env: dict, jobs: int = 1) -> dict[str, float]:
     """Execute and replace every stored notebook, ``jobs`` kernels at a time (each notebook uses one
     core; every notebook writes its own figures, and the claims ledger is written under a lock)."""
-    # The stored notebooks are CPU runs: hide any GPU from the kernel, so "auto" means "cpu".
-    env = {**env, "CUDA_VISIBLE_DEVICES": ""}
+    # The stored notebooks are CPU runs: hide any GPU from the kernel, so "auto" means "cpu"; the book
+    # shows no progress bars.
+    env = {**env, "CUDA_VISIBLE_DEVICES": "", **QUIET_PROGRESS}
     if jobs == 1:
         return {path.name: _run_one_in_place(path, timeout, env) for path in paths}
     from concurrent.futures import ThreadPoolExecutor
