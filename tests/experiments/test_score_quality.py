@@ -88,3 +88,27 @@ def test_additive_baseline_recovers_an_additive_label():
     out = sq.additive_scores(MBV3, archs, y, sq.Truth(marg, sq.noise_table(marg), "known", 1), ridge=1e-3)
     assert stats.spearman(out.score, known) > 0.99
     assert len(sq.select_subgraphs(MBV3, 0)) == 7371
+
+
+def test_report_judges_the_acc_study_for_both_readouts():
+    """report() picks the acc study, judges pooled (good) and root (random) on the targets and says so."""
+    from types import SimpleNamespace
+
+    truth = _truth(n=40)
+    truth.noise = sq.noise_table(truth.marginals, 25)
+    scores = pd.concat([_scores(truth, "eq5 pooled (companion)", lambda m, s: m, seeds=(0, 1, 2, 3)),
+                        _scores(truth, "eq5 root (companion)", lambda m, s: np.random.default_rng(s).permutation(m),
+                                seeds=(0, 1, 2, 3))])
+    q, st = sq.quality(truth, scores, k=25, label_scale=1), sq.stability(scores, truth, k=25)
+    study = score_studies.Study("authors_acc", truth, pd.DataFrame(), scores, q, st)
+    spec = SimpleNamespace(note="a note", labelled=SimpleNamespace(space=MBV3))
+    other = score_studies.Study("authors_latency_gpu", truth, pd.DataFrame(), scores, q, st)
+    judged = score_studies.report({"authors_latency_gpu": other, "authors_acc": study},
+                                  {"authors_acc": spec, "authors_latency_gpu": spec}, "companion", "quick")
+    assert judged.study == "authors_acc"
+    assert judged.default.met and not judged.paper.met
+    assert list(judged.table.index.get_level_values(0).unique()) == ["eq5 pooled (companion)", "eq5 root (companion)"]
+    assert judged.text.startswith("authors_acc (a note)\n`eq5 pooled (companion)` meets all three targets.")
+    assert "Caveat: these numbers rank 40 of the" in judged.text and judged.text.endswith("all three oracles.")
+    assert "Quick profile" not in score_studies.report({"authors_acc": study}, {"authors_acc": spec}, "companion",
+                                                       "full").text
