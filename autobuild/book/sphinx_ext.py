@@ -4,8 +4,8 @@
   through :mod:`autobuild.book.claims`) as a table at build time, so the ledger page never goes
   stale and needs no execution: one row per claim, our quick-profile value (with its interval)
   beside the stored full-profile one where a full run exists, each linking to its section's page.
-* The ``{claims-tally}`` directive renders the same file as a verdict tally per method (one row
-  per value of a ``method`` column where the file has one, else one row for all claims), each
+* The ``{claims-tally}`` directive renders the same file as a verdict tally per method (one column
+  per value of a ``method`` column where the file has one, else one column for all claims), each
   claim counted once, on its strongest evidence (its full-profile row where one exists).
 * plotly.js, copied from the installed ``plotly`` package, is loaded on the pages that draw
   plotly figures (and only there), so the interactive figures of :mod:`autobuild.book.interactive`
@@ -92,24 +92,26 @@ def ledger_counts(frame) -> str:
 
 
 def verdict_tally(frame) -> str:
-    """The verdict tally as a MyST table: one row per method (the ``method`` column where the
-    ledger has one, else "all claims"), one column per verdict word, and the total. Each claim
-    counts once, with the verdict of its full-profile row where one exists, else its quick one."""
+    """The verdict tally as a MyST table, narrow enough for a phone: one row per verdict word and a
+    last row with the number of claims, one column per method (the ``method`` column where the
+    ledger has one, else one column "all claims"). Each claim counts once, with the verdict of its
+    full-profile row where one exists, else its quick one."""
     if frame.empty:
         raise ValueError("the ledger has no claims to tally")
     keys = ["section", "claim_id"] + (["method"] if "method" in frame.columns else [])
     ranked = frame.assign(_full=(frame.profile == "full"))
     strongest = ranked.sort_values("_full", kind="stable").drop_duplicates(keys, keep="last")
     methods = strongest["method"].astype(str) if "method" in strongest.columns else "all claims"
-    strongest = strongest.assign(_method=methods)
+    by_method = dict(list(strongest.assign(_method=methods).groupby("_method", sort=False)))
+    order = dict.fromkeys(frame["method"].astype(str)) if "method" in frame.columns else by_method
+    groups = [(m, by_method[m]) for m in order]  # methods in the ledger's order
     words = [v for v in VERDICT_ORDER if (strongest.verdict == v).any()]
     words += sorted(set(strongest.verdict) - set(words))
-    lines = ["| method | " + " | ".join(_cell(w) for w in words) + " | claims |",
-             "|---|" + "---:|" * (len(words) + 1)]
-    for method, rows in strongest.groupby("_method", sort=False):
-        counts = rows.verdict.value_counts()
-        lines.append(f"| {_cell(method)} | " + " | ".join(str(int(counts.get(w, 0))) for w in words)
-                     + f" | {len(rows)} |")
+    lines = ["| verdict | " + " | ".join(_cell(m) for m, _ in groups) + " |", "|---|" + "---:|" * len(groups)]
+    for word in words:
+        lines.append(f"| {_cell(word)} | " + " | ".join(str(int((rows.verdict == word).sum())) for _, rows in groups)
+                     + " |")
+    lines.append("| **claims** | " + " | ".join(f"**{len(rows)}**" for _, rows in groups) + " |")
     n_full = int(strongest._full.sum())
     note = (f"Each claim counted once: {n_full} on a stored full-profile run, {len(strongest) - n_full} "
             f"on the quick profile this book is executed with.")
