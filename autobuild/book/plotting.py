@@ -13,7 +13,6 @@ from pathlib import Path
 import matplotlib
 
 from autobuild._paths import figures_dir
-from autobuild.spaces.registry import SPACE_NAMES  # noqa: F401  (figures label spaces with it)
 
 # Colours used across sections, so one space or label looks the same in every figure.
 SPACE_COLORS = {"mbv3": "#1f77b4", "pn": "#d62728"}

@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from autobuild.spaces.registry import SPACE_NAMES
+from autobuild.spaces.registry import get_space
 from autobuild.data.labelled import IRSet, LabelledSet
 from autobuild.data.load import ir_set_from_labelled, load_ir_dataset
 from autobuild.graphs.ir import ir_feature_vocab
@@ -49,17 +49,17 @@ class TrainingSets:
     labels: list[str]
 
     def overview(self) -> pd.DataFrame:
-        return pd.DataFrame([{"space": SPACE_NAMES[name], "source": os.path.basename(ds.source),
+        return pd.DataFrame([{"space": name, "source": os.path.basename(ds.source),
                               "architectures": len(ds.archs), "used for training and testing": len(self.subsets[name])}
                              for name, ds in self.datasets.items()]).set_index("space")
 
     def provenance(self) -> str:
-        return "\n".join(f"{SPACE_NAMES[name]} {label}: {ds.provenance.get(label, 'no provenance recorded')}"
+        return "\n".join(f"{get_space(name).label} {label}: {ds.provenance.get(label, 'no provenance recorded')}"
                          for name, ds in self.datasets.items() for label in self.labels)
 
     def accuracy_means(self) -> dict[str, float]:
-        """Mean ``acc`` of each whole labelled set, keyed by display name."""
-        return {SPACE_NAMES[n]: float(ds.target("acc").mean()) for n, ds in self.datasets.items()}
+        """Mean ``acc`` of each whole labelled set, keyed by space."""
+        return {n: float(ds.target("acc").mean()) for n, ds in self.datasets.items()}
 
 
 def training_sets(datasets: dict[str, LabelledSet], n_archs: int, labels: Sequence[str]) -> TrainingSets:
@@ -103,7 +103,7 @@ class HopRuns:
         parts = []
         for name in self.spaces:
             trained, archs, y = self.predictors[name, label]
-            parts.append(SubgraphScorer.from_data(trained, archs, y).feature_importance().assign(space=SPACE_NAMES[name]))
+            parts.append(SubgraphScorer.from_data(trained, archs, y).feature_importance().assign(space=name))
         return pd.concat(parts, ignore_index=True)
 
 
@@ -122,7 +122,7 @@ def train_hop_predictors(data: TrainingSets, config: TrainConfig, ablation_label
         archs, y = [ds.archs[i] for i in idx], ds.target(label)[idx]
         trained = train_predictor(ds.space, archs, y, replace(config, seed=seed, ranking_loss=loss == "Eq. 4"))
         m = trained.metrics
-        records.append({"space": SPACE_NAMES[name], "label": label, "loss": loss, "seed": seed,
+        records.append({"space": name, "label": label, "loss": loss, "seed": seed,
                         **dict(zip(HOPS, m["hop_srcc"])), "head": m["srcc"]})
         if loss == "Eq. 4" and seed == 0:
             predictors[name, label] = (trained, archs, y)
@@ -136,7 +136,7 @@ def hop_srcc_verdict(hop_srcc: pd.DataFrame, profile: str, epochs: int, n_archs:
     strong = (hop_values >= 0.7).to_numpy().mean()
     positive = bool((hop_values > 0).all().all())
     lines = [(f"{strong:.0%} of the (space, label, hop) SRCCs are >= 0.7; all positive: {positive}; "
-              f"lowest {hop_values.stack().min():.2f} at {worst[0]} {worst[1]} {worst[2]}.")]
+              f"lowest {hop_values.stack().min():.2f} at {get_space(worst[0]).label} {worst[1]} {worst[2]}.")]
     strong_hops = [h for h in HOPS if (hop_values[h] >= 0.7).all()]
     if positive and strong >= 0.9:
         lines.append("Agrees with the paper: every hop's embedding norm ranks the test architectures strongly.")
@@ -179,7 +179,7 @@ class IRPredictor:
 
     def summary(self) -> str:
         families, xs = np.array(self.ir_set.families), self.xs
-        counts = ", ".join(f"{int((families == n).sum())} {SPACE_NAMES[n]}" for n in self.spaces)
+        counts = ", ".join(f"{int((families == n).sum())} {get_space(n).label}" for n in self.spaces)
         m = self.trained.metrics
         return (f"{len(xs)} IR graphs ({counts}), {np.mean([len(x) for x in xs]):.0f} nodes on average\n"
                 f"test SRCC per hop {np.round(m['hop_srcc'], 2)} head {m['srcc']:.2f}")
@@ -192,8 +192,8 @@ class IRPredictor:
         means, rank = self.accuracy_means, self.ranked_ops()
         mean_by_origin = self.op_importance.groupby("found in").importance.mean()
         lines = [f"0-hop test SRCC: {self.trained.metrics['hop_srcc'][0]:.2f} (paper: 0.79)",
-                 "mean accuracy: " + ", ".join(f"{k} {v:.2%}" for k, v in means.items()) + " "
-                 + ("-> MBv3 higher, as in the paper" if means["MBv3"] > means["PN"] else "-> PN higher, unlike the paper"),
+                 "mean accuracy: " + ", ".join(f"{get_space(k).label} {v:.2%}" for k, v in means.items()) + " "
+                 + ("-> MBv3 higher, as in the paper" if means["mbv3"] > means["pn"] else "-> PN higher, unlike the paper"),
                  (f"highest-scoring op: {rank.op[0]} (paper: Add); Add ranks {int(rank.index[rank.op == 'Add'][0]) + 1} "
                   f"of {len(rank)}") if "Add" in set(rank.op) else "no Add node in these graphs",
                  "mean importance by where the op occurs: " + ", ".join(f"{k} {v:.2f}" for k, v in mean_by_origin.items())]
@@ -214,7 +214,7 @@ def op_importance(trained: TrainedPredictor, xs: Sequence[np.ndarray], families:
     scores = trained.model.fe_mlp.value_scores()["op"].cpu().numpy()
     ops = sorted(set.union(*present.values()), key=lambda i: scores[i])
     where = {i: "both" if all(i in p for p in present.values()) else
-             f"{SPACE_NAMES[next(n for n, p in present.items() if i in p)]} only" for i in ops}
+             f"{get_space(next(n for n, p in present.items() if i in p)).label} only" for i in ops}
     return pd.DataFrame({"op": [ir_feature_vocab["op"][i] for i in ops],
                          "importance": scores[ops], "found in": [where[i] for i in ops]})
 
@@ -244,7 +244,7 @@ def sequence_importance_verdict(importance: pd.DataFrame) -> str:
     for space in dict.fromkeys(importance.space):
         imp = importance[importance.space == space].set_index(["feature", "value"]).importance
         e_ok, k_ok = imp["expand", 6] > imp["expand", 3], imp["kernel", 7] > imp["kernel", 3]
-        lines.append(f"{space}: e6 {'>' if e_ok else '<='} e3 ({imp['expand', 6]:.2f} vs {imp['expand', 3]:.2f}), "
+        lines.append(f"{get_space(space).label}: e6 {'>' if e_ok else '<='} e3 ({imp['expand', 6]:.2f} vs {imp['expand', 3]:.2f}), "
                      f"k7 {'>' if k_ok else '<='} k3 ({imp['kernel', 7]:.2f} vs {imp['kernel', 3]:.2f}) -> "
                      f"{'agrees with' if e_ok and k_ok else 'differs from'} the paper's reading")
         deep = imp["layer", 2] + imp["layer", 3] > imp["layer", 0] + imp["layer", 1]

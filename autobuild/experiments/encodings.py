@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 import torch
 
-from autobuild.spaces.registry import SPACE_NAMES
 from autobuild.data.labelled import LabelledSet
 from autobuild.graphs.table import GraphTable
 from autobuild.predictor.model import AutoBuildPredictor
@@ -167,7 +166,7 @@ def space_sizes(spaces: Sequence[SequenceSpace]) -> SpaceSizes:
     rows, per_stage = [], {}
     for space in spaces:
         per_stage[space.name] = [len(space.stage_subgraphs(u)) for u in range(space.n_stages)]
-        rows.append({"space": SPACE_NAMES[space.name], "stages": space.n_stages,
+        rows.append({"space": space.name, "stages": space.n_stages,
                      "subgraphs per stage": ", ".join(map(str, per_stage[space.name])),
                      "stage subgraphs (total)": sum(per_stage[space.name]),
                      "resolutions": len(space.resolutions),

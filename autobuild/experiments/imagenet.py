@@ -17,7 +17,6 @@ import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
-from autobuild.spaces.registry import SPACE_NAMES
 from autobuild.experiments.construction import (Construction, construct, evaluate_reduced_spaces, front_extension,
                                                 subgraph_traits, tradeoff_equations)
 from autobuild.experiments.nas import compare_searches
@@ -39,7 +38,7 @@ def describe_sets(datasets: Mapping, devices: Sequence[str]) -> str:
     """Size and file of each labelled set, and the provenance of ``acc`` and each device's latency."""
     lines = []
     for s, data in datasets.items():
-        lines.append(f"{SPACE_NAMES[s]}: {len(data)} labelled architectures ({os.path.basename(data.source)})")
+        lines.append(f"{get_space(s).label}: {len(data)} labelled architectures ({os.path.basename(data.source)})")
         for col in ("acc",) + tuple(f"latency_{d}" for d in devices):
             lines.append(f"  {col}: {data.provenance.get(col, 'no provenance recorded')}")
     return "\n".join(lines)
@@ -54,7 +53,7 @@ def label_equations(datasets: Mapping, devices: Sequence[str], weights: Sequence
 
 def equation_table(equations: Mapping[Pair, list[str]]) -> pd.DataFrame:
     """The equations of each (space, device), one row per pair."""
-    return pd.DataFrame([{"space": SPACE_NAMES[s], "device": d, "equations": "   |   ".join(eqs)}
+    return pd.DataFrame([{"space": s, "device": d, "equations": "   |   ".join(eqs)}
                          for (s, d), eqs in equations.items()]).set_index(["space", "device"])
 
 
@@ -80,7 +79,7 @@ class Constructions:
 
     def srcc(self) -> pd.DataFrame:
         """Test SRCC of each predictor's head and of each hop's embedding norms (one row per predictor)."""
-        return pd.DataFrame([{"space": SPACE_NAMES[s], "equation": eq, "seed": seed, "head": c.trained.metrics["srcc"],
+        return pd.DataFrame([{"space": s, "equation": eq, "seed": seed, "head": c.trained.metrics["srcc"],
                               **{f"hop {h}": v for h, v in enumerate(c.trained.metrics["hop_srcc"])}}
                              for (seed, s, eq), c in self.built.items()])
 
@@ -183,7 +182,7 @@ class FrontExtensions:
         for (seed, s, d), table in self.per_cluster.items():
             if seed == self.seeds[0]:
                 each = ", ".join(f"{r.equation}: {r.n_beyond_front}/{r.n_archs}" for r in table.itertuples())
-                lines.append(f"{SPACE_NAMES[s]}-{d.upper()}, seed {seed}: {int(table.reaches_beyond.sum())} of {len(table)} "
+                lines.append(f"{get_space(s).label}-{d.upper()}, seed {seed}: {int(table.reaches_beyond.sum())} of {len(table)} "
                              f"clusters reach beyond the front ({each})")
         lines.append("")
         for seed in self.seeds:
@@ -221,7 +220,7 @@ def front_extensions(datasets: Mapping, constructions: Constructions,
             per_cluster[(seed, s, d)], summary = front_extension(acc, lat, clusters[(seed, s, d)], refs[(s, d)])
             beyond.append(summary["clusters_beyond"])
             gains.append(100 * summary["hv_gain"])
-        rows.append({"space": SPACE_NAMES[s], "device": d,
+        rows.append({"space": s, "device": d,
                      "clusters beyond front, per seed": f"{' / '.join(map(str, beyond))} of {len(built)}",
                      "HV data": round(summary["hv_data"], 4),
                      "HV gain % (mean ± std)": f"{np.mean(gains):.1f} ± {np.std(gains):.1f}",
@@ -292,9 +291,9 @@ def compare_nas(constructions: Constructions, refs: Mapping[Pair, Reference], k:
                                                     seeds=constructions.seeds, ref=refs[(s, d)],
                                                     progress=False, **search)
         for row in summary.itertuples():
-            hv_rows.append({"space": SPACE_NAMES[s], "device": d, "method": row.method,
+            hv_rows.append({"space": s, "device": d, "method": row.method,
                             "HV mean": row.hv_mean, "HV std": row.hv_std, "seeds": row.n_seeds})
-            size_rows.append({"space": SPACE_NAMES[s], "device": d, "method": row.method,
+            size_rows.append({"space": s, "device": d, "method": row.method,
                               "architectures": row.space_size})
     return NASComparison(results, pd.DataFrame(hv_rows), pd.DataFrame(size_rows), dict(refs), constructions.n_seeds)
 
@@ -338,7 +337,7 @@ def k_sensitivity(constructions: Constructions, nas: NASComparison, ks: Sequence
         _, by_k = compare_searches({f"K={k}": cs for k, cs in variants.items()}, objectives("acc", f"latency_{d}"),
                                    seeds=constructions.seeds, ref=nas.refs[(s, d)], progress=False, **search)
         for k, row in zip(variants, by_k.itertuples()):
-            rows.append({"space": SPACE_NAMES[s], "device": d, "K": k, "architectures": row.space_size,
+            rows.append({"space": s, "device": d, "K": k, "architectures": row.space_size,
                          "HV mean": row.hv_mean, "HV std": row.hv_std,
-                         "best baseline": baseline_best[(SPACE_NAMES[s], d)]})
+                         "best baseline": baseline_best[(s, d)]})
     return KSensitivity(pd.DataFrame(rows), constructions.pairs, constructions.n_seeds)

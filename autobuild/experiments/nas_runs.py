@@ -22,7 +22,6 @@ import pandas as pd
 
 from autobuild._io import TableStore, machine_description
 from autobuild._paths import stored_results_dir
-from autobuild.spaces.registry import SPACE_NAMES
 from autobuild.experiments import imagenet
 from autobuild.experiments.intervals import bootstrap_mean_interval
 from autobuild.predictor import TrainConfig
@@ -167,7 +166,7 @@ def paired_verdicts(rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
         if len(group) < 2:
             continue
         ci = bootstrap_mean_interval(group["difference"], level=level)
-        out.append({"recipe": recipe, "model": model, "space": SPACE_NAMES.get(s, s), "device": d,
+        out.append({"recipe": recipe, "model": model, "space": s, "device": d,
                     "best baseline": best, "seeds": ci.n, "mean difference": ci.mean, "low": ci.low,
                     "high": ci.high, "verdict": ci.verdict})
     return pd.DataFrame(out, columns=list(VERDICT_COLUMNS))
@@ -192,7 +191,7 @@ def recipe_differences(rows: pd.DataFrame, first: str, second: str, level: float
         if len(paired) < 2:
             continue
         ci = bootstrap_mean_interval(paired[first] - paired[second], level=level)
-        out.append({"model": model, "space": SPACE_NAMES.get(s, s), "device": d, "seeds": ci.n,
+        out.append({"model": model, "space": s, "device": d, "seeds": ci.n,
                     "mean difference": ci.mean, "low": ci.low, "high": ci.high, "verdict": ci.verdict})
     return pd.DataFrame(out, columns=columns)
 

@@ -46,6 +46,11 @@ class SequenceSpace:
     feature_vocab: dict[str, tuple]
 
     @property
+    def label(self) -> str:
+        """The space's name for readers (figures, prose); result tables carry :attr:`name`."""
+        return getattr(self, "_label", self.name)
+
+    @property
     def feature_names(self) -> tuple[str, ...]:
         return tuple(self.feature_vocab)
 

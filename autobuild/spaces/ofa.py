@@ -46,8 +46,9 @@ class OFASpace(SequenceSpace):
     MAX_DEPTH = 4
 
     def __init__(self, name: str, block: str, resolutions: tuple[int, ...], fixed_stages: int,
-                 ofa_net: str):
+                 ofa_net: str, label: str | None = None):
         self.name = name
+        self._label = label or name
         self.block = block
         self.resolutions = resolutions
         self.searchable_stages = 5
@@ -238,11 +239,11 @@ class OFASpace(SequenceSpace):
 
 
 MBV3 = OFASpace("mbv3", "mbconv3", resolutions=(160, 176, 192, 208, 224), fixed_stages=0,
-                ofa_net="ofa_mbv3_d234_e346_k357_w1.2")
+                ofa_net="ofa_mbv3_d234_e346_k357_w1.2", label="MBv3")
 
 
 PN = OFASpace("pn", "mbconv2", resolutions=(224,), fixed_stages=1,
-              ofa_net="ofa_proxyless_d234_e346_k357_w1.3")
+              ofa_net="ofa_proxyless_d234_e346_k357_w1.3", label="PN")
 
 
 # OFA's specialized networks -------------------------------------------------------------------------

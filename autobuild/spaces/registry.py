@@ -9,9 +9,6 @@ from autobuild.spaces.ofa import MBV3, PN
 
 _SPACES: dict[str, SequenceSpace] = {"mbv3": MBV3, "pn": PN}
 
-#: How result tables and figures name the OFA spaces.
-SPACE_NAMES = {"mbv3": "MBv3", "pn": "PN"}
-
 
 # Spaces defined in modules with heavier imports register themselves when first asked for.
 _LAZY_SPACES = {"sd14_unet": "autobuild.spaces.unet", "macro": "autobuild.spaces.macro"}

@@ -27,7 +27,7 @@ def test_paired_differences_colour_each_condition_by_its_verdict():
                            "best_baseline": "Layer-Full", "hv_autobuild": 0.2 + d, "hv_baseline": 0.2,
                            "difference": d}
                           for r, d in (("quick", 0.01), ("full", -0.01)) for i in range(3)])
-    table = pd.DataFrame([{"recipe": r, "model": "companion", "space": "MBv3", "device": "gpu",
+    table = pd.DataFrame([{"recipe": r, "model": "companion", "space": "mbv3", "device": "gpu",
                            "best baseline": "Layer-Full", "seeds": 3, "mean difference": d, "low": d - 0.001,
                            "high": d + 0.001, "verdict": v} for r, d, v in (("quick", 0.01, "better"),
                                                                             ("full", -0.01, "worse"))])
@@ -42,7 +42,7 @@ def test_paired_differences_colour_each_condition_by_its_verdict():
 
 
 def test_verdict_table_puts_the_interval_in_one_column():
-    table = pd.DataFrame([{"recipe": "full", "model": "authors", "space": "PN", "device": "gpu",
+    table = pd.DataFrame([{"recipe": "full", "model": "authors", "space": "pn", "device": "gpu",
                            "best baseline": "Layer-Full", "seeds": 8, "mean difference": 0.01, "low": -0.002,
                            "high": 0.02, "verdict": "tie"}])
     shown = figures.verdict_table(table)

@@ -27,11 +27,11 @@ def test_front_claims_agree_only_where_the_paper_share_is_in_the_interval():
 
 def test_nas_claims_read_the_paired_interval_and_name_missing_runs():
     table = pd.DataFrame([
-        {"space": "MBv3", "device": "gpu", "best baseline": "Layer-Full", "seeds": 8, "mean difference": 0.01,
+        {"space": "mbv3", "device": "gpu", "best baseline": "Layer-Full", "seeds": 8, "mean difference": 0.01,
          "low": 0.004, "high": 0.02, "verdict": "better"},
-        {"space": "MBv3", "device": "cpu", "best baseline": "Layer-Insight", "seeds": 8, "mean difference": -0.1,
+        {"space": "mbv3", "device": "cpu", "best baseline": "Layer-Insight", "seeds": 8, "mean difference": -0.1,
          "low": -0.3, "high": 0.1, "verdict": "tie"},
-        {"space": "PN", "device": "gpu", "best baseline": "Layer-Full", "seeds": 8, "mean difference": -0.02,
+        {"space": "pn", "device": "gpu", "best baseline": "Layer-Full", "seeds": 8, "mean difference": -0.02,
          "low": -0.03, "high": -0.01, "verdict": "worse"}])
     rows = {c.claim_id: c for c in verdicts.nas_claims(table, "full", suffix=" (authors)")}
     assert sorted(rows) == sorted(f"fig5_nas_{p}_authors" for p in ("mbv3_gpu", "mbv3_cpu", "mbv3_npu", "pn_gpu"))

@@ -34,8 +34,8 @@ def test_training_sets_draw_seeded_sorted_subsets_and_keep_shared_labels(data):
     np.testing.assert_array_equal(data.subsets["mbv3"],
                                   np.sort(np.random.default_rng(0).choice(30, 20, replace=False)))
     overview = data.overview()
-    assert overview.loc["MBv3", "architectures"] == 30 and overview.loc["PN", "used for training and testing"] == 12
-    assert overview.loc["PN", "source"] == "pn.parquet"
+    assert overview.loc["mbv3", "architectures"] == 30 and overview.loc["pn", "used for training and testing"] == 12
+    assert overview.loc["pn", "source"] == "pn.parquet"
     assert data.provenance().splitlines() == ["MBv3 acc: acc of mbv3", "PN acc: acc of pn"]
 
 
@@ -48,7 +48,7 @@ def runs(data):
 def test_every_space_label_loss_and_seed_is_trained_once(runs, data):
     runs, config = runs
     keys = list(runs.results[["space", "label", "loss", "seed"]].itertuples(index=False, name=None))
-    assert keys == [(s, "acc", loss, seed) for s in ("MBv3", "PN") for loss in ("Eq. 4", "MSE only") for seed in (0, 1)]
+    assert keys == [(s, "acc", loss, seed) for s in ("mbv3", "pn") for loss in ("Eq. 4", "MSE only") for seed in (0, 1)]
     assert set(runs.predictors) == {("mbv3", "acc"), ("pn", "acc")}
     trained, archs, y = runs.predictors["pn", "acc"]
     assert trained.config.seed == 0 and trained.config.ranking_loss  # replaced per run
@@ -59,18 +59,18 @@ def test_every_space_label_loss_and_seed_is_trained_once(runs, data):
 def test_hop_tables_average_over_seeds(runs):
     runs, _ = runs
     table = runs.hop_srcc()
-    eq4 = runs.results[(runs.results.loss == "Eq. 4") & (runs.results.space == "MBv3")]
-    assert table.loc[("MBv3", "acc"), "hop 2"] == pytest.approx(eq4["hop 2"].mean(), nan_ok=True)
-    assert runs.hop_srcc_std().loc[("MBv3", "acc"), "head"] == pytest.approx(eq4["head"].std(), nan_ok=True)
+    eq4 = runs.results[(runs.results.loss == "Eq. 4") & (runs.results.space == "mbv3")]
+    assert table.loc[("mbv3", "acc"), "hop 2"] == pytest.approx(eq4["hop 2"].mean(), nan_ok=True)
+    assert runs.hop_srcc_std().loc[("mbv3", "acc"), "head"] == pytest.approx(eq4["head"].std(), nan_ok=True)
     ablation = runs.ablation(["acc"])
-    assert list(ablation.index) == [(s, "acc", loss) for s in ("MBv3", "PN") for loss in ("Eq. 4", "MSE only")]
+    assert list(ablation.index) == [(s, "acc", loss) for s in ("mbv3", "pn") for loss in ("Eq. 4", "MSE only")]
     importance = runs.sequence_feature_importance("acc")
-    assert list(dict.fromkeys(importance.space)) == ["MBv3", "PN"]
+    assert list(dict.fromkeys(importance.space)) == ["mbv3", "pn"]
     assert set(importance.feature) == set(MBV3.feature_names)
 
 
 def hop_table(values):
-    index = pd.MultiIndex.from_tuples([("MBv3", "acc"), ("PN", "acc")], names=["space", "label"])
+    index = pd.MultiIndex.from_tuples([("mbv3", "acc"), ("pn", "acc")], names=["space", "label"])
     return pd.DataFrame([list(v) + [0.9] for v in values], index=index, columns=HOPS + ["head"])
 
 
@@ -85,7 +85,7 @@ def test_hop_srcc_verdict_agrees_only_when_strong_and_positive():
 
 
 def test_ablation_summary_counts_hop_levels_where_eq4_wins():
-    index = pd.MultiIndex.from_tuples([("PN", "acc", "Eq. 4"), ("PN", "acc", "MSE only")],
+    index = pd.MultiIndex.from_tuples([("pn", "acc", "Eq. 4"), ("pn", "acc", "MSE only")],
                                       names=["space", "label", "loss"])
     ablation = pd.DataFrame([[0.5, 0.6, 0.7, 0.8, 0.9, 0.95], [0.6, 0.5, 0.5, 0.5, 0.5, 0.85]],
                             index=index, columns=HOPS + ["head"])
@@ -114,7 +114,7 @@ def test_ir_versus_paper_ranks_add_div_and_relu():
     ops = pd.DataFrame({"op": ["Conv", "ReLU", "Add", "Div"], "importance": [0.1, 0.2, 0.3, 0.4],
                         "found in": ["both", "MBv3 only", "both", "MBv3 only"]})
     trained = SimpleNamespace(metrics={"hop_srcc": [0.812, 0.9], "srcc": 0.9})
-    ir = embeddings.IRPredictor(None, [], ["mbv3", "pn"], trained, ops, {"MBv3": 0.78, "PN": 0.76})
+    ir = embeddings.IRPredictor(None, [], ["mbv3", "pn"], trained, ops, {"mbv3": 0.78, "pn": 0.76})
     lines = ir.versus_paper().splitlines()
     assert lines[0] == "0-hop test SRCC: 0.81 (paper: 0.79)"
     assert lines[1] == "mean accuracy: MBv3 78.00%, PN 76.00% -> MBv3 higher, as in the paper"
@@ -128,7 +128,7 @@ def test_sequence_importance_verdict_reads_expand_kernel_layer_and_resolution():
     rows = [("expand", 3, 0.1), ("expand", 6, 0.5), ("kernel", 3, 0.4), ("kernel", 7, 0.2),
             ("layer", 0, 0.1), ("layer", 1, 0.1), ("layer", 2, 0.3), ("layer", 3, 0.3),
             ("resolution", 160, 0.1), ("resolution", 224, 0.3)]
-    importance = pd.DataFrame(rows, columns=["feature", "value", "importance"]).assign(space="MBv3")
+    importance = pd.DataFrame(rows, columns=["feature", "value", "importance"]).assign(space="mbv3")
     lines = embeddings.sequence_importance_verdict(importance).splitlines()
     assert lines[0] == ("MBv3: e6 > e3 (0.50 vs 0.10), k7 <= k3 (0.20 vs 0.40) -> differs from the paper's reading")
     assert "outscore positions 0-1: deeper stages are worth more" in lines[1]

@@ -37,7 +37,7 @@ def test_construct_all_trains_each_distinct_equation_once_per_repeat_with_its_se
         assert len(c.trained.train_idx) + len(c.trained.test_idx) == 100
     assert [c.equation for c in built.pair(1, "mbv3", "npu")] == built.equations[("mbv3", "npu")]
     summary = built.srcc_summary()
-    assert summary.index.tolist() == [("MBv3", eq) for eq in distinct]
+    assert summary.index.tolist() == [("mbv3", eq) for eq in distinct]
     assert ("head", "mean") in summary.columns and ("head", "min") in summary.columns
     assert "seed" not in summary.columns.get_level_values(0)
 
@@ -56,7 +56,7 @@ def test_front_extensions_labels_every_cluster_and_uses_the_nadir(tiny_mbv3, bui
     assert sorted(fronts.per_cluster) == [(s, "mbv3", d) for s in (0, 1) for d in ("gpu", "npu")]
     # every architecture is more accurate and faster than any labelled one: every cluster reaches beyond
     assert all(t.reaches_beyond.all() for t in fronts.per_cluster.values())
-    assert fronts.table.loc[("MBv3", "gpu"), "clusters beyond front, per seed"] == "3 / 3 of 3"
+    assert fronts.table.loc[("mbv3", "gpu"), "clusters beyond front, per seed"] == "3 / 3 of 3"
     assert all(len(c) == 3 * 2 ** 5 for c in fronts.clusters.values())
     report = fronts.report("embedded").splitlines()
     assert report[0].startswith("MBv3-GPU, seed 0: 3 of 3 clusters reach beyond the front (100**acc: 32/32")
@@ -105,14 +105,14 @@ def _comparison(hv_by_pair):
 
 def test_nas_tables_and_verdict():
     nas = _comparison({
-        ("MBv3", "gpu"): {"Layer-Insight": (0.20, 0.01), "AutoBuild-NAS": (0.25, 0.02), "Stage-Full": (0.1, 0.0),
+        ("mbv3", "gpu"): {"Layer-Insight": (0.20, 0.01), "AutoBuild-NAS": (0.25, 0.02), "Stage-Full": (0.1, 0.0),
                           "Layer-Full": (0.15, 0.01)},
-        ("PN", "gpu"): {"AutoBuild-NAS": (0.11, 0.01), "Stage-Full": (0.12, 0.0), "Layer-Full": (0.1, 0.0),
+        ("pn", "gpu"): {"AutoBuild-NAS": (0.11, 0.01), "Stage-Full": (0.12, 0.0), "Layer-Full": (0.1, 0.0),
                         "Layer-Insight": (0.118, 0.002)}})
     table = nas.hv_table()
     assert table.index.tolist() == list(imagenet.METHODS)
-    assert table.loc["AutoBuild-NAS", ("MBv3", "gpu")] == "0.2500 ± 0.0200"
-    assert nas.size_table().loc["Layer-Insight", ("MBv3", "gpu")] == "1.00e+00"
+    assert table.loc["AutoBuild-NAS", ("mbv3", "gpu")] == "0.2500 ± 0.0200"
+    assert nas.size_table().loc["Layer-Insight", ("mbv3", "gpu")] == "1.00e+00"
 
 
 def test_per_seed_rows_give_every_search_its_hypervolume_under_the_pair_reference():
@@ -138,7 +138,7 @@ def test_per_seed_rows_give_every_search_its_hypervolume_under_the_pair_referenc
 def test_k_sensitivity_counts_pairs_above_the_best_baseline():
     table = pd.DataFrame([{"space": s, "device": "gpu", "K": k, "architectures": 1, "HV mean": hv, "HV std": 0.0,
                            "best baseline": base}
-                          for s, base, hvs in (("MBv3", 0.2, (0.19, 0.21)), ("PN", 0.1, (0.11, 0.12)))
+                          for s, base, hvs in (("mbv3", 0.2, (0.19, 0.21)), ("pn", 0.1, (0.11, 0.12)))
                           for k, hv in zip((3, 10), hvs)])
     sweep = imagenet.KSensitivity(table, [("mbv3", "gpu"), ("pn", "gpu")], n_seeds=2)
     assert sweep.ks == [3, 10]

@@ -7,7 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from autobuild.book.plotting import LABEL_COLORS, SPACE_COLORS, SPACE_NAMES
+from autobuild.book.plotting import LABEL_COLORS, SPACE_COLORS
+from autobuild.book.tables import space_label
 from autobuild.experiments.embeddings import HOPS, HopRuns, IRPredictor, TrainingSets
 
 #: x positions of the hop levels 0..M and the head's prediction y'
@@ -23,13 +24,13 @@ def plot_hop_srcc(runs: HopRuns, title: str):
                              layout="constrained")
     for ax, name in zip(np.atleast_1d(axes), runs.spaces):
         for label in runs.labels:
-            key = (SPACE_NAMES[name], label)
+            key = (name, label)
             err = std.loc[key].fillna(0).to_numpy() if runs.n_seeds > 1 else None
             ax.errorbar(X, mean.loc[key].to_numpy(), yerr=err, marker="o", ms=4, capsize=3, color=LABEL_COLORS[label],
                         label=label)
         ax.set_xticks(X, X_LABELS)
         ax.set_xlabel("hop level m (and the head's prediction y')")
-        ax.set_title(SPACE_NAMES[name])
+        ax.set_title(space_label(name))
         ax.axhline(0, color="black", lw=0.6)
     np.atleast_1d(axes)[0].set_ylabel("test SRCC")
     np.atleast_1d(axes)[-1].legend(loc="lower right")
@@ -39,15 +40,14 @@ def plot_hop_srcc(runs: HopRuns, title: str):
 
 def plot_mse_ablation(ablation: pd.DataFrame):
     """One panel per (space, label): SRCC per hop and head with Eq. 4 (solid) and MSE only (dashed)."""
-    space_of = {v: k for k, v in SPACE_NAMES.items()}
     pairs = ablation.reset_index()[["space", "label"]].drop_duplicates().to_numpy()
     fig, axes = plt.subplots(1, len(pairs), figsize=(3.2 * len(pairs), 3.2), sharey=True, layout="constrained")
     for ax, (space, label) in zip(np.atleast_1d(axes), pairs):
         for loss, style in (("Eq. 4", "-o"), ("MSE only", "--s")):
             ax.plot(X, ablation.loc[(space, label, loss)].to_numpy(), style, ms=4, label=loss,
-                    color=SPACE_COLORS[space_of[space]])
+                    color=SPACE_COLORS[space])
         ax.set_xticks(X, X_LABELS)
-        ax.set_title(f"{space}, {label}")
+        ax.set_title(f"{space_label(space)}, {label}")
         ax.axhline(0, color="black", lw=0.6)
     np.atleast_1d(axes)[0].set_ylabel("test SRCC")
     np.atleast_1d(axes)[0].legend()
@@ -62,7 +62,7 @@ def plot_ir_op_importance(data: TrainingSets, ir: IRPredictor):
     grid = fig.add_gridspec(2, 2, width_ratios=[1.1, 1])
     ax_hist, ax_srcc, ax_ops = fig.add_subplot(grid[0, 0]), fig.add_subplot(grid[1, 0]), fig.add_subplot(grid[:, 1])
     for name, ds in data.datasets.items():
-        ax_hist.hist(ds.target("acc") * 100, bins=40, alpha=0.6, color=SPACE_COLORS[name], label=SPACE_NAMES[name])
+        ax_hist.hist(ds.target("acc") * 100, bins=40, alpha=0.6, color=SPACE_COLORS[name], label=space_label(name))
     ax_hist.set_xlabel("top-1 accuracy (%)")
     ax_hist.set_ylabel("architectures")
     ax_hist.legend()
@@ -86,9 +86,9 @@ def plot_sequence_feature_importance(importance: pd.DataFrame, spaces: Sequence[
                              layout="constrained")
     for row, name in zip(axes, spaces):
         for ax, feature in zip(row, features):
-            part = importance[(importance.space == SPACE_NAMES[name]) & (importance.feature == feature)]
+            part = importance[(importance.space == name) & (importance.feature == feature)]
             ax.bar([str(v) for v in part.value], part.importance, color=SPACE_COLORS[name])
-            ax.set_title(f"{SPACE_NAMES[name]}: {feature}")
+            ax.set_title(f"{space_label(name)}: {feature}")
         row[0].set_ylabel("FE-MLP importance")
     fig.suptitle("FE-MLP importance of sequence-graph feature values (accuracy predictors)")
     return fig

@@ -5,7 +5,8 @@ import matplotlib.pyplot as plt
 import networkx as nx
 import numpy as np
 
-from autobuild.book.plotting import SPACE_COLORS, SPACE_NAMES
+from autobuild.book.plotting import SPACE_COLORS
+from autobuild.book.tables import space_label
 from autobuild.experiments.encodings import RootedSubgraphs, SequenceGraph
 
 
@@ -34,7 +35,7 @@ def plot_rooted_subgraphs(seq: SequenceGraph, rooted: RootedSubgraphs):
         ax.set_title(title)
         ax.set_xlim(-0.6, 3.6)
         ax.axis("off")
-    fig.suptitle(f"An {SPACE_NAMES[seq.space.name]} architecture ({seq.arch.resolution} px) as a sequence graph: rows are stages u, "
+    fig.suptitle(f"An {space_label(seq.space.name)} architecture ({seq.arch.resolution} px) as a sequence graph: rows are stages u, "
                  "columns layers l; dashed edges cross into the next stage", fontsize=10)
     return fig
 
@@ -44,7 +45,7 @@ def plot_graph_sizes(n_nodes: dict[str, np.ndarray]):
     fig, ax = plt.subplots(figsize=(6, 3), layout="constrained")
     for name, counts in n_nodes.items():
         ax.hist(counts, bins=np.arange(5.5, 22.5), alpha=0.6, color=SPACE_COLORS[name],
-                label=f"{SPACE_NAMES[name]} (mean {np.mean(counts):.1f})")
+                label=f"{space_label(name)} (mean {np.mean(counts):.1f})")
     ax.set_xlabel("nodes (layers) per architecture graph")
     ax.set_ylabel("architectures")
     ax.legend()

@@ -10,7 +10,8 @@ from typing import Callable, Sequence
 import matplotlib.pyplot as plt
 from matplotlib.colors import to_hex
 
-from autobuild.book.plotting import METHOD_COLORS, SPACE_NAMES, plot_front_and_clusters, plot_search_fronts
+from autobuild.book.plotting import METHOD_COLORS, plot_front_and_clusters, plot_search_fronts
+from autobuild.book.tables import space_label
 
 #: The hardware behind each device's latency labels.
 DEVICE_NAMES = {"gpu": "GPU (RTX 2080 Ti)", "cpu": "CPU (Threadripper 2990WX)", "npu": "NPU (Kirin 9000)"}
@@ -24,7 +25,7 @@ def pair_grid(spaces: Sequence[str], devices: Sequence[str], draw: Callable, cap
         for j, d in enumerate(devices):
             ax = axes[i, j]
             draw(ax, s, d)
-            ax.set_title(f"{SPACE_NAMES[s]} - {DEVICE_NAMES[d]}")
+            ax.set_title(f"{space_label(s)} - {DEVICE_NAMES[d]}")
             ax.set_xlabel(f"latency_{d} (ms)")
             ax.set_ylabel("ImageNet top-1 (fraction)")
             ax.legend(fontsize=6, loc="lower right")
@@ -38,7 +39,7 @@ def pair_row(pairs: Sequence[tuple[str, str]], height: float, draw: Callable, ti
     fig, axes = plt.subplots(1, len(pairs), figsize=(1.9 * len(pairs), height), squeeze=False)
     for ax, (s, d) in zip(axes[0], pairs):
         draw(ax, s, d)
-        ax.set_title(f"{SPACE_NAMES[s]}-{d.upper()}", fontsize=8)
+        ax.set_title(f"{space_label(s)}-{d.upper()}", fontsize=8)
     axes[0, 0].set_ylabel("hypervolume (acc x ms)")
     if legend:
         axes[0, 0].legend(fontsize=6, loc="lower right")
@@ -78,7 +79,7 @@ def plot_hypervolumes(nas):
     hv = nas.hv
 
     def draw(ax, s, d):
-        part = hv[(hv.space == SPACE_NAMES[s]) & (hv.device == d)].set_index("method").reindex(list(METHOD_COLORS))
+        part = hv[(hv.space == s) & (hv.device == d)].set_index("method").reindex(list(METHOD_COLORS))
         ax.bar(range(len(part)), part["HV mean"], yerr=part["HV std"], color=[METHOD_COLORS[m] for m in part.index],
                capsize=2)
         ax.set_xticks(range(len(part)), [m.replace("-", "-\n") for m in part.index], fontsize=6)
@@ -93,7 +94,7 @@ def plot_k_sensitivity(sensitivity, k_nas: int):
     table = sensitivity.table
 
     def draw(ax, s, d):
-        part = table[(table.space == SPACE_NAMES[s]) & (table.device == d)]
+        part = table[(table.space == s) & (table.device == d)]
         ax.errorbar(part["K"], part["HV mean"], yerr=part["HV std"], color=METHOD_COLORS["AutoBuild-NAS"],
                     marker="o", ms=3, capsize=2, label="AutoBuild-NAS")
         ax.axhline(part["best baseline"].iloc[0], color="0.4", ls="--", lw=1, label="best baseline")
@@ -118,7 +119,6 @@ def plot_paired_differences(diffs, verdicts, title: str):
     (bar, coloured by verdict), in % of the best baseline's mean hypervolume."""
     conditions = list(dict.fromkeys(zip(diffs.recipe, diffs.model)))
     pairs = list(dict.fromkeys(zip(diffs.space, diffs.device)))
-    shown = verdicts.assign(space=verdicts.space.map({v: k for k, v in SPACE_NAMES.items()}))
 
     def draw(ax, s, d):
         ax.axhline(0, color="0.6", lw=0.8)
@@ -129,7 +129,8 @@ def plot_paired_differences(diffs, verdicts, title: str):
             scale = 100 / part.hv_baseline.mean()
             ax.plot(x + 0.12 * (((part.seed.rank() - 1) / max(len(part) - 1, 1)) - 0.5), part.difference * scale,
                     ".", color="0.65", ms=3)
-            v = shown[(shown.space == s) & (shown.device == d) & (shown.recipe == recipe) & (shown.model == model)]
+            v = verdicts[(verdicts.space == s) & (verdicts.device == d) & (verdicts.recipe == recipe)
+                         & (verdicts.model == model)]
             if v.empty:  # fewer than 2 seeds: no interval yet
                 continue
             v = v.iloc[0]
@@ -144,7 +145,7 @@ def plot_paired_differences(diffs, verdicts, title: str):
     fig, axes = plt.subplots(rows, cols, figsize=(7.4, 2.6 * rows), squeeze=False)
     for ax, (s, d) in zip(axes.flat, pairs):
         draw(ax, s, d)
-        ax.set_title(f"{SPACE_NAMES[s]}-{d.upper()}", fontsize=8)
+        ax.set_title(f"{space_label(s)}-{d.upper()}", fontsize=8)
         ax.tick_params(axis="y", labelsize=7)
     for ax in axes.flat[len(pairs):]:
         ax.set_visible(False)
@@ -178,7 +179,7 @@ def interactive_reduced_spaces(datasets, fronts, seed: int = 0):
         built = clusters.assign(group=[f"y = {e}" for e in clusters.equation],
                                 name=[data.space.to_string(a) for a in clusters.arch])
         colors = {g: to_hex(f"C{i}") for i, g in enumerate(dict.fromkeys(built.group))}
-        figs[f"{SPACE_NAMES[s]}-{d.upper()}"] = front_figure(*_labelled_sample(data, d), built, colors,
+        figs[f"{space_label(s)}-{d.upper()}"] = front_figure(*_labelled_sample(data, d), built, colors,
                                                              f"latency_{d} (ms)", "ImageNet top-1", "")
     return pair_menu(figs, f"Fig. 5 (top): K=3 reduced spaces of the seed-{seed} predictors (choose the pair)")
 
@@ -195,7 +196,7 @@ def interactive_nas_fronts(datasets, nas, seed: int = 0):
         data = datasets[s]
         found = pd.concat([r.to_frame(data.space).query("on_front") for r in runs if r.seed == seed])
         built = found.rename(columns={"arch": "name"}).assign(group=found.method)
-        figs[f"{SPACE_NAMES[s]}-{d.upper()}"] = front_figure(*_labelled_sample(data, d), built, METHOD_COLORS,
+        figs[f"{space_label(s)}-{d.upper()}"] = front_figure(*_labelled_sample(data, d), built, METHOD_COLORS,
                                                              f"latency_{d} (ms)", "ImageNet top-1", "")
     return pair_menu(figs, f"Fig. 5 (bottom): each search's final front, seed {seed} (choose the pair)")
 
@@ -203,7 +204,7 @@ def interactive_nas_fronts(datasets, nas, seed: int = 0):
 def verdict_table(verdicts):
     """Paired verdicts (:func:`~autobuild.experiments.nas_runs.paired_verdicts`) at page width: one
     row per recipe, variant and pair, the mean difference with its interval in one column."""
-    shown = verdicts.assign(pair=verdicts.space + "-" + verdicts.device.str.upper(),
+    shown = verdicts.assign(pair=verdicts.space.map(space_label) + "-" + verdicts.device.str.upper(),
                             **{"HV difference [95% CI]": [f"{m:+.4f} [{lo:+.4f}, {hi:+.4f}]" for m, lo, hi in
                                                           zip(verdicts["mean difference"], verdicts.low, verdicts.high)]})
     return shown.set_index(["recipe", "model", "pair"])[["best baseline", "seeds", "HV difference [95% CI]", "verdict"]]

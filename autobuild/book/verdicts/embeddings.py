@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from autobuild.book.claims import Claim, above, exact, mean_ci, spearman_ci, within
+from autobuild.book.tables import space_label
 from autobuild.experiments.embeddings import HOPS, HopRuns, IRPredictor, TrainingSets
 
 STRONG = 0.7  # an SRCC at or above this counts as "strong"
@@ -32,7 +33,7 @@ def claims(runs: HopRuns, ablation: pd.DataFrame, ir: IRPredictor, importance: p
     e6k7 = all(i["expand", 6] > i["expand", 3] and i["kernel", 7] > i["kernel", 3] for i in imp.values())
     return [
         Claim("fig2_strong_srcc", f"Fig. 2: every hop's embedding norm ranks the test architectures strongly, "
-              f"SRCC >= {STRONG} (weakest cell: {space} {label} {level})", paper="strong, positive at every hop",
+              f"SRCC >= {STRONG} (weakest cell: {space_label(space)} {label} {level})", paper="strong, positive at every hop",
               verdict=above(worst, *spearman_ci(worst, n_test), threshold=STRONG,
                             what=f"95% CI (Fisher z, {n_test} test architectures)")),
         Claim("sec41_ranking_term", "Sec. 4.1: the ranking term of Eq. 4 is what makes the norms rank "
@@ -48,7 +49,7 @@ def claims(runs: HopRuns, ablation: pd.DataFrame, ir: IRPredictor, importance: p
               paper="high", verdict=exact("high", "high" if high else "not both high",
                                           what="one predictor (seed 0), no interval")),
         Claim("fig3_mbv3_accuracy", "Fig. 3: MBv3 has a higher accuracy distribution than PN (mean accuracy)",
-              paper="MBv3 higher", verdict=exact("MBv3 higher", "MBv3 higher" if means["MBv3"] > means["PN"]
+              paper="MBv3 higher", verdict=exact("MBv3 higher", "MBv3 higher" if means["mbv3"] > means["pn"]
                                                   else "PN higher", what="exact (the labelled sets' means)")),
         Claim("sec51_e6_k7", "Sec. 5.1: the best accuracy subgraphs convolve with e6 and k7 (FE-MLP: "
               "e6 > e3 and k7 > k3 in every space)", paper="e6, k7",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from autobuild.book.claims import Claim, above, exact, not_testable, wilson_ci, within
-from autobuild.book.plotting import SPACE_NAMES
+from autobuild.book.tables import space_label
 from autobuild.experiments.imagenet import FrontExtensions, SubgraphReading
 
 #: Fig. 5 (top): the share of reduced spaces the paper finds beyond the front, per pair.
@@ -37,7 +37,7 @@ def front_claims(fronts: FrontExtensions) -> list[Claim]:
             continue
         tables = [fronts.per_cluster[(seed, s, d)] for seed in fronts.seeds]
         k, n = sum(int(t.reaches_beyond.sum()) for t in tables), sum(len(t) for t in tables)
-        out.append(Claim(f"fig5_top_{_pair_id(s, d)}", f"Fig. 5 (top), {SPACE_NAMES[s]}-{d.upper()}: share of the "
+        out.append(Claim(f"fig5_top_{_pair_id(s, d)}", f"Fig. 5 (top), {space_label(s)}-{d.upper()}: share of the "
                          "K=3 reduced spaces with an architecture beyond the labelled front",
                          paper="all" if paper == 1.0 else f"{paper:.0%} (2 of 4)",
                          verdict=within(paper, k / n, *wilson_ci(k, n), fmt="{:.0%}",
@@ -51,8 +51,8 @@ def nas_claims(verdicts: pd.DataFrame, profile: str, suffix: str = "") -> list[C
     from :func:`autobuild.experiments.nas_runs.paired_verdicts` for one recipe and variant."""
     out = []
     for s, d in NAS_PAIRS:
-        row = verdicts[(verdicts.space == SPACE_NAMES[s]) & (verdicts.device == d)]
-        text = (f"Fig. 5 (bottom), {SPACE_NAMES[s]}-{d.upper()}: AutoBuild-NAS's hypervolume above the best "
+        row = verdicts[(verdicts.space == s) & (verdicts.device == d)]
+        text = (f"Fig. 5 (bottom), {space_label(s)}-{d.upper()}: AutoBuild-NAS's hypervolume above the best "
                 f"baseline's{suffix}")
         cid = f"fig5_nas_{_pair_id(s, d)}" + ("_authors" if suffix else "")
         if row.empty:
