@@ -296,6 +296,27 @@ def test_verdict_tally_counts_each_claim_once_on_its_strongest_evidence():
         sphinx_ext.verdict_tally(frame.iloc[:0])
 
 
+def test_the_book_kernels_environment_silences_every_progress_bar():
+    """``QUIET_PROGRESS`` (the stored notebooks' and nbval's kernels) hides bars whether or not the
+    caller passes ``disable=False``, closed with or without ``leave``; without it they print."""
+    import importlib.util
+    import os
+
+    spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "scripts" / "run_notebooks.py")
+    run_notebooks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_notebooks)
+    code = ("from tqdm.auto import tqdm\n"
+            "list(tqdm(range(3), desc='default'))\n"
+            "list(tqdm(range(3), desc='asked', disable=False, leave=False))\n"
+            "bar = tqdm(total=2, desc='manual', disable=False); bar.update(2); bar.close()\n")
+    base = {k: v for k, v in os.environ.items() if not k.startswith("TQDM_")}
+    loud = subprocess.run([sys.executable, "-c", code], env=base, capture_output=True, text=True, timeout=60)
+    assert PROGRESS_BAR.search(loud.stderr) and "asked" in loud.stderr and "manual" in loud.stderr
+    quiet = subprocess.run([sys.executable, "-c", code], env={**base, **run_notebooks.QUIET_PROGRESS},
+                           capture_output=True, text=True, timeout=60)
+    assert quiet.returncode == 0 and quiet.stderr == "" and quiet.stdout == ""
+
+
 def test_no_progress_bars_in_stored_outputs():
     """FAILS until the notebooks are re-executed (``scripts/run_notebooks.py --profile quick``):
     its kernels, and nbval's (``notebooks/conftest.py``), run with ``QUIET_PROGRESS``."""
