@@ -1,9 +1,9 @@
 """The predictor variants, by name: ``companion`` (ours) and ``authors`` (faithful to the authors' code).
 
-| name | network | loss (with ``ranking_loss``) | per step |
-|---|---|---|---|
-| ``companion`` | :class:`~autobuild.predictor.model.AutoBuildPredictor` | MSE + :func:`~autobuild.predictor.ranking.hop_ranking_loss` | — |
-| ``authors`` | :class:`~autobuild.predictor.faithful.FaithfulPredictor` | MSE + :func:`~autobuild.predictor.ranking.authors_ranking_loss` | gradient norm clipped at 5.0 |
+* ``companion``: :class:`~autobuild.predictor.model.AutoBuildPredictor`, loss MSE +
+  :func:`~autobuild.predictor.ranking.hop_ranking_loss` (with ``ranking_loss``), no clipping;
+* ``authors``: :class:`~autobuild.predictor.faithful.FaithfulPredictor`, loss MSE +
+  :func:`~autobuild.predictor.ranking.authors_ranking_loss`, gradient norm clipped at 5.0 per step.
 
 Each is one :class:`Variant` record in :data:`VARIANTS`: everything a training engine needs to
 know of it. :func:`check_kind` is the one place a variant name is validated, and
