@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -51,6 +51,7 @@ import matplotlib.pyplot as plt
 
 from autobuild.book.figures.encodings import plot_graph_sizes, plot_rooted_subgraphs
 from autobuild.book.plotting import save_figure, use_style
+from autobuild.book.tables import named
 from autobuild.data.load import load_dataset
 from autobuild.experiments import encodings
 from autobuild.spaces.ofa import MBV3, PN
@@ -134,7 +135,7 @@ field.within()
 
 # %%
 sizes = encodings.space_sizes((MBV3, PN))
-sizes.table
+named(sizes.table)
 
 # %% [markdown]
 # The paper's counts against ours:

@@ -67,6 +67,7 @@ import matplotlib.pyplot as plt
 from autobuild._paths import stored_results_dir
 from autobuild.book.figures import embeddings as figures
 from autobuild.book.plotting import save_figure, use_style
+from autobuild.book.tables import named
 from autobuild.data.load import load_dataset
 from autobuild.experiments import embeddings
 
@@ -80,7 +81,7 @@ datasets = {name: load_dataset(name, source=notebook_params.source_for(params.da
             for name in settings.spaces}
 data = embeddings.training_sets(datasets, settings.n_archs, settings.labels)
 print(f"labels used: {', '.join(data.labels)}")
-data.overview()
+named(data.overview())
 
 # %% [markdown]
 # Where each label comes from:
@@ -106,7 +107,7 @@ runs = embeddings.train_hop_predictors(data, config, settings.ablation_labels, p
 
 # %% tags=["hide-input"]
 fig2 = runs.hop_srcc()
-fig2.round(2)
+named(fig2.round(2))
 
 # %% tags=["hide-input"]
 fig = figures.plot_hop_srcc(runs, f"Fig. 2 analogue: test SRCC per hop, Eq. 4 ({params.profile} profile, "
@@ -141,7 +142,7 @@ print(embeddings.hop_srcc_verdict(fig2, params.profile, settings.epochs, setting
 
 # %% tags=["hide-input"]
 ablation = runs.ablation(settings.ablation_labels)
-ablation.round(2)
+named(ablation.round(2))
 
 # %% tags=["hide-input"]
 fig = figures.plot_mse_ablation(ablation)
