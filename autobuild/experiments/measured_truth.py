@@ -55,7 +55,7 @@ from autobuild.predictor import SubgraphScorer, TrainConfig, train_many
 from autobuild.search.candidates import autobuild_nas, layer_full
 from autobuild.search.evolution import evolutionary_search, nsga_order
 from autobuild.search.pareto import hypervolume
-from autobuild.stats import spearman
+from autobuild.stats import spearman, top1_regret, top_k_overlap
 
 #: The hypervolume reference: the space's nadir widened by this share of each range.
 REF_MARGIN = 0.05
@@ -408,8 +408,7 @@ def score_quality(scores: pd.DataFrame, stage_truth: pd.DataFrame, k: int = 3) -
         per_stage = []
         for _, g in d.groupby("stage"):
             sc, tr = g.score.to_numpy(), g.marginal_acc.to_numpy()
-            top = set(np.argsort(-sc, kind="stable")[:k]) & set(np.argsort(-tr, kind="stable")[:k])
-            per_stage.append((spearman(sc, tr), tr.max() - tr[np.argmax(sc)], len(top)))
+            per_stage.append((spearman(sc, tr), top1_regret(sc, tr), top_k_overlap(sc, tr, k)))
         rho, regret, overlap = np.mean(per_stage, axis=0)
         rows.append({"budget": b, "seed": s, "method": method_of.get((model, readout), f"{model} {readout}"),
                      "spearman": rho, "regret": regret, "overlap": overlap})
