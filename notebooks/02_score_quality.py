@@ -6,7 +6,7 @@
 #       extension: .py
 #       format_name: percent
 #       format_version: '1.3'
-#       jupytext_version: 1.19.6
+#       jupytext_version: 1.19.7
 #   kernelspec:
 #     display_name: Python 3 (ipykernel)
 #     language: python
@@ -74,10 +74,11 @@ import pandas as pd
 from autobuild.book.figures import score_quality as figures
 from autobuild.book.plotting import save_figure, use_style
 from autobuild.experiments import score_quality as sq
+from autobuild.experiments import score_studies
 
 use_style()
 pd.set_option("display.width", 200)
-specs = {name: sq.study_spec(name, params.data_source) for name in settings.studies}
+specs = {name: score_studies.study_spec(name, params.data_source) for name in settings.studies}
 for spec in specs.values():
     print(f"{spec.name}: {spec.note}")
 
@@ -97,11 +98,11 @@ for spec in specs.values():
 # %% tags=["hide-input"]
 studies = {}
 for name, spec in specs.items():
-    studies[name] = sq.run_study(
-        name, spec.labelled, spec.target, spec.oracle, n_contexts=settings.n_contexts,
-        all_up_to=settings.all_up_to, n_sample=settings.n_sample_4_layers, seeds=params.seeds, k=settings.top_k,
-        epochs=settings.epochs, lr=settings.lr, head_contexts=settings.head_contexts,
-        head_seeds=settings.head_seeds, label_scale=spec.label_scale, device=params.device, progress=False)
+    studies[name] = score_studies.run_study(
+        name, spec.labelled, spec.target, spec.oracle, notebook_params.train_config(params),
+        n_contexts=settings.n_contexts, all_up_to=settings.all_up_to, n_sample=settings.n_sample_4_layers,
+        seeds=params.seeds, k=settings.top_k, head_contexts=settings.head_contexts,
+        head_seeds=settings.head_seeds, label_scale=spec.label_scale, progress=False)
 
 for name, st in studies.items():
     print(f"{name}: test SRCC of the heads")
@@ -193,34 +194,9 @@ plt.show()
 # against a ground truth.
 
 # %% tags=["hide-cell"]
-acc_study = next(n for n in studies if sq.STUDIES[n][3] == "acc")
-st = studies[acc_study]
-default = sq.targets(st.quality, st.stability, f"eq5 pooled ({model})")
-paper = sq.targets(st.quality, st.stability, f"eq5 root ({model})")
-display(pd.concat({default.scorer: default.table, paper.scorer: paper.table}))
-print(f"{acc_study} ({specs[acc_study].note})")
-print(sq.verdict(default, paper))
-halves = st.stability.summary.set_index("scorer").loc["true marginal (halves)"]
-print(f"For scale: the truth's two halves ({st.truth.n_contexts // 2} contexts each) share {halves.overlap:.1f} "
-      f"of their top-25 and correlate at {halves.spearman:.2f}; the default scorer's seeds share "
-      f"{default.table.value.iloc[2]:.1f} and correlate at "
-      f"{st.stability.summary.set_index('scorer').loc[default.scorer, 'spearman']:.2f}.")
-ens = st.stability.summary[st.stability.summary.scorer.str.startswith("ensemble")]
-for r in ens.itertuples():
-    print(f"`{r.scorer}` (two ensembles of disjoint seeds) share {r.overlap:.1f} of 25, "
-          f"{'meeting' if r.overlap >= 12 else 'missing'} the stability target.")
-best = st.quality.summary[st.quality.summary.depth == "all"].sort_values("spearman", ascending=False).iloc[0]
-print(f"Best scorer by mean Spearman: `{best.scorer}` ({best.spearman:.2f}, regret {best.regret:.2f}, "
-      f"top-25 overlap {best.overlap:.1f}).")
-n_scored, n_all = int(st.truth.noise.n_subgraphs.min()), len(specs[acc_study].labelled.space.unit_subgraphs(0))
-if n_scored < n_all:
-    print(f"Caveat: these numbers rank {n_scored} of the {n_all} subgraphs per stage (every 2- and 3-layer one and a "
-          "random sample of 4-layer ones), so the 2- and 3-layer subgraphs, which the scores order best, weigh more "
-          "than in the whole stage, and a top-25 among fewer candidates is easier to share; the full profile "
-          "re-checks the targets on every subgraph, with 200-epoch predictors.")
-if params.profile == "quick":
-    print("Quick profile: a truth of 16 contexts and head marginals of one seed; the full profile re-checks these "
-          "targets with 32 contexts and all three oracles.")
+judged = score_studies.report(studies, specs, model, params.profile)
+display(judged.table)
+print(judged.text)
 
 # %% [markdown]
 # ```{admonition} Verdict: Eq. 5's scores against the truth (Sec. 4.2)
@@ -242,7 +218,7 @@ if params.profile == "quick":
 from autobuild.book import claims
 from autobuild.book.verdicts import score_quality as verdicts
 
-rows = verdicts.claims(paper)
+rows = verdicts.claims(judged.paper)
 claims.record_claims("02_score_quality", rows, params.profile)
 claims.glue_claims(rows)
 

@@ -94,6 +94,7 @@ from autobuild.book.figures import imagenet as figures
 from autobuild.book.interactive import show
 from autobuild.book.verdicts import imagenet as verdicts
 from autobuild.book.plotting import plot_best_worst_subgraphs, save_figure, use_style
+from autobuild.book.tables import named
 from autobuild.data.load import load_dataset
 from autobuild.experiments import imagenet, nas_runs
 
@@ -125,7 +126,7 @@ print(imagenet.describe_sets(datasets, settings.devices))
 
 # %% tags=["hide-input"]
 equations = imagenet.label_equations(datasets, settings.devices, settings.tradeoff_weights)
-imagenet.equation_table(equations)
+named(imagenet.equation_table(equations))
 
 # %% [markdown]
 # Every predictor is trained with one recipe, the `TrainConfig` below; repeat $i$ trains with
@@ -136,7 +137,7 @@ imagenet.equation_table(equations)
 config = notebook_params.train_config(params, epochs=epochs, lr=lr, model=model)
 built = imagenet.construct_all(datasets, equations, config, params.seeds, settings.n_train, settings.k_construct,
                                readout=readout)
-built.srcc_summary()
+named(built.srcc_summary())
 
 # %% [markdown]
 # Test SRCC of each predictor's head and hop-level embedding norms, mean and worst over the
@@ -202,7 +203,7 @@ print(reading.report(params.profile, params.data_source))
 
 # %% tags=["hide-input"]
 fronts = imagenet.front_extensions(datasets, built)
-fronts.table
+named(fronts.table)
 
 # %% [markdown]
 # The clusters of the seed-0 predictors, one colour per equation, over the labelled set and its front:
@@ -266,7 +267,7 @@ print(fronts.report(params.data_source))
 # %% tags=["hide-input"]
 search = {"budget": settings.budget, "n_initial": settings.n_initial, "per_round": settings.per_round}
 nas = imagenet.compare_nas(built, fronts.refs, settings.k_nas, **search)
-nas.size_table()
+named(nas.size_table())
 
 # %% [markdown]
 # The search-space sizes (architectures at 224 px; for AutoBuild-NAS the median over the repeats):
@@ -284,7 +285,7 @@ show(figures.interactive_nas_fronts(datasets, nas), "fig5-nas-fronts", height=52
 # The final hypervolume of every method, mean ± std over the repeats, as a table and as bars:
 
 # %% tags=["hide-input"]
-nas.hv_table()
+named(nas.hv_table())
 
 # %% tags=["hide-input"]
 fig = figures.plot_hypervolumes(nas)
@@ -332,7 +333,7 @@ figures.verdict_table(quick_verdicts)
 
 # %% tags=["hide-input"]
 k_sweep = imagenet.k_sensitivity(built, nas, settings.k_sensitivity, **search)
-k_sweep.beats_table()
+named(k_sweep.beats_table())
 
 # %% [markdown]
 # AutoBuild-NAS's mean hypervolume against $K$, beside the best baseline of each pair:
@@ -404,7 +405,7 @@ plt.show()
 # with 200-epoch ones, paired by seed (*better*: the 15-epoch predictors lead):
 
 # %% tags=["hide-input"]
-nas_runs.recipe_differences(full_rows, "full-15ep", "full").round(4)
+named(nas_runs.recipe_differences(full_rows, "full-15ep", "full").round(4))
 
 # %% [markdown]
 # What we could not vary offline: the paper's own labelled sets (`data_source="paper"`, fetched
