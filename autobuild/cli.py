@@ -29,7 +29,7 @@ from autobuild.data.equations import shorten
 from autobuild.data.load import load_dataset
 from autobuild.data.parquet import _regenerate_hint
 from autobuild.predictor.scoring import READOUTS
-from autobuild.predictor.training import TrainConfig
+from autobuild.predictor import TrainConfig
 from autobuild.predictor.variants import MODEL_KINDS
 
 #: Failures the CLI reports as ``autobuild: error: …`` (exit 2) rather than with a traceback.
@@ -170,7 +170,7 @@ def cmd_train(args) -> int:
 
 def _train(args, root: Path) -> int:
     from autobuild.graphs.table import GraphTable
-    from autobuild.predictor.batched import train_many
+    from autobuild.predictor import train_many
     from autobuild.predictor.checkpoint import save_run
     from autobuild.predictor.scoring import SubgraphScorer
 

@@ -35,7 +35,8 @@ import numpy as np
 import torch
 
 from autobuild._io import atomic_write, write_json
-from autobuild.predictor.training import TrainConfig, TrainedPredictor
+from autobuild.predictor.config import TrainConfig
+from autobuild.predictor.trained import TrainedPredictor
 from autobuild.predictor.variants import MODEL_KINDS, make_model, model_kind
 from autobuild.spaces.registry import get_space
 

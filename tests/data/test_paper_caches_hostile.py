@@ -5,6 +5,7 @@ import time
 import numpy as np
 import pytest
 
+from autobuild.data import fetch as paper_fetch
 from autobuild.cli import main
 from autobuild.data import paper_caches
 from autobuild.data.load import load_dataset
@@ -127,7 +128,7 @@ def test_data_fetch_offline_with_the_caches_present_uses_them(tmp_path, monkeypa
     def unreachable():
         raise paper_caches.FetchError("cannot reach https://huggingface.co")
 
-    monkeypatch.setattr(paper_caches, "_check_reachable", unreachable)
+    monkeypatch.setattr(paper_fetch, "_check_reachable", unreachable)
     (tmp_path / paper_caches.PAPER_CACHES["mbv3"]).write_bytes(b"x" * 10)
     with pytest.warns(UserWarning, match="unchecked"):
         assert main(["data", "fetch", "--only", "mbv3", "--dest", str(tmp_path)]) == 0
