@@ -164,14 +164,8 @@ def _directive():
         optional_arguments = 1
 
         def run(self):
-            from autobuild.book.claims import read_claims
-
             env = self.state.document.settings.env
-            path = Path(env.srcdir) / (self.arguments[0] if self.arguments else "figures/claims.csv")
-            env.note_dependency(str(path))
-            if not path.is_file():
-                raise self.error(f"claims ledger: {path} does not exist; run the notebooks first")
-            frame = read_claims(path)
+            path, frame = _read_ledger(self)
             docs = set(env.found_docs)
 
             def page_of(section: str) -> str:
