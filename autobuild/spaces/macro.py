@@ -34,6 +34,7 @@ class MacroSpace(SequenceSpace):
 
     def __init__(self, name: str = "macro"):
         self.name = name
+        self._label = "NAS-Bench-Macro"  # how pages and figures name the space (SequenceSpace.label)
         self.resolutions = (RESOLUTION,)
         self.default_resolution = RESOLUTION
         self.stage_depths = STAGE_DEPTHS

@@ -14,6 +14,7 @@ def test_the_space_has_three_stages_of_2_3_3_layers_and_6561_architectures():
     assert STAGE_DEPTHS == (2, 3, 3) and OPS == ("identity", "mb3_k3", "mb6_k5")
     assert [SPACE.n_stage_subgraphs(u) for u in range(3)] == [9, 27, 27]
     assert SPACE.size == 6561 == len(set(SPACE.all_strings()))
+    assert SPACE.label == "NAS-Bench-Macro" and SPACE.name == "macro"
     assert SPACE.stage_subgraphs(0)[:4] == [(0, 0), (0, 1), (0, 2), (1, 0)]
 
 
