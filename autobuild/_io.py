@@ -227,7 +227,8 @@ class TableStore:
         if self.text:
             frame = pd.DataFrame(lines[1:], columns=list(header), dtype=str)[list(self.columns)]
         else:
-            frame = pd.read_csv(self.path)[list(self.columns)]
+            frame = pd.read_csv(self.path, dtype={c: str for c, kind in self.dtypes.items() if kind is str})[
+                list(self.columns)]
         for column, kind in self.dtypes.items():
             if kind is str:
                 continue

@@ -48,6 +48,12 @@ def test_a_damaged_file_is_refused_with_its_line_and_never_rewritten(tmp_path, t
     assert path.read_text() == text
 
 
+def test_a_str_column_keeps_its_digits(tmp_path):
+    s = TableStore(tmp_path / "a.csv", ("arch", "acc"), keys=("arch",), dtypes={"arch": str, "acc": float})
+    s.add(pd.DataFrame({"arch": ["00201200", "12"], "acc": [0.5, 0.25]}))
+    assert s.read().arch.tolist() == ["00201200", "12"] and s.read().acc.tolist() == [0.5, 0.25]
+
+
 def test_text_stores_read_every_cell_exactly_as_written(tmp_path):
     s = TableStore(tmp_path / "t.csv", ("id", "note"), keys=("id",), text=True)
     s.add(pd.DataFrame({"id": ["007", "1e3"], "note": ["", "NaN"]}))
