@@ -155,8 +155,8 @@ def _autobuild(*args: str) -> list[str]:
 
 
 def _train(target: str = "acc", *extra: str, data: str = "shared/cache.pkl", out: str = "out") -> list[str]:
-    return _autobuild("train", "--space", "mbv3", "--target", target, "--data", data, "--epochs", "1", "--out", out,
-                      *extra)
+    return _autobuild("train", "--space", "mbv3", f"--target={target}", "--data", data, "--epochs", "1",
+                      f"--out={out}", *extra)
 
 
 def _metrics_ok(work: Path, out: str) -> bool:

@@ -141,8 +141,8 @@ class LabelEquation:
     def _check_node(self, node) -> set[str]:
         if isinstance(node, ast.Constant):
             if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-                raise EquationError(f"only numbers are allowed as constants, not {shorten(repr(node.value))} "
-                                    f"(in {self.short!r})")
+                raise EquationError(f"label equation {self.short!r}: only numbers are allowed as constants, "
+                                    f"not {shorten(repr(node.value))}")
             try:
                 value = float(node.value)
             except OverflowError:
@@ -153,7 +153,8 @@ class LabelEquation:
             return set()
         if isinstance(node, ast.Name):
             if node.id in FUNCTIONS:
-                raise EquationError(f"{node.id!r} is a function; call it, e.g. {node.id}(acc)")
+                raise EquationError(f"label equation {self.short!r}: {node.id!r} is a function; call it, "
+                                    f"e.g. {node.id}(acc)")
             return {node.id}
         if isinstance(node, ast.BinOp) and type(node.op) in BINARY:
             return self._check(node.left) | self._check(node.right)
@@ -164,17 +165,18 @@ class LabelEquation:
         if isinstance(node, ast.Call):
             if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS:
                 name = shorten(ast.unparse(node.func), 40)
-                raise EquationError(f"call of {name!r} is not allowed; allowed functions: {sorted(FUNCTIONS)}")
+                raise EquationError(f"label equation {self.short!r}: call of {name!r} is not allowed; allowed "
+                                    f"functions: {sorted(FUNCTIONS)}")
             if node.keywords:
-                raise EquationError(f"keyword arguments are not allowed in label equations ({self.short!r})")
+                raise EquationError(f"label equation {self.short!r}: keyword arguments are not allowed")
             name, arity = node.func.id, ARITY[node.func.id]
             if len(node.args) != arity:
                 raise EquationError(f"{name}() takes exactly {arity} argument{'s' if arity > 1 else ''}, "
                                     f"got {len(node.args)} in label equation {self.short!r}")
             return set().union(*(self._check(a) for a in node.args))
-        raise EquationError(f"{type(node).__name__} ({shorten(ast.unparse(node), 40)!r}) is not allowed in a "
-                            "label equation: use label names, numbers, + - * / ** %, comparisons and "
-                            f"the functions {sorted(FUNCTIONS)}")
+        raise EquationError(f"label equation {self.short!r}: {type(node).__name__} "
+                            f"({shorten(ast.unparse(node), 40)!r}) is not allowed; use label names, numbers, "
+                            f"+ - * / ** %, comparisons and the functions {sorted(FUNCTIONS)}")
 
     def evaluate(self, labels: Mapping[str, np.ndarray]) -> np.ndarray:
         """The equation's value for every row of ``labels`` (a mapping name -> array), as float64.

@@ -108,3 +108,10 @@ def test_names_already_in_nfkc_form_are_kept():
 def test_comparisons_keep_nan_labels_nan(text, expected):
     y = LabelEquation(text).evaluate({"acc": np.array([0.7, np.nan, 0.8])})
     np.testing.assert_array_equal(y, expected)
+
+
+@pytest.mark.parametrize("text", ["open('pwned', 'w')", "(lambda: 1)()", "exec('1')", "getattr(acc, 'x')", "'acc'",
+                                  "b'acc'", "log", "exp(x=acc)", "acc.real", "[acc]"])
+def test_every_refusal_names_the_equation(text):
+    with pytest.raises(EquationError, match=r"^label equation "):
+        LabelEquation(text)
