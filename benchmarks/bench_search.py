@@ -1,6 +1,6 @@
 """Time one 250-architecture evolutionary search per baseline space, with predictor back ends.
 
-Target (issue 5): one search of 250 evaluated architectures under 30 s on a CPU, so that
+Target: one search of 250 evaluated architectures under 30 s on a CPU, so that
 AutoBuild-NAS and its baselines are interactive. Objectives come from the paper authors'
 published predictors (``autobuild.evaluators.AuthorsPredictors``: ImageNet top-1 and the
 latency of the chosen device); the AutoBuild-NAS space needs trained predictors and is

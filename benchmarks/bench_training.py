@@ -13,7 +13,7 @@ seeds is read from the run's own record (``figures/fig5_nas_hypervolume_full.csv
 Then, per variant, where one step of the n at once spends its time (torch.profiler, by kind of
 operation) and how many MB of activations one predictor keeps per step for its backward.
 
-Targets (issue 15), on a 2-core CPU: one predictor <= 12 s; 20 at once <= 60 s with the SRCC of
+Targets, on a 2-core CPU: one predictor <= 12 s; 20 at once <= 60 s with the SRCC of
 one by one; on one GPU: 20 at once <= 10 s. Wall-clock figures are meaningful only on an
 otherwise idle machine: the load average and process CPU times are printed beside them.
 The last line is one JSON object with the keys ``one_predictor_s``, ``authors_s``,

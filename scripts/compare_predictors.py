@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Both predictor variants (``companion``, ``authors``) on one labelled set, several seeds (issue 12).
+"""Both predictor variants (``companion``, ``authors``) on one labelled set, several seeds.
 
 For every variant and seed: train with the paper's defaults (TrainConfig, 200 epochs), record
 the test SRCC of the head and of every hop, the MAE in label units and the training time, then

@@ -1,4 +1,4 @@
-"""Scheduler addresses: malformed, closed, silent or foreign servers fail within seconds (issue 27)."""
+"""Scheduler addresses: malformed, closed, silent or foreign servers fail within seconds."""
 import socket
 import threading
 import time

@@ -1,4 +1,4 @@
-"""Atomic writes: strict JSON, the user's file mode, other writers' temporary files (issue 17)."""
+"""Atomic writes: strict JSON, the user's file mode, other writers' temporary files."""
 import json
 import os
 import stat

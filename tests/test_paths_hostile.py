@@ -1,4 +1,4 @@
-"""Environment variables naming a folder: a ``~user`` of no user is named, not a traceback (issue 27)."""
+"""Environment variables naming a folder: a ``~user`` of no user is named, not a traceback."""
 import pytest
 
 from autobuild import _paths

@@ -258,7 +258,7 @@ def sequence_importance_verdict(importance: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-# The two predictor variants (issue 12) -----------------------------------------------------------------
+# The two predictor variants -----------------------------------------------------------------
 VARIANT_RESULTS = ("predictor_variants.csv", "predictor_variants_stability.csv")
 
 

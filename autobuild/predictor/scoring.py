@@ -108,6 +108,10 @@ class SubgraphScorer:
         if len(archs) != len(y) or len(y) == 0:
             raise ValueError(f"{len(archs)} architectures but {len(y)} labels")
         space = trained.space
+        foreign = [a.space for a in archs if getattr(a, "space", space.name) != space.name]
+        if foreign:
+            raise ValueError(f"{len(foreign)} architecture(s) of space {foreign[0]!r} given to a predictor of space "
+                             f"{space.name!r}")
         depths = np.array([[len(space.arch_unit(a, u)) for u in range(space.n_units)] for a in archs])
         label_moments = []
         for u in range(depths.shape[1]):

@@ -120,8 +120,38 @@ def check_inputs(n_graphs: int, labels: Sequence, configs: Sequence[TrainConfig]
         splits = [split_indices(n_graphs, c.test_fraction, c.seed) for c in configs]
     if len(splits) != len(configs):
         raise ValueError(f"{len(splits)} splits for {len(configs)} configs")
-    splits = [(np.asarray(tr, dtype=np.int64), np.asarray(te if te is not None else [], dtype=np.int64))
+    splits = [(_indices(tr, n_graphs, "train"), _indices([] if te is None else te, n_graphs, "test"))
               for tr, te in splits]
     if any(len(tr) < 2 for tr, _ in splits):
         raise ValueError("every predictor needs at least 2 training graphs")
+    for i, (tr, te) in enumerate(splits):
+        if len(np.intersect1d(tr, te)):
+            raise ValueError(f"split {i}: {len(np.intersect1d(tr, te))} graph(s) are in both the train and the test "
+                             "indices; a test split must be held out")
     return ys, splits, configs[0]
+
+
+def _indices(idx, n_graphs: int, what: str) -> np.ndarray:
+    """``idx`` as distinct int64 indices into ``n_graphs`` graphs; floats, repeats and out-of-range refused."""
+    raw = np.asarray(idx)
+    if raw.size and raw.dtype.kind not in "iu":
+        raise ValueError(f"{what} indices must be integers; got dtype {raw.dtype} (e.g. {str(raw.flat[0])[:20]})")
+    out = raw.astype(np.int64).reshape(-1)
+    if out.size and (out.min() < 0 or out.max() >= n_graphs):
+        raise ValueError(f"{what} indices must lie in [0, {n_graphs}); got {out.min()}..{out.max()}")
+    if len(np.unique(out)) != len(out):
+        raise ValueError(f"{what} indices repeat a graph ({len(out) - len(np.unique(out))} repeat(s))")
+    return out
+
+
+def check_vocabulary(table: GraphTable, feature_vocab: dict) -> None:
+    """Refuse graphs whose node features do not index ``feature_vocab`` (e.g. another space's graphs)."""
+    if table.x.ndim != 2 or table.x.shape[1] != len(feature_vocab):
+        raise ValueError(f"the graphs have {tuple(table.x.shape)[1:]} node features; the vocabulary has "
+                         f"{len(feature_vocab)} ({', '.join(feature_vocab)}): graphs and space do not match")
+    if len(table.x):
+        top = table.x.max(0).values.tolist()
+        for (name, values), t in zip(feature_vocab.items(), top):
+            if t >= len(values) or int(table.x[:, list(feature_vocab).index(name)].min()) < 0:
+                raise ValueError(f"node feature {name!r} holds index {t}, beyond its {len(values)} values: graphs "
+                                 "and space do not match")

@@ -19,7 +19,7 @@ from typing import Sequence
 from autobuild.graphs.table import GraphTable
 from autobuild.predictor.config import TrainConfig, cpu_threads
 from autobuild.predictor.engines import dense, pyg
-from autobuild.predictor.trained import TrainedPredictor, check_inputs
+from autobuild.predictor.trained import TrainedPredictor, check_inputs, check_vocabulary
 
 ENGINES = {"dense": dense, "pyg": pyg}
 
@@ -43,6 +43,9 @@ def train_many(table: GraphTable, feature_vocab: dict, labels: Sequence, configs
     Returns one :class:`TrainedPredictor` each, with test metrics when its test split is non-empty.
     """
     ys, splits, config = check_inputs(len(table), labels, list(configs), splits)
+    check_vocabulary(table, feature_vocab)
+    if space is not None and dict(space.feature_vocab) != dict(feature_vocab):
+        raise ValueError(f"the vocabulary given is not space {space.name!r}'s: graphs and space do not match")
     engine = _engine(table, path)
     with cpu_threads(config):
         trained = engine.fit(table, feature_vocab, ys, list(configs), splits)

@@ -1,4 +1,4 @@
-"""Ledger cells are literal text: no HTML, link, role or math from claims.csv reaches the page (issue 27)."""
+"""Ledger cells are literal text: no HTML, link, role or math from claims.csv reaches the page."""
 import re
 
 import pandas as pd

@@ -1,4 +1,4 @@
-"""The figures folder is checked before any figure is drawn (issue 17)."""
+"""The figures folder is checked before any figure is drawn."""
 import os
 
 import pytest

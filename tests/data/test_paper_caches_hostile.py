@@ -1,4 +1,4 @@
-"""The paper caches' restricted unpickler and loader under hostile files (issue 17)."""
+"""The paper caches' restricted unpickler and loader under hostile files."""
 import pickle
 import time
 

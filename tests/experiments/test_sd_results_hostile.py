@@ -1,4 +1,4 @@
-"""The SD-mini result store under concurrent writers and corrupt files (issue 17)."""
+"""The SD-mini result store under concurrent writers and corrupt files."""
 import multiprocessing
 import os
 

@@ -1,4 +1,4 @@
-"""Scores on a label whose best block is known at every position (issue 12's first-layer artefact)."""
+"""Scores on a label whose best block is known at every position (the first layers of a stage count too)."""
 import numpy as np
 import pytest
 

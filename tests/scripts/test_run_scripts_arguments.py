@@ -1,4 +1,4 @@
-"""run_sd_mini.py, run_full_nas.py and run_notebooks.py check every argument before any work (issue 27)."""
+"""run_sd_mini.py, run_full_nas.py and run_notebooks.py check every argument before any work."""
 import importlib.util
 import time
 from pathlib import Path

@@ -1,4 +1,4 @@
-"""scripts/stamp_repo_url.py under hostile `_config.yml` files (issue 27): nothing runs, nothing breaks."""
+"""scripts/stamp_repo_url.py under hostile `_config.yml` files: nothing runs, nothing breaks."""
 import importlib.util
 import json
 import shutil
