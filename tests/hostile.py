@@ -1,4 +1,5 @@
-"""Helpers of the hostile-input tests (issues 17 and 27): small labelled caches and CLI calls."""
+"""Helpers of the hostile-input tests: small labelled caches, CLI calls, writers racing each other."""
+import multiprocessing
 import pickle
 
 from autobuild.cli import main
@@ -38,3 +39,16 @@ def assert_refused(rc, err, *fragments):
     assert "Traceback" not in err
     for f in fragments:
         assert f in err, (f, err)
+
+
+def race(target, args_per_process, timeout: float = 300) -> None:
+    """Run ``target(*args, barrier)`` in one forked process per ``args``, released together by the
+    barrier; every process must exit 0."""
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(len(args_per_process))
+    procs = [ctx.Process(target=target, args=(*args, barrier)) for args in args_per_process]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(timeout=timeout)
+    assert [p.exitcode for p in procs] == [0] * len(procs)

@@ -1,9 +1,10 @@
 """The SD-mini result store under concurrent writers and corrupt files."""
-import multiprocessing
 import os
 
 import numpy as np
 import pytest
+
+from hostile import race
 
 def _add_records(folders, who, n, barrier):
     from autobuild.experiments.sd_mini import SDRecipe
@@ -25,14 +26,7 @@ def test_two_processes_adding_to_one_store_lose_no_record_in_20_repeats(tmp_path
 
     n = 10
     folders = [tmp_path / f"repeat{k}" for k in range(20)]
-    ctx = multiprocessing.get_context("fork")
-    barrier = ctx.Barrier(2)
-    procs = [ctx.Process(target=_add_records, args=(folders, who, n, barrier)) for who in "ab"]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=300)
-    assert [p.exitcode for p in procs] == [0, 0]
+    race(_add_records, [(folders, who, n) for who in "ab"])
     for folder in folders:
         store = ResultStore(folder)
         assert sorted(r["arch"] for r in store.records) == sorted(f"{w}-{i}" for w in "ab" for i in range(n))

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from autobuild.predictor.checkpoint import read_checkpoint
-from hostile import assert_refused, cli
+from hostile import assert_refused, cli, race
 
 # 8. score validates before it writes ---------------------------------------------------------
 
@@ -147,18 +147,11 @@ def _save_runs(checkpoint, folders, barrier):
 
 @pytest.mark.skipif(os.name != "posix", reason="fork and flock")
 def test_two_processes_saving_runs_into_one_folder_never_leave_a_mismatched_pair(run_dir, tmp_path):
-    """Issue 27: without the folder lock, 9 of 100 rounds left metrics.json of the other run."""
+    """Without the folder lock, 9 of 100 rounds left metrics.json of the other run."""
     folders = [tmp_path / f"round{k}" for k in range(30)]
     for folder in folders:
         folder.mkdir()
-    ctx = multiprocessing.get_context("fork")
-    barrier = ctx.Barrier(2)
-    procs = [ctx.Process(target=_save_runs, args=(str(run_dir / "predictor.pt"), folders, barrier)) for _ in "ab"]
-    for p in procs:
-        p.start()
-    for p in procs:
-        p.join(timeout=300)
-    assert [p.exitcode for p in procs] == [0, 0]
+    race(_save_runs, [(str(run_dir / "predictor.pt"), folders)] * 2)
     for folder in folders:
         metrics = json.loads((folder / "metrics.json").read_text())
         assert metrics["run_id"] == read_checkpoint(folder / "predictor.pt")["report"]["run_id"], folder
