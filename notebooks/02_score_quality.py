@@ -43,8 +43,6 @@ from autobuild.book import params as notebook_params
 
 params = notebook_params.validate("02_score_quality", profile, data_source, seeds, device)
 model = notebook_params.check_model(model)
-if params.seeds < 2:
-    raise ValueError(f"seeds must be at least 2 here (seed stability compares seeds); got {params.seeds}")
 settings = params.settings
 params.settings.to_frame()
 

@@ -87,11 +87,19 @@ def check_data_source(data_source: Any) -> str:
 MAX_SEEDS = 1000  #: seeds a notebook may repeat with (time and memory grow with them)
 
 
-def check_seeds(seeds: Any) -> int:
+#: Sections that need several seeds: section -> (fewest seeds, why).
+MIN_SEEDS = {"02_score_quality": (2, "seed stability compares seeds"),
+             "06_measured_truth": (2, "intervals pair seeds")}
+
+
+def check_seeds(seeds: Any, section: str | None = None) -> int:
     is_int = (isinstance(seeds, int) or _is_numpy_int(seeds)) and not isinstance(seeds, bool)
     if not is_int or not 1 <= seeds <= MAX_SEEDS:
         raise ValueError(f"seeds must be a positive integer, at most {MAX_SEEDS} (the number of seeds to repeat "
                          f"with); got {seeds!r}")
+    fewest, why = MIN_SEEDS.get(section, (1, ""))
+    if seeds < fewest:
+        raise ValueError(f"seeds must be at least {fewest} here ({why}); got {seeds}")
     return int(seeds)
 
 
@@ -190,7 +198,7 @@ def validate(section: str, profile: Any, data_source: Any, seeds: Any, device: A
     warnings.filterwarnings("ignore", message="IProgress not found")
     profile = check_profile(profile)
     data_source = check_data_source(data_source)
-    seeds = check_seeds(seeds)
+    seeds = check_seeds(seeds, section)
     device = check_device(device)
     resolved = NotebookParams(profile, data_source, seeds, device, section_settings(section, profile, settings))
     from autobuild.book.plotting import check_figures_dir

@@ -164,3 +164,10 @@ def test_readout_parameter_names_a_subgraph_readout():
     assert nbp.check_readout("pooled") == "pooled" and nbp.check_readout("root") == "root"
     with pytest.raises(ValueError, match="readout must be one of 'pooled', 'root'"):
         nbp.check_readout("last")
+
+
+def test_a_section_that_compares_seeds_needs_two():
+    assert nbp.validate("02_score_quality", "quick", "embedded", 2, "cpu").seeds == 2
+    assert nbp.validate("03_imagenet_construction_and_nas", "quick", "embedded", 1, "cpu").seeds == 1
+    with pytest.raises(ValueError, match="seeds must be at least 2 here \\(intervals pair seeds\\); got 1"):
+        nbp.validate("06_measured_truth", "quick", "embedded", 1, "cpu")
