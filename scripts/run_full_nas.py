@@ -10,8 +10,13 @@ date, machine and wall time; a rerun skips what is stored (resumable).
 
 Recipes: ``full`` is the profile (200 epochs, lr 1e-4, four equations per device, K=25, budget
 250); ``full-15ep`` is the same with the quick profile's training (15 epochs, lr 1e-3).
+``--readout`` picks the subgraph readout (the paper's method as published: ``--models authors
+--readout root``); ``--models controls`` runs the same-information controls
+(:func:`autobuild.experiments.nas_runs.run_controls`) for each seed and recipe.
 
     nice -n 10 .venv/bin/python scripts/run_full_nas.py --seeds 8 --models companion,authors
+    nice -n 10 .venv/bin/python scripts/run_full_nas.py --seeds 8 --recipes full --models authors --readout root
+    nice -n 10 .venv/bin/python scripts/run_full_nas.py --seeds 8 --recipes full --models controls
 
 Every argument (seeds, threads, device, the results file's place) is checked before any compute;
 a bad one exits 2 with a message naming it.
@@ -31,9 +36,11 @@ from autobuild.book.params import check_device
 from autobuild.book.profiles import SECTION_SETTINGS
 from autobuild.data.load import load_dataset
 from autobuild.experiments import nas_runs
+from autobuild.predictor.scoring import READOUTS
 from autobuild.predictor.variants import MODEL_KINDS
 
 SECTION = "03_imagenet_construction_and_nas"
+CONTROLS = "controls"
 MAX_SEEDS = 1000
 MAX_THREADS = 1024
 
@@ -67,7 +74,9 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seeds", type=int, default=8, help="repeat seeds 0..N-1 (default 8)")
     ap.add_argument("--first-seed", type=int, default=0, help="start at this seed (default 0)")
-    ap.add_argument("--models", default="companion,authors", help=f"comma-separated of {MODEL_KINDS}")
+    ap.add_argument("--models", default="companion,authors",
+                    help=f"comma-separated of {MODEL_KINDS} and {CONTROLS!r} (the same-information controls)")
+    ap.add_argument("--readout", default="pooled", help=f"subgraph readout of the models' runs, one of {READOUTS}")
     ap.add_argument("--recipes", default="full,full-15ep", help=f"comma-separated of {sorted(recipes())}")
     ap.add_argument("--out", type=Path, default=None,
                     help="results CSV (default: figures/fig5_nas_hypervolume_full.csv of this checkout)")
@@ -84,7 +93,9 @@ def main(argv=None) -> int:
         ap.error(f"--threads must be in [1, {MAX_THREADS}], got {args.threads}")
     out = args.out or (stored_results_dir() or Path("figures")) / "fig5_nas_hypervolume_full.csv"
     try:
-        models = _names(args.models, MODEL_KINDS, "model(s)")
+        models = _names(args.models, (*MODEL_KINDS, CONTROLS), "model(s)")
+        if args.readout not in READOUTS:
+            raise ValueError(f"unknown --readout {args.readout!r}; choose from {READOUTS}")
         chosen = [recipes()[n] for n in _names(args.recipes, recipes(), "recipe(s)")]
         args.device = check_device(args.device)
         _check_out(out)
@@ -100,16 +111,27 @@ def main(argv=None) -> int:
              for m in models]
     baselines = {}
     for seed, recipe, model in tqdm(units, desc="seed x recipe x model", file=sys.stdout):
-        if store.has_seed(recipe.name, model, seed):
+        if model == CONTROLS:
+            if all(store.has_seed(recipe.name, m, seed, readout=r) for m, r in nas_runs.CONTROLS.values()):
+                continue
+            rows = nas_runs.run_controls(datasets, settings["devices"], recipe, seed, refs, device=args.device,
+                                         compile=args.compile)
+            store.add(rows)
+            tqdm.write(f"seed {seed} {recipe.name} controls: {rows.wall_s.iloc[0]:.0f} s; HV "
+                       + ", ".join(f"{r.method} {r.space}-{r.device} {r.hv:.4f}" for r in rows.itertuples()),
+                       file=sys.stdout)
+            continue
+        if store.has_seed(recipe.name, model, seed, readout=args.readout):
             continue
         key = (seed, *recipe.search.values())
         known = nas_runs.stored_baselines(store.read(), seed, recipe)
         rows, baselines[key] = nas_runs.run_seed(datasets, settings["devices"], recipe, model, seed, refs,
                                                  baselines=baselines.get(key) if known is None else known,
-                                                 device=args.device, compile=args.compile)
+                                                 device=args.device, readout=args.readout,
+                                                 compile=args.compile)
         store.add(rows)
         ab = rows[rows.method == "AutoBuild-NAS"]
-        tqdm.write(f"seed {seed} {recipe.name} {model}: {rows.wall_s.iloc[0]:.0f} s; AutoBuild-NAS HV "
+        tqdm.write(f"seed {seed} {recipe.name} {model} {args.readout}: {rows.wall_s.iloc[0]:.0f} s; AutoBuild-NAS HV "
                    + ", ".join(f"{r.space}-{r.device} {r.hv:.4f}" for r in ab.itertuples()), file=sys.stdout)
     print(f"stored in {out}")
     return 0

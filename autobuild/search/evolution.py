@@ -59,7 +59,7 @@ class SearchResult:
                              "on_front": on_front})
 
 
-def _check_objectives(out, n: int) -> tuple[np.ndarray, np.ndarray]:
+def check_objectives(out, n: int) -> tuple[np.ndarray, np.ndarray]:
     try:
         perf, cost = out
     except (TypeError, ValueError):
@@ -118,7 +118,7 @@ def evolutionary_search(cspace, evaluate: Evaluate, budget: int = 250, n_initial
         return out
 
     def run(batch: list, r: int) -> None:
-        a, t = _check_objectives(evaluate(batch), len(batch))
+        a, t = check_objectives(evaluate(batch), len(batch))
         archs.extend(batch)
         perf_l.extend(a)
         cost_l.extend(t)

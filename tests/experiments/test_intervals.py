@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from autobuild.experiments.intervals import bootstrap_mean_interval
+from autobuild.experiments.intervals import bootstrap_mean_interval, t_mean_interval
 
 
 def test_interval_holds_the_mean_and_narrows_with_more_seeds():
@@ -37,3 +37,20 @@ def test_coverage_is_close_to_its_level():
 def test_bad_input_is_refused(values, kwargs, message):
     with pytest.raises(ValueError, match=message):
         bootstrap_mean_interval(values, **kwargs)
+
+
+def test_t_interval_keeps_its_coverage_at_three_seeds_where_the_bootstrap_does_not():
+    rng = np.random.default_rng(1)
+    samples = rng.normal(0.0, 1.0, size=(2000, 3))
+    t_share = np.mean([t_mean_interval(s).low <= 0.0 <= t_mean_interval(s).high for s in samples])
+    boot = [bootstrap_mean_interval(s, n_boot=200, seed=i) for i, s in enumerate(samples[:400])]
+    boot_share = np.mean([b.low <= 0.0 <= b.high for b in boot])
+    assert 0.93 <= t_share <= 0.97
+    assert boot_share < 0.85  # the percentile bootstrap of 3 values is [min, max] or narrower
+
+
+def test_too_few_seeds_give_no_verdict():
+    assert t_mean_interval([1.0, 1.1, 1.2, 1.3]).verdict == "too few seeds"
+    assert t_mean_interval([1.0, 1.1, 1.2, 1.3, 1.4]).verdict == "better"
+    with pytest.raises(ValueError, match="at least 2"):
+        t_mean_interval([1.0])

@@ -92,3 +92,35 @@ def test_a_group_with_one_seed_gets_no_verdict_yet():
     rows = pd.concat([_rows(0.01), _rows(0.01, n_seeds=1, model="authors")])
     verdicts = nas_runs.paired_verdicts(rows)
     assert verdicts.model.tolist() == ["companion"]
+
+
+def _control_rows(shift: float, n_seeds: int = 8):
+    """Both controls of one pair: Predictor-NSGA-II at AutoBuild-NAS's level of ``_rows(0.01)``
+    plus ``shift``, Ridge-Reduced well below it."""
+    ab = _rows(0.01, n_seeds).query("method == 'AutoBuild-NAS'")
+    out = []
+    for control, (model, readout) in nas_runs.CONTROLS.items():
+        delta = shift if control == "Predictor-NSGA-II" else -0.1
+        out.append(ab.assign(method=control, model=model, readout=readout, hv=ab.hv + delta))
+    return pd.concat(out, ignore_index=True)
+
+
+def test_controls_pair_with_every_autobuild_run_by_seed_and_stay_out_of_the_baselines():
+    rows = pd.concat([_rows(0.01), _rows(0.01).assign(model="authors", readout="root"), _control_rows(0.05)])
+    verdicts = nas_runs.control_verdicts(rows).set_index(["model", "readout", "control"])
+    assert len(verdicts) == 4 and set(verdicts.seeds) == {8}
+    assert verdicts.loc[("companion", "pooled", "Predictor-NSGA-II"), "verdict"] == "worse"
+    assert verdicts.loc[("companion", "pooled", "Predictor-NSGA-II"), "mean difference"] == pytest.approx(-0.05)
+    assert verdicts.loc[("authors", "root", "Ridge-Reduced"), "verdict"] == "better"
+    # the controls never become the "best baseline" of the paper's comparison
+    assert set(nas_runs.paired_differences(rows).best_baseline) == {"Layer-Full"}
+
+
+def test_runs_of_two_readouts_are_stored_and_judged_apart(tmp_path):
+    store = nas_runs.NASRunStore(tmp_path / "runs.csv")
+    store.add(_rows(0.01))
+    store.add(_rows(-0.01).assign(model="companion", readout="root"))  # same model and seeds, other readout
+    assert store.has_seed("full", "companion", 0, readout="root") and store.has_seed("full", "companion", 0)
+    assert not store.has_seed("full", "authors", 0, readout="root")
+    verdicts = nas_runs.paired_verdicts(store.read()).set_index("readout")
+    assert verdicts.loc["pooled", "verdict"] == "better" and verdicts.loc["root", "verdict"] == "worse"

@@ -63,7 +63,7 @@ def test_run_sd_mini_refuses_an_out_under_a_file(tmp_path, capsys):
     (["--first-seed", str(2**32)], "below 2**32"), (["--first-seed", "-1"], "--first-seed"),
     (["--seeds", "0"], "--seeds"), (["--seeds", "100000"], "--seeds"),
     (["--device", "bogus"], "device must be one of"), (["--models", "gcn"], "unknown model"),
-    (["--recipes", "fast"], "unknown recipe"),
+    (["--recipes", "fast"], "unknown recipe"), (["--readout", "mean"], "unknown --readout"),
 ] + NO_GPU)
 def test_run_full_nas_refuses_bad_arguments_before_compute(argv, message, tmp_path, capsys):
     out = tmp_path / "hv.csv"
