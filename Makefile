@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test book section clean
+.PHONY: install test book rerun section clean
 
 install: $(STAMP)
 $(STAMP): pyproject.toml scripts/install.sh
@@ -17,9 +17,14 @@ test: install
 	$(PY) -m pytest tests
 	$(PY) -m pytest --nbval notebooks --nbval-sanitize-with notebooks/nbval_sanitize.cfg -p no:cacheprovider
 
-# Execute every notebook in place (quick profile, embedded data, CPU) with papermill, then
-# render them into _build/html (the build itself executes nothing and needs no network).
+# Re-execute in place (quick profile, embedded data, CPU, papermill) every stored notebook whose inputs
+# changed since its stored run (none on a fresh clone), then render them into _build/html (the build
+# itself executes nothing and needs no network). `make rerun` executes every notebook first.
 book: install
+	$(PY) scripts/run_notebooks.py --profile quick --jobs 2 --stale-only
+	$(VENV)/bin/jupyter-book build .
+
+rerun: install
 	$(PY) scripts/run_notebooks.py --profile quick --jobs 2
 	$(VENV)/bin/jupyter-book build .
 

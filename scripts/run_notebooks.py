@@ -24,10 +24,16 @@ executes, instead of being ignored.
 
 Before executing, every notebook is checked against its jupytext pair (NN_name.py); a pair
 that has drifted stops the run (fix it with ``jupytext --sync notebooks/NN_name.ipynb``).
+
+A stored notebook records the digest of what its outputs were computed from (:func:`inputs_digest`:
+its cells, the package, the embedded data and the long runs' stored results). ``--stale-only``
+executes only the notebooks whose inputs changed since (``make book``: a fresh clone renders the
+stored, nbval-checked outputs at once; an edited notebook or package is re-executed first).
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import re
 import sys
@@ -48,6 +54,12 @@ TRAILING_BLANKS = re.compile(r"[ \t\r]+$")
 #: overrides it, so TQDM_DELAY (a bar appears only after that many seconds) silences those too.
 #: Interactive runs and ``--output-dir`` runs keep their bars.
 QUIET_PROGRESS = {"TQDM_DISABLE": "1", "TQDM_DELAY": "1e9"}
+#: What a stored notebook's outputs depend on besides its own cells (globs under the checkout): the
+#: package, the embedded data, and the results that scripts store for the book to read.
+INPUTS = ("autobuild/**/*.py", "data/**/*", "figures/fig5_nas_hypervolume_full.csv",
+          "figures/predictor_variants*.csv", "figures/macro_*.csv")
+#: Where a stored notebook keeps :func:`inputs_digest` of its run (notebook metadata).
+DIGEST_KEY = "autobuild_inputs_sha256"
 
 
 def discover(folder: Path = NOTEBOOKS, only: list[str] | None = None) -> list[Path]:
@@ -80,6 +92,27 @@ def pair_drift(ipynb: Path, py: Path | None = None) -> list[str]:
             what = "type" if ca[0] != cb[0] else "source" if ca[1] != cb[1] else "tags"
             problems.append(f"cell {i}: {what} differs between {ipynb.name} and {py.name}")
     return problems
+
+
+def inputs_digest(path: Path, root: Path = ROOT) -> str:
+    """SHA-256 of a notebook's cells (type, source, tags) and every file of :data:`INPUTS` (path and bytes)."""
+    import jupytext
+
+    digest = hashlib.sha256()
+    for cell in _cells(jupytext.read(path)):
+        digest.update(repr(cell).encode())
+    files = sorted({f for pattern in INPUTS for f in root.glob(pattern)
+                    if f.is_file() and "__pycache__" not in f.parts})
+    for f in files:
+        digest.update(str(f.relative_to(root)).encode() + b"\0" + hashlib.sha256(f.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def stale(paths: list[Path], root: Path = ROOT) -> list[Path]:
+    """The notebooks whose stored run did not use their current inputs (or records none)."""
+    import nbformat
+
+    return [p for p in paths if nbformat.read(p, as_version=4).metadata.get(DIGEST_KEY) != inputs_digest(p, root)]
 
 
 def tidy(nb) -> None:
@@ -175,6 +208,7 @@ def _run_one_in_place(path: Path, timeout: int, env: dict) -> float:
     scratch = ROOT / "_build" / "executed"
     scratch.mkdir(parents=True, exist_ok=True)
     tmp = scratch / f".{path.name}.running.ipynb"
+    digest = inputs_digest(path)
     try:
         seconds = execute(path, tmp, {}, env, timeout)
     except Exception as exc:
@@ -185,6 +219,7 @@ def _run_one_in_place(path: Path, timeout: int, env: dict) -> float:
                          f"the failed run is in {failed.relative_to(ROOT)}") from exc
     nb = nbformat.read(tmp, as_version=4)
     tidy(nb)
+    nb.metadata[DIGEST_KEY] = digest
     nbformat.write(nb, tmp)
     os.replace(tmp, path)
     return seconds
@@ -239,6 +274,8 @@ def parser() -> argparse.ArgumentParser:
     ap.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
     ap.add_argument("--jobs", type=int, default=1,
                     help="stored notebooks executed at once (one core each; default 1)")
+    ap.add_argument("--stale-only", action="store_true",
+                    help="execute only stored notebooks whose inputs changed since their stored run (make book)")
     ap.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                     help="send the notebooks' independent jobs (searches, evaluations) to this Dask scheduler")
     return ap
@@ -282,6 +319,16 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("jupytext pairs out of sync (run `jupytext --sync notebooks/NN_name.ipynb` after "
                          "deciding which side is right):\n  " + "\n  ".join(drift))
 
+    if args.stale_only:
+        if args.output_dir is not None:
+            ap.error("--stale-only picks among the stored notebooks; it cannot go with --output-dir")
+        changed = stale(paths)
+        current = [p.name for p in paths if p not in changed]
+        paths = changed
+        if current:
+            print("up to date (inputs unchanged since their stored run): " + ", ".join(current))
+        if not paths:
+            return 0
     env = {"AUTOBUILD_SCHEDULER": args.scheduler} if args.scheduler else {}
     if args.output_dir is None:
         times = run_in_place(paths, args.timeout, env, args.jobs)

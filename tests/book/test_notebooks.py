@@ -257,3 +257,33 @@ def test_notebooks_run_side_by_side_replace_only_what_ran(tmp_path):
     with pytest.raises(SystemExit, match="03_bad.ipynb failed"):
         run_notebooks.run_in_place([good[0], path], timeout=120, env={}, jobs=2)
     assert path.read_text() == before  # the stored notebook is unchanged
+
+
+def test_a_stored_run_goes_stale_when_its_cells_package_data_or_stored_results_change(tmp_path):
+    (tmp_path / "notebooks").mkdir()
+    ipynb, py = _copy_pair(tmp_path / "notebooks")
+    for name, text in {"autobuild/m.py": "x = 1\n", "data/set.csv": "a\n1\n",
+                       "figures/fig5_nas_hypervolume_full.csv": "hv\n1\n", "figures/claims.csv": "c\n"}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    nb = nbformat.read(ipynb, as_version=4)
+    nb.metadata[run_notebooks.DIGEST_KEY] = run_notebooks.inputs_digest(ipynb, tmp_path)
+    nbformat.write(nb, ipynb)
+    assert run_notebooks.stale([ipynb], tmp_path) == []
+    (tmp_path / "figures/claims.csv").write_text("written by the notebooks themselves\n")
+    assert run_notebooks.stale([ipynb], tmp_path) == []
+    for name in ("autobuild/m.py", "data/set.csv", "figures/fig5_nas_hypervolume_full.csv"):
+        before = (tmp_path / name).read_text()
+        (tmp_path / name).write_text(before + "2\n")
+        assert run_notebooks.stale([ipynb], tmp_path) == [ipynb], name
+        (tmp_path / name).write_text(before)
+    nb = nbformat.read(ipynb, as_version=4)
+    nb.cells[-1].source += "\n# edited"
+    nbformat.write(nb, ipynb)
+    assert run_notebooks.stale([ipynb], tmp_path) == [ipynb]
+
+
+def test_stale_only_cannot_go_with_an_output_folder(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        run_notebooks.main(["--stale-only", "--output-dir", str(tmp_path), "--only", "01"])
+    assert "--stale-only" in capsys.readouterr().err
