@@ -5,15 +5,25 @@ from the rules below (never typed by hand), stores them in ``figures/claims.csv`
 :func:`record_claims` and glues each verdict's words for the page's admonition with
 :func:`glue_claims`. The book's claims ledger page (``book/claims.md``) is built from that file.
 
+Each row says whose method it tests (``method``, one of :data:`METHODS`): ``paper`` is the paper's
+method as published (the authors' network, the root readout), ``ours`` the companion network with
+the pooled readout, ``control`` a same-information control, ``no predictor`` a fact that needs no
+trained predictor. Where both the paper's method and ours can run, a claim has two rows (same
+``claim_id``). Each row also says where its threshold comes from (``target``): ``paper: ...`` (a
+threshold the paper states), ``book: ...`` (the book's own target, where the paper states none) or
+``exact`` (a fact or count). The ledger's key is (section, claim_id, method, profile).
+
 Usage in a notebook, in one ``hide-input`` cell after the section's results::
 
     from autobuild.book import claims
 
     rows = [
         claims.Claim("fig2_best_hop", "Fig. 2: two-hop embeddings rank subgraphs best", paper="m = 2",
-                     verdict=claims.above(gain, low, high, threshold=0.0, what="95% CI over seeds")),
+                     verdict=claims.seeds_above(claims_interval, threshold=0.0, what="95% t-interval over seeds"),
+                     method="ours", target="book: SRCC gain above 0"),
         claims.Claim("fig7_fid", "Fig. 7: FID of the inpainting model", paper="FID 9.1",
-                     verdict=claims.not_testable("needs the full Stable Diffusion weights")),
+                     verdict=claims.not_testable("needs the full Stable Diffusion weights"),
+                     method="paper", target="paper: FID 9.1"),
     ]
     claims.record_claims("02_magnitude_ranked_embeddings", rows, profile=params.profile)
     claims.glue_claims(rows)
@@ -21,8 +31,9 @@ Usage in a notebook, in one ``hide-input`` cell after the section's results::
 A claim measured in a stored full-profile run is one more row with ``profile="full"`` (same
 ``claim_id``); rows without a profile take :func:`record_claims`'s ``profile``.
 
-:func:`glue_claims` glues ``<claim_id>_verdict``, ``_ours``, ``_interval`` and ``_reason`` (and
-``_full_verdict``/``_full_ours``/... for full-profile rows). The page shows each next to its figure::
+:func:`glue_claims` glues ``<name>_verdict``, ``_ours``, ``_interval`` and ``_reason``, where
+``<name>`` is the claim id, then ``_paper`` for the paper's method or ``_control`` for a control,
+then ``_full`` for a full-profile row (:func:`glue_names`). The page shows each next to its figure::
 
     ```{admonition} Verdict: Fig. 2
     :class: verdict
