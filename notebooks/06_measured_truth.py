@@ -265,7 +265,7 @@ figures.verdict_table(table)
 # > The paper: "AutoBuild can learn to assign importance 'scores' to the building blocks".
 #
 # * the paper's method **{glue:text}`macro_scores_paper_full_verdict`**: ours {glue:text}`macro_scores_paper_full_ours`, {glue:text}`macro_scores_paper_full_interval`; {glue:text}`macro_scores_paper_full_reason`
-# * ours **{glue:text}`macro_scores_ours_full_verdict`**: ours {glue:text}`macro_scores_ours_full_ours`, {glue:text}`macro_scores_ours_full_interval`; {glue:text}`macro_scores_ours_full_reason`
+# * ours **{glue:text}`macro_scores_full_verdict`**: ours {glue:text}`macro_scores_full_ours`, {glue:text}`macro_scores_full_interval`; {glue:text}`macro_scores_full_reason`
 # ```
 #
 # ```{admonition} Verdict: building without search (measured truth)
@@ -273,7 +273,7 @@ figures.verdict_table(table)
 # > The paper: "a high-quality architecture can be directly constructed without search".
 #
 # * the paper's method **{glue:text}`macro_build_paper_full_verdict`**: ours {glue:text}`macro_build_paper_full_ours`, {glue:text}`macro_build_paper_full_interval`; {glue:text}`macro_build_paper_full_reason`
-# * ours **{glue:text}`macro_build_ours_full_verdict`**: ours {glue:text}`macro_build_ours_full_ours`, {glue:text}`macro_build_ours_full_interval`; {glue:text}`macro_build_ours_full_reason`
+# * ours **{glue:text}`macro_build_full_verdict`**: ours {glue:text}`macro_build_full_ours`, {glue:text}`macro_build_full_interval`; {glue:text}`macro_build_full_reason`
 # ```
 #
 # ```{admonition} Verdict: reduced-space NAS (measured truth)
@@ -281,7 +281,7 @@ figures.verdict_table(table)
 # > The paper: "or searched for in a much reduced search space to generate better architectures".
 #
 # * the paper's method **{glue:text}`macro_nas_paper_full_verdict`**: ours {glue:text}`macro_nas_paper_full_ours`, {glue:text}`macro_nas_paper_full_interval`; {glue:text}`macro_nas_paper_full_reason`
-# * ours **{glue:text}`macro_nas_ours_full_verdict`**: ours {glue:text}`macro_nas_ours_full_ours`, {glue:text}`macro_nas_ours_full_interval`; {glue:text}`macro_nas_ours_full_reason`
+# * ours **{glue:text}`macro_nas_full_verdict`**: ours {glue:text}`macro_nas_full_ours`, {glue:text}`macro_nas_full_interval`; {glue:text}`macro_nas_full_reason`
 # ```
 
 # %% [markdown]

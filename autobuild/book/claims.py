@@ -19,7 +19,7 @@ Usage in a notebook, in one ``hide-input`` cell after the section's results::
 
     rows = [
         claims.Claim("fig2_best_hop", "Fig. 2: two-hop embeddings rank subgraphs best", paper="m = 2",
-                     verdict=claims.seeds_above(claims_interval, threshold=0.0, what="95% t-interval over seeds"),
+                     verdict=claims.seeds_above(t_mean_interval(gains), threshold=0.0, what="95% t-interval"),
                      method="ours", target="book: SRCC gain above 0"),
         claims.Claim("fig7_fid", "Fig. 7: FID of the inpainting model", paper="FID 9.1",
                      verdict=claims.not_testable("needs the full Stable Diffusion weights"),
@@ -55,10 +55,19 @@ from typing import Iterable
 from autobuild._io import TableStore
 from autobuild._paths import figures_dir
 
-VERDICTS = ("agrees", "differs", "inconclusive", "not testable offline")
+VERDICTS = ("agrees", "differs", "inconclusive", "not testable offline", "too few seeds")
 
 
-COLUMNS = ("section", "claim_id", "claim", "paper", "ours", "interval", "profile", "verdict")
+#: Whose method a row tests: the paper's as published (authors' network, root readout), ours
+#: (companion network, pooled readout), a same-information control, or no trained predictor at all.
+METHODS = ("paper", "ours", "control", "no predictor")
+
+
+COLUMNS = ("section", "claim_id", "method", "claim", "paper", "target", "ours", "interval", "profile", "verdict")
+
+
+#: One row per key in the ledger file.
+KEYS = ("section", "claim_id", "method", "profile")
 
 
 PROFILES = ("quick", "full")
@@ -68,6 +77,30 @@ CLAIMS_FILE = "claims.csv"
 
 
 _ID = re.compile(r"[a-z][a-z0-9_]*")
+
+
+#: A target: ``exact``, or ``paper:``/``book:`` followed by the threshold in words.
+_TARGET = re.compile(r"exact|(?:paper|book):\s*\S.*", re.S)
+
+
+def check_method(method, where: str = "claim") -> str:
+    """``method`` if it is one of :data:`METHODS`, else a ValueError naming ``where``."""
+    if method is None:
+        raise ValueError(f"{where}: method is required, one of {', '.join(map(repr, METHODS))}")
+    if method not in METHODS:
+        raise ValueError(f"{where}: method must be one of {', '.join(map(repr, METHODS))}; got {method!r}")
+    return method
+
+
+def check_target(target, where: str = "claim") -> str:
+    """``target`` if it reads ``exact``, ``paper: ...`` or ``book: ...``, else a ValueError naming ``where``."""
+    if target is None:
+        raise ValueError(f"{where}: target is required: 'paper: <the paper's threshold>', "
+                         "'book: <the book's stated target>' or 'exact'")
+    if not isinstance(target, str) or not _TARGET.fullmatch(target.strip()):
+        raise ValueError(f"{where}: target must start with 'paper:' or 'book:' followed by the threshold, "
+                         f"or be 'exact'; got {target!r}")
+    return target.strip()
 
 
 @dataclass(frozen=True)
@@ -91,13 +124,17 @@ class Verdict:
 @dataclass(frozen=True)
 class Claim:
     """One claim of the paper: an id (lower-case, ``_``), the claim in words, the paper's value
-    as the paper gives it, and our :class:`Verdict`; ``profile`` defaults to the run's."""
+    as the paper gives it, our :class:`Verdict`, whose ``method`` it tests (:data:`METHODS`) and
+    where its threshold comes from (``target``: ``paper: ...``, ``book: ...`` or ``exact``).
+    ``method`` and ``target`` are required; ``profile`` defaults to the run's."""
 
     claim_id: str
     claim: str
     paper: str
     verdict: Verdict
+    method: str | None = None
     profile: str | None = None
+    target: str | None = None
 
     def __post_init__(self):
         if not isinstance(self.claim_id, str) or not _ID.fullmatch(self.claim_id):
@@ -108,7 +145,10 @@ class Claim:
                 raise ValueError(f"claim {self.claim_id!r}: {name} must be a non-empty string")
         if not isinstance(self.verdict, Verdict):
             raise ValueError(f"claim {self.claim_id!r}: verdict must come from a rule of autobuild.book.claims "
-                             f"(within, above, below, exact, not_testable); got {self.verdict!r}")
+                             f"(within, above, below, exact, seeds_above, seeds_below, not_testable); "
+                             f"got {self.verdict!r}")
+        check_method(self.method, f"claim {self.claim_id!r}")
+        object.__setattr__(self, "target", check_target(self.target, f"claim {self.claim_id!r}"))
         if self.profile is not None and self.profile not in PROFILES:
             raise ValueError(f"claim {self.claim_id!r}: profile must be one of {PROFILES}; got {self.profile!r}")
 
@@ -158,6 +198,31 @@ def below(estimate: float, low: float | None, high: float | None, threshold: flo
           fmt: str = "{:.2f}") -> Verdict:
     """The paper says the quantity is under ``threshold``: the mirror of :func:`above`."""
     return _side(estimate, low, high, threshold, what, fmt, up=False)
+
+
+def seeds_above(interval, threshold: float = 0.0, *, what: str, fmt: str = "{:.2f}") -> Verdict:
+    """:func:`above` on an interval over independent seeds (an
+    :class:`autobuild.experiments.intervals.Interval`, e.g. of ``t_mean_interval``): *too few
+    seeds* (no verdict) when it has fewer than ``MIN_SEEDS`` values, else as :func:`above`."""
+    return _seeds(interval, threshold, what, fmt, up=True)
+
+
+def seeds_below(interval, threshold: float = 0.0, *, what: str, fmt: str = "{:.2f}") -> Verdict:
+    """The mirror of :func:`seeds_above`: the paper says the quantity is under ``threshold``."""
+    return _seeds(interval, threshold, what, fmt, up=False)
+
+
+def _seeds(interval, threshold, what, fmt, up: bool) -> Verdict:
+    from autobuild.experiments.intervals import MIN_SEEDS, Interval
+
+    if not isinstance(interval, Interval):
+        raise ValueError(f"seeds_above/seeds_below take an Interval of autobuild.experiments.intervals "
+                         f"(e.g. t_mean_interval(values)); got {interval!r}")
+    verdict = _side(interval.mean, interval.low, interval.high, threshold, f"{what}, {interval.n} seeds", fmt, up)
+    if interval.n >= MIN_SEEDS:
+        return verdict
+    return Verdict("too few seeds", verdict.ours, verdict.interval,
+                   f"{interval.n} seeds, fewer than the {MIN_SEEDS} a verdict needs.")
 
 
 def _side(estimate, low, high, threshold, what, fmt, up: bool) -> Verdict:
@@ -246,13 +311,59 @@ def claims_path(path: str | os.PathLike | None = None) -> Path:
 
 
 def claims_store(path: str | os.PathLike | None = None) -> TableStore:
-    """The ledger file (:func:`claims_path`) as a locked store of :data:`COLUMNS`, text as written."""
-    return TableStore(claims_path(path), COLUMNS, keys=("section", "claim_id", "profile"), text=True)
+    """The ledger file (:func:`claims_path`) as a locked store of :data:`COLUMNS`, text as written,
+    one row per :data:`KEYS`."""
+    return TableStore(claims_path(path), COLUMNS, keys=KEYS, text=True)
+
+
+def check_ledger(frame, where: str = "the ledger"):
+    """``frame`` (rows of :data:`COLUMNS`) if every row names a known method, target, profile and
+    verdict, no cell is empty and no (claim_id, method, profile) repeats; else a ValueError naming
+    the first bad row."""
+    for i, row in enumerate(frame.to_dict("records")):
+        at = f"{where}, row {i + 1} ({row['section']}, {row['claim_id']!r})"
+        empty = [c for c in COLUMNS if not str(row[c]).strip()]
+        if empty:
+            raise ValueError(f"{at}: empty {', '.join(empty)}")
+        check_method(row["method"], at)
+        check_target(row["target"], at)
+        if row["profile"] not in PROFILES:
+            raise ValueError(f"{at}: profile must be one of {PROFILES}; got {row['profile']!r}")
+        if row["verdict"] not in VERDICTS:
+            raise ValueError(f"{at}: verdict must be one of {VERDICTS}; got {row['verdict']!r}")
+    twice = frame.duplicated(["claim_id", "method", "profile"], keep="first")
+    if twice.any():
+        r = frame[twice].iloc[0]
+        raise ValueError(f"{where}: claim {r.claim_id!r} ({r.method}, {r.profile}) is recorded twice "
+                         f"(sections {sorted(set(frame[frame.claim_id == r.claim_id].section))})")
+    return frame
 
 
 def read_claims(path: str | os.PathLike | None = None):
-    """The ledger as a DataFrame with :data:`COLUMNS` (empty if the file does not exist yet)."""
-    return claims_store(path).read()
+    """The ledger as a DataFrame with :data:`COLUMNS` (empty if the file does not exist yet),
+    checked by :func:`check_ledger`. A file written before rows named their method and target is
+    refused: re-execute the notebooks (``scripts/run_notebooks.py``) to rewrite it."""
+    store = claims_store(path)
+    if store.path.is_file():
+        with open(store.path, newline="", encoding="utf-8") as f:
+            header = f.readline().strip().split(",")
+        old = [c for c in ("method", "target") if c not in header]
+        if header != [""] and old:
+            raise ValueError(f"{store.path} has no {' and no '.join(old)} column: it was written before each "
+                             "ledger row said whose method it tests and where its threshold comes from; "
+                             "re-execute the notebooks (scripts/run_notebooks.py) to rewrite it")
+    return check_ledger(store.read(), str(store.path))
+
+
+def strongest(frame):
+    """For each claim and method (section, claim_id, method), the row of its strongest evidence:
+    the ``full``-profile row where one is stored, else the ``quick`` one; in the ledger's order."""
+    rank = frame.profile.map({"quick": 0, "full": 1})
+    if rank.isna().any():
+        raise ValueError(f"profiles must be one of {PROFILES}; got {sorted(set(frame.profile) - set(PROFILES))}")
+    keys = ["section", "claim_id", "method"]
+    best = frame.assign(_rank=rank).groupby(keys, sort=False)["_rank"].transform("max")
+    return frame[rank == best]
 
 
 def _rows(section: str, claims: Iterable[Claim], profile: str) -> list[dict]:
@@ -260,13 +371,13 @@ def _rows(section: str, claims: Iterable[Claim], profile: str) -> list[dict]:
     for c in claims:
         if not isinstance(c, Claim):
             raise ValueError(f"record_claims takes Claim rows; got {c!r}")
-        key = (c.claim_id, c.profile or profile)
+        key = (c.claim_id, c.method, c.profile or profile)
         if key in seen:
-            raise ValueError(f"claim {c.claim_id!r} given twice for the {key[1]} profile")
+            raise ValueError(f"claim {c.claim_id!r} given twice for the {key[1]} method and the {key[2]} profile")
         seen.add(key)
-        rows.append({"section": section, "claim_id": c.claim_id, "claim": c.claim, "paper": c.paper,
-                     "ours": c.verdict.ours, "interval": c.verdict.interval, "profile": key[1],
-                     "verdict": c.verdict.word})
+        rows.append({"section": section, "claim_id": c.claim_id, "method": c.method, "claim": c.claim,
+                     "paper": c.paper, "target": c.target, "ours": c.verdict.ours, "interval": c.verdict.interval,
+                     "profile": key[2], "verdict": c.verdict.word})
     if not rows:
         raise ValueError(f"section {section!r}: record_claims needs at least one claim")
     return rows
@@ -276,7 +387,8 @@ def record_claims(section: str, claims: Iterable[Claim], profile: str,
                   path: str | os.PathLike | None = None) -> Path:
     """Replace ``section``'s rows of the ledger (default ``figures/claims.csv``) by ``claims``,
     keeping every other section's rows in their order; the file is rewritten atomically under
-    a lock, so notebooks run side by side do not lose each other's rows. Returns the path."""
+    a lock, so notebooks run side by side do not lose each other's rows. A claim another section
+    already records (same claim_id, method and profile) is refused. Returns the path."""
     if not isinstance(section, str) or not re.fullmatch(r"\d\d\w*", section):
         raise ValueError(f"section must be the notebook's name, e.g. '01_graph_encodings'; got {section!r}")
     if profile not in PROFILES:
@@ -285,17 +397,27 @@ def record_claims(section: str, claims: Iterable[Claim], profile: str,
 
     def replace_section(stored):
         kept = [r for r in stored.to_dict("records") if r["section"] != section]
+        taken = {(r["claim_id"], r["method"], r["profile"]): r["section"] for r in kept}
+        for r in new:
+            other = taken.get((r["claim_id"], r["method"], r["profile"]))
+            if other is not None:
+                raise ValueError(f"claim {r['claim_id']!r} ({r['method']}, {r['profile']}) is already recorded "
+                                 f"by section {other!r}; claim ids must be unique across sections")
         return sorted(kept + new, key=lambda r: r["section"])  # stable: each section keeps its order
 
     store = claims_store(path)
+    read_claims(path)  # an old or damaged file is refused with its reason before anything is written
     store.update(replace_section)
     return store.path
 
 
 def glue_names(claim: Claim) -> dict[str, str]:
-    """The glue keys of ``claim`` and their text: ``<id>_verdict``, ``_ours``, ``_interval``,
-    ``_reason``; a full-profile row's keys are ``<id>_full_verdict`` and so on."""
-    prefix = claim.claim_id + ("_full" if claim.profile == "full" else "")
+    """The glue keys of ``claim`` and their text: ``<name>_verdict``, ``_ours``, ``_interval``,
+    ``_reason``, where ``<name>`` is the claim id, then ``_paper`` (the paper's method) or
+    ``_control`` (a control), then ``_full`` (a full-profile row). Rows of ``ours`` and ``no
+    predictor`` add nothing, e.g. ``fig5_nas_pn_gpu_paper_full_verdict``, ``sec51_pn_extra_verdict``."""
+    prefix = (claim.claim_id + {"paper": "_paper", "control": "_control"}.get(claim.method, "")
+              + ("_full" if claim.profile == "full" else ""))
     v = claim.verdict
     return {f"{prefix}_verdict": v.word, f"{prefix}_ours": v.ours, f"{prefix}_interval": v.interval,
             f"{prefix}_reason": v.reason}

@@ -2,11 +2,12 @@
 
 * The ``{claims-ledger}`` directive renders ``figures/claims.csv`` (written by the notebooks
   through :mod:`autobuild.book.claims`) as a table at build time, so the ledger page never goes
-  stale and needs no execution: one row per claim, our quick-profile value (with its interval)
-  beside the stored full-profile one where a full run exists, each linking to its section's page.
-* The ``{claims-tally}`` directive renders the same file as a verdict tally per method (one column
-  per value of a ``method`` column where the file has one, else one column for all claims), each
-  claim counted once, on its strongest evidence (its full-profile row where one exists).
+  stale and needs no execution: one row per claim, one column per method (the paper's, ours, a
+  control, no predictor) holding that method's verdict on its strongest evidence and naming its
+  profile, each row linking to its section's page.
+* The ``{claims-tally}`` directive renders the same file as a verdict tally per method (paper /
+  ours / control / no predictor), each claim counted once per method, on its strongest evidence
+  (its full-profile row where one exists, else its quick one).
 * plotly.js, copied from the installed ``plotly`` package, is loaded on the pages that draw
   plotly figures (and only there), so the interactive figures of :mod:`autobuild.book.interactive`
   draw offline.
@@ -22,8 +23,6 @@ import html
 import re
 import shutil
 from pathlib import Path
-
-VERDICT_ORDER = ("agrees", "differs", "inconclusive", "not testable offline")
 
 #: Owner or repository names that stand for "not published yet".
 _PLACEHOLDER = re.compile(r"your[-_]?(org|owner|name|user|repo)|^(owner|org|user|username|example|repo|name)$",
@@ -56,65 +55,90 @@ def _cell(text: str) -> str:
     return _MARKDOWN.sub(r"\\\1", text).replace("|", "\\|").replace("`", "'") or "—"
 
 
+#: A ledger column's heading for each method.
+METHOD_HEADINGS = {"paper": "the paper's method", "ours": "ours", "control": "control",
+                   "no predictor": "no predictor"}
+
+
+def section_label(section: str, sections) -> str:
+    """The short label of ``section`` (a notebook's name) among ``sections``: its two digits, and
+    for the second, third, ... notebook sharing them (in name order) the number and ``b``, ``c``, ...
+    (``02_score_quality`` beside ``02_magnitude_ranked_embeddings`` is ``2b``)."""
+    prefix = section[:2]
+    same = sorted({s for s in sections if s[:2] == prefix} | {section})
+    i = same.index(section)
+    return prefix if i == 0 else f"{int(prefix)}{chr(ord('a') + i)}"
+
+
+def _evidence(rows) -> str:
+    """One method's cell: its strongest row's verdict, profile, value and interval; below it the
+    quick row's verdict where a full one was counted."""
+    from autobuild.book.claims import strongest
+
+    best = strongest(rows).iloc[0]
+    text = f"**{_cell(best.verdict)}** ({best.profile})"
+    if best.ours != "—":
+        text += " " + _cell(best.ours) + ("" if best.interval in ("—", best.ours) else f", {_cell(best.interval)}")
+    quick = rows[(rows.profile == "quick") & (best.profile == "full")]
+    if len(quick):
+        q = quick.iloc[0]
+        text += f"; quick run: {_cell(q.verdict)}" + ("" if q.ours == "—" else f" {_cell(q.ours)}")
+    return text
+
+
 def ledger_markdown(frame, page_of) -> str:
-    """The ledger as a MyST table: section (link), claim, paper, ours (quick) with its interval,
-    ours (full) where any stored full run exists, verdict. ``page_of(section)`` gives the docname
-    a section's rows link to."""
-    from autobuild.book.claims import COLUMNS
+    """The ledger as a MyST table, one row per claim: section (link), the claim (with the paper's
+    value and the target of its threshold), then one column per method the ledger holds, in the
+    order of :data:`autobuild.book.claims.METHODS`, each with that method's :func:`_evidence`
+    (empty where the claim has no row of that method). ``page_of(section)`` gives the docname a
+    section's rows link to."""
+    from autobuild.book.claims import COLUMNS, METHODS
 
     if tuple(frame.columns) != COLUMNS:
         raise ValueError(f"the ledger needs the columns {', '.join(COLUMNS)}")
-    with_full = (frame.profile == "full").any()
-
-    def ours(row) -> str:
-        return _cell(row.ours) + ("" if row.interval in ("—", row.ours) else f" ({_cell(row.interval)})")
-
-    head = ["section", "claim", "paper", "ours (quick)"] + (["ours (full)"] if with_full else []) + ["verdict"]
+    methods = [m for m in METHODS if (frame.method == m).any()]
+    sections = set(frame.section)
+    head = ["section", "claim"] + [METHOD_HEADINGS[m] for m in methods]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for (section, _), rows in frame.groupby(["section", "claim_id"], sort=False):
-        by = rows.set_index("profile")
-        main = by.loc["quick"] if "quick" in by.index else by.iloc[0]
-        full = by.loc["full"] if "full" in by.index else None
-        verdict = f"**{_cell(main.verdict)}**" + (f" (full: **{_cell(full.verdict)}**)" if full is not None else "")
-        cells = [f"{{doc}}`{section[:2]} </{page_of(section)}>`", _cell(main.claim), _cell(main.paper), ours(main)]
-        if with_full:
-            cells.append(ours(full) if full is not None else "—")
-        lines.append("| " + " | ".join(cells + [verdict]) + " |")
+        first = rows.iloc[0]
+        targets = " / ".join(_cell(t) for t in dict.fromkeys(rows.target))
+        claim = f"{_cell(first.claim)} *Paper:* {_cell(first.paper)}. *Target:* {targets}."
+        cells = [f"{{doc}}`{section_label(section, sections)} </{page_of(section)}>`", claim]
+        cells += [_evidence(rows[rows.method == m]) if (rows.method == m).any() else "" for m in methods]
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def ledger_counts(frame) -> str:
-    """One sentence: how many claims, and how many of each verdict (quick profile)."""
-    first = frame.drop_duplicates(["section", "claim_id"])
-    counts = first.verdict.value_counts()
-    parts = [f"{int(counts[v])} {v}" for v in VERDICT_ORDER if v in counts]
-    return f"{len(first)} claims from {first.section.nunique()} sections: " + ", ".join(parts) + "."
+    """One sentence: how many claims from how many sections, and how many rows of each method."""
+    from autobuild.book.claims import METHODS
+
+    n = frame.drop_duplicates(["section", "claim_id"])
+    rows = [f"{int((frame.method == m).sum())} {METHOD_HEADINGS[m]}" for m in METHODS if (frame.method == m).any()]
+    return (f"{len(n)} claims from {n.section.nunique()} sections, in {len(frame)} rows "
+            f"(" + ", ".join(rows) + ").")
 
 
 def verdict_tally(frame) -> str:
     """The verdict tally as a MyST table, narrow enough for a phone: one row per verdict word and a
-    last row with the number of claims, one column per method (the ``method`` column where the
-    ledger has one, else one column "all claims"). Each claim counts once, with the verdict of its
-    full-profile row where one exists, else its quick one."""
+    last row with the number of claims, one column per method (paper, ours, control, no
+    predictor). Each claim counts once per method, with the verdict of its strongest evidence
+    (:func:`autobuild.book.claims.strongest`); the note under the table names the profiles counted."""
+    from autobuild.book.claims import METHODS, VERDICTS, strongest
+
     if frame.empty:
         raise ValueError("the ledger has no claims to tally")
-    keys = ["section", "claim_id"] + (["method"] if "method" in frame.columns else [])
-    ranked = frame.assign(_full=(frame.profile == "full"))
-    strongest = ranked.sort_values("_full", kind="stable").drop_duplicates(keys, keep="last")
-    methods = strongest["method"].astype(str) if "method" in strongest.columns else "all claims"
-    by_method = dict(list(strongest.assign(_method=methods).groupby("_method", sort=False)))
-    order = dict.fromkeys(frame["method"].astype(str)) if "method" in frame.columns else by_method
-    groups = [(m, by_method[m]) for m in order]  # methods in the ledger's order
-    words = [v for v in VERDICT_ORDER if (strongest.verdict == v).any()]
-    words += sorted(set(strongest.verdict) - set(words))
-    lines = ["| verdict | " + " | ".join(_cell(m) for m, _ in groups) + " |", "|---|" + "---:|" * len(groups)]
+    best = strongest(frame)
+    words = [v for v in VERDICTS if (best.verdict == v).any()]
+    lines = ["| verdict | " + " | ".join(METHODS) + " |", "|---|" + "---:|" * len(METHODS)]
     for word in words:
-        lines.append(f"| {_cell(word)} | " + " | ".join(str(int((rows.verdict == word).sum())) for _, rows in groups)
-                     + " |")
-    lines.append("| **claims** | " + " | ".join(f"**{len(rows)}**" for _, rows in groups) + " |")
-    n_full = int(strongest._full.sum())
-    note = (f"Each claim counted once: {n_full} on a stored full-profile run, {len(strongest) - n_full} "
-            f"on the quick profile this book is executed with.")
+        lines.append(f"| {_cell(word)} | " + " | ".join(str(int(((best.method == m) & (best.verdict == word)).sum()))
+                                                    for m in METHODS) + " |")
+    lines.append("| **claims** | " + " | ".join(f"**{int((best.method == m).sum())}**" for m in METHODS) + " |")
+    n_full = int((best.profile == "full").sum())
+    note = (f"Each claim counted once per method, on its strongest evidence: {n_full} on a stored "
+            f"full-profile run, {len(best) - n_full} on the quick profile this book is executed with.")
     return "\n".join(lines) + "\n\n" + note
 
 

@@ -275,27 +275,6 @@ def test_home_page_tally_agrees_with_the_ledger(pages):
     assert 'href="claims.html"' in text
 
 
-def test_verdict_tally_counts_each_claim_once_on_its_strongest_evidence():
-    import pandas as pd
-
-    frame = pd.DataFrame([
-        ("03_x", "a", "c", "p", "1", "-", "quick", "differs"),
-        ("03_x", "a", "c", "p", "1", "-", "full", "agrees"),
-        ("05_y", "b", "c", "p", "1", "-", "quick", "inconclusive"),
-        ("05_y", "c", "c", "p", "1", "-", "quick", "too few seeds"),
-    ], columns=["section", "claim_id", "claim", "paper", "ours", "interval", "profile", "verdict"])
-    table = sphinx_ext.verdict_tally(frame).splitlines()
-    assert table[0] == "| verdict | all claims |"
-    assert table[2:6] == ["| agrees | 1 |", "| inconclusive | 1 |", "| too few seeds | 1 |", "| **claims** | **3** |"]
-    assert "1 on a stored full-profile run, 2 on the quick profile" in table[-1]
-    by_method = sphinx_ext.verdict_tally(frame.assign(method=["paper", "paper", "ours", "ours"])).splitlines()
-    assert by_method[0] == "| verdict | paper | ours |"
-    assert by_method[2:6] == ["| agrees | 1 | 0 |", "| inconclusive | 0 | 1 |", "| too few seeds | 0 | 1 |",
-                              "| **claims** | **1** | **2** |"]
-    with pytest.raises(ValueError):
-        sphinx_ext.verdict_tally(frame.iloc[:0])
-
-
 def test_the_book_kernels_environment_silences_every_progress_bar():
     """``QUIET_PROGRESS`` (the stored notebooks' and nbval's kernels) hides bars whether or not the
     caller passes ``disable=False``, closed with or without ``leave``; without it they print."""

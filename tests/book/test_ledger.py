@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from autobuild.book import claims
-from autobuild.book.sphinx_ext import ledger_counts, ledger_markdown
+from autobuild.book.sphinx_ext import ledger_counts, ledger_markdown, section_label, verdict_tally
 
 ROOT = Path(__file__).resolve().parents[2]
-RULES = {"within", "above", "below", "exact", "not_testable"}
+RULES = {"within", "above", "below", "exact", "seeds_above", "seeds_below", "not_testable"}
 LEDGER = claims.read_claims(ROOT / "figures" / "claims.csv")
 SECTIONS = sorted(set(LEDGER.section))
 
@@ -42,7 +42,8 @@ def test_the_ledger_holds_at_least_fifteen_claims_with_valid_fields():
     assert len(first) >= 15
     assert set(LEDGER.verdict) <= set(claims.VERDICTS) and set(LEDGER.profile) <= set(claims.PROFILES)
     assert not (LEDGER[list(claims.COLUMNS)] == "").any().any()
-    assert not LEDGER.duplicated(["claim_id", "profile"]).any()
+    assert not LEDGER.duplicated(["claim_id", "method", "profile"]).any()
+    assert set(LEDGER.method) <= set(claims.METHODS)
 
 
 def test_every_section_of_the_ledger_is_a_notebook_that_records_it():
@@ -108,8 +109,12 @@ def test_the_rule_check_catches_a_typed_verdict():
 def test_every_claim_of_a_page_has_its_verdict_admonition(section):
     text = "\n".join(c.source for c in jupytext.read(ROOT / "notebooks" / f"{section}.py").cells
                      if c.cell_type == "markdown")
-    shown = set(re.findall(r"\{glue:text\}`(\w+?)_(?:full_)?verdict`", text))
-    recorded = set(LEDGER[LEDGER.section == section].claim_id)
+    shown = set(re.findall(r"\{glue:text\}`(\w+_verdict)`", text))
+    rows = LEDGER[LEDGER.section == section]
+    # the book runs the quick profile: its full rows are stored runs, glued with _full
+    recorded = {next(k for k in claims.glue_names(claims.Claim(r.claim_id, r.claim, r.paper, claims.exact(1, 1),
+                                                                r.method, r.profile, r.target)) if k.endswith("_verdict"))
+                for r in rows.itertuples()}
     assert shown == recorded
     for block in re.findall(r"```\{admonition\} Verdict[^\n]*\n(.*?)```", text, flags=re.S):
         for key in ("verdict", "ours", "interval", "reason"):
@@ -117,24 +122,60 @@ def test_every_claim_of_a_page_has_its_verdict_admonition(section):
 
 
 def _frame(rows):
-    return pd.DataFrame(rows, columns=list(claims.COLUMNS))
+    cols = ["section", "claim_id", "method", "claim", "paper", "target", "ours", "interval", "profile", "verdict"]
+    return pd.DataFrame(rows, columns=cols)[list(claims.COLUMNS)]
 
 
-def test_ledger_table_puts_the_full_run_beside_the_quick_one_and_links_the_page():
-    frame = _frame([["03_nas", "fig5_hv", "Fig. 5 | hypervolume", "0.8", "0.79", "CI [0.7, 0.9]", "quick", "agrees"],
-                    ["03_nas", "fig5_hv", "Fig. 5 | hypervolume", "0.8", "0.62", "CI [0.6, 0.65]", "full", "differs"],
-                    ["01_graphs", "sec51_n", "count", "9", "9", "exact", "quick", "agrees"]])
-    lines = ledger_markdown(frame, lambda s: f"notebooks/{s}").splitlines()
-    assert len(lines) == 4 and lines[0] == "| section | claim | paper | ours (quick) | ours (full) | verdict |"
-    assert lines[2] == ("| {doc}`03 </notebooks/03_nas>` | Fig. 5 \\| hypervolume | 0.8 | 0.79 (CI \\[0.7, 0.9\\]) | "
-                        "0.62 (CI \\[0.6, 0.65\\]) | **agrees** (full: **differs**) |")
-    assert lines[3].endswith("| 9 (exact) | — | **agrees** |")
-    assert ledger_counts(frame) == "2 claims from 2 sections: 2 agrees."
+NAS = [["03_nas", "fig5_hv", "ours", "Fig. 5 | hypervolume", "superior", "paper: superior", "0.79", "CI [0.7, 0.9]",
+        "quick", "agrees"],
+       ["03_nas", "fig5_hv", "ours", "Fig. 5 | hypervolume", "superior", "paper: superior", "0.62", "CI [0.6, 0.65]",
+        "full", "differs"],
+       ["03_nas", "fig5_hv", "paper", "Fig. 5 | hypervolume", "superior", "paper: superior", "0.03", "CI [0.01, 0.2]",
+        "quick", "too few seeds"],
+       ["01_graphs", "sec51_n", "no predictor", "count", "9", "exact", "9", "exact", "quick", "agrees"]]
 
 
-def test_ledger_table_has_no_full_column_without_a_full_run():
-    frame = _frame([["01_graphs", "sec51_n", "count", "9", "9", "exact", "quick", "agrees"]])
-    assert ledger_markdown(frame, str).splitlines()[0] == "| section | claim | paper | ours (quick) | verdict |"
+def test_ledger_table_has_one_column_per_method_and_names_the_profile_it_shows():
+    lines = ledger_markdown(_frame(NAS), lambda s: f"notebooks/{s}").splitlines()
+    assert len(lines) == 4
+    assert lines[0] == "| section | claim | the paper's method | ours | no predictor |"
+    cells = [c.strip() for c in lines[2].strip("|").split(" | ")]
+    assert cells[0] == "{doc}`03 </notebooks/03_nas>`"
+    assert cells[1] == "Fig. 5 \\| hypervolume *Paper:* superior. *Target:* paper: superior."
+    assert cells[2] == "**too few seeds** (quick) 0.03, CI \\[0.01, 0.2\\]"
+    # ours: the full run counted, the quick run's verdict beside it; never a full value as a quick one
+    assert cells[3] == "**differs** (full) 0.62, CI \\[0.6, 0.65\\]; quick run: agrees 0.79"
+    assert cells[4] == ""
+    assert lines[3].endswith("|  |  | **agrees** (quick) 9, exact |")
+    assert ledger_counts(_frame(NAS)) == ("2 claims from 2 sections, in 4 rows (1 the paper's method, 2 ours, "
+                                          "1 no predictor).")
+
+
+def test_a_quick_only_claim_never_shows_a_full_value():
+    quick_paper = [r for r in NAS if not (r[2] == "ours" and r[8] == "full")]
+    row = ledger_markdown(_frame(quick_paper), str).splitlines()[2]
+    assert "0.62" not in row and "(full)" not in row and "**agrees** (quick) 0.79" in row
+
+
+def test_the_tally_counts_full_over_quick_per_claim_and_method():
+    table = verdict_tally(_frame(NAS)).splitlines()
+    assert table[0] == "| verdict | paper | ours | control | no predictor |"
+    body = {line.split(" | ")[0].strip("| *"): line.strip("|").split(" | ")[1:] for line in table[2:-2]}
+    assert body == {"agrees": ["0", "0", "0", "1 "], "differs": ["0", "1", "0", "0 "],
+                    "too few seeds": ["1", "0", "0", "0 "], "claims": ["**1**", "**1**", "**0**", "**1** "]}
+    assert table[-1].startswith("Each claim counted once per method, on its strongest evidence: 1 on a stored "
+                                "full-profile run, 2 on the quick profile")
+
+
+def test_strongest_keeps_the_full_row_of_each_claim_and_method():
+    best = claims.strongest(_frame(NAS))
+    assert [(r.claim_id, r.method, r.profile) for r in best.itertuples()] == [
+        ("fig5_hv", "ours", "full"), ("fig5_hv", "paper", "quick"), ("sec51_n", "no predictor", "quick")]
+
+
+def test_sections_sharing_a_number_are_labelled_apart():
+    sections = ["01_graph_encodings", "02_magnitude_ranked_embeddings", "02_score_quality", "03_imagenet"]
+    assert [section_label(s, sections) for s in sections] == ["01", "02", "2b", "03"]
 
 
 def test_ledger_table_refuses_other_columns():

@@ -31,9 +31,11 @@ def claims(table1_claims: pd.DataFrame) -> list[Claim]:
         out.append(Claim(_claim_id(claim), f"Table 1: {claim} (FD on SD-mini, lower is better)",
                          paper=f"FID difference {r['FID difference (paper)']:+.2f}",
                          verdict=below(float(r["FD difference"]), float(r[low]), float(r[high]), threshold=0.0,
-                                       fmt="{:+.4f}", what=f"{low.split()[0]} seed-noise bootstrap interval")))
+                                       fmt="{:+.4f}", what=f"{low.split()[0]} seed-noise bootstrap interval"),
+                         method="ours", target="paper: FD difference below 0 (the paper's FID ordering)"))
     out.append(Claim("fig7_fid", "Table 1 / Fig. 7: FID of the inpainting U-Nets on Places365",
                      paper="AutoBuild top-4 average FID 10.13",
                      verdict=not_testable("needs SDv1.4-inpainting trained per architecture and Places365; "
-                                          "SD-mini's FD is a stand-in")))
+                                          "SD-mini's FD is a stand-in"),
+                     method="ours", target="paper: AutoBuild top-4 average FID 10.13"))
     return out
