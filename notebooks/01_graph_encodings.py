@@ -144,6 +144,11 @@ named(sizes.table)
 print(sizes.versus_paper())
 
 # %% [markdown]
+# ```{admonition} Verdict: MBv3's stages (Sec. 5.1)
+# :class: note
+# **{glue:text}`sec51_mbv3_stages_verdict`**: ours {glue:text}`sec51_mbv3_stages_ours`, {glue:text}`sec51_mbv3_stages_interval`; {glue:text}`sec51_mbv3_stages_reason`
+# ```
+#
 # ```{admonition} Verdict: subgraphs per MBv3 stage (Sec. 5.1)
 # :class: note
 # **{glue:text}`sec51_mbv3_subgraphs_verdict`**: ours {glue:text}`sec51_mbv3_subgraphs_ours`, {glue:text}`sec51_mbv3_subgraphs_interval`; {glue:text}`sec51_mbv3_subgraphs_reason`
@@ -159,7 +164,8 @@ print(sizes.versus_paper())
 # **{glue:text}`sec51_space_size_verdict`**: ours {glue:text}`sec51_space_size_ours`, {glue:text}`sec51_space_size_interval`; {glue:text}`sec51_space_size_reason`
 # ```
 #
-# The architecture counts are before the choice of input resolution (MBv3 also varies the resolution over 5 values; PN is fixed at 224 px).
+# The architecture counts are before the choice of input resolution; the table's `resolutions`
+# column gives how many input resolutions each space also varies over.
 #
 # Random architectures are drawn uniformly per choice (depth, then expand and kernel per layer),
 # so graph sizes concentrate around the middle of their range; the histogram shows the number of

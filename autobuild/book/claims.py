@@ -435,3 +435,18 @@ def glue_claims(claims: Iterable[Claim]) -> None:
     for c in claims:
         for key, text in glue_names(c).items():
             glue(key, text, display=False)
+
+
+def glue_texts(values: dict) -> None:
+    """Glue each ``name: value`` (shown as ``str(value)``) for a page's prose, ``{glue:text}`name```,
+    without showing it: the numbers a page's text gives are computed, never typed. Names follow
+    claim ids (lower-case, digits, ``_``). Nothing is glued where myst-nb is not installed."""
+    for name in values:
+        if not isinstance(name, str) or not _ID.fullmatch(name):
+            raise ValueError(f"glue names must be lower-case letters, digits and '_'; got {name!r}")
+    try:
+        from myst_nb import glue
+    except ImportError:
+        return
+    for name, value in values.items():
+        glue(name, str(value), display=False)

@@ -13,7 +13,7 @@ subgraph rooted at its last layer (Eq. 5).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
@@ -145,16 +145,27 @@ def receptive_field(seq: SequenceGraph, root: int, feature: str = "kernel", seed
 
 @dataclass
 class SpaceSizes:
-    """Stage subgraphs and architectures each space admits, counted by enumeration."""
+    """Stage subgraphs and architectures each space admits, counted by enumeration; ``depths``
+    holds each stage's fewest and most layers, read from its enumerated subgraphs."""
 
     table: pd.DataFrame
     per_stage: dict[str, list[int]]
     sizes: dict[str, int]
+    depths: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+    def stages_text(self, space: str) -> str:
+        """``"5 stages of 2-4 layers"`` when every stage of ``space`` has the same range of depths,
+        else each stage's range."""
+        ranges = [f"{lo}-{hi}" if lo != hi else f"{lo}" for lo, hi in self.depths[space]]
+        if len(set(ranges)) == 1:
+            return f"{len(ranges)} stages of {ranges[0]} layers"
+        return f"{len(ranges)} stages of " + ", ".join(ranges) + " layers"
 
     def versus_paper(self) -> str:
         """Sec. 5.1: ``9^2 + 9^3 + 9^4`` subgraphs per MBv3 stage, 9 more for PN, both above 1e19."""
         formula = 9**2 + 9**3 + 9**4
-        mbv3_stage, pn_extra = self.per_stage["mbv3"][0], sum(self.per_stage["pn"]) - 5 * self.per_stage["mbv3"][0]
+        mbv3 = self.per_stage["mbv3"]
+        mbv3_stage, pn_extra = mbv3[0], sum(self.per_stage["pn"]) - len(mbv3) * mbv3[0]
         return (f"9^2 + 9^3 + 9^4 = {formula}; enumerated per MBv3 stage: {mbv3_stage} -> "
                 f"{'agrees' if mbv3_stage == formula else 'DISAGREES'}\n"
                 f"PN modules beyond MBv3's: {pn_extra} (paper: 9) -> {'agrees' if pn_extra == 9 else 'DISAGREES'}\n"
@@ -162,17 +173,21 @@ class SpaceSizes:
 
 
 def space_sizes(spaces: Sequence[SequenceSpace]) -> SpaceSizes:
-    """Per space: stage subgraphs per stage and in total, and ``prod_u |S_u|`` architectures."""
-    rows, per_stage = [], {}
+    """Per space: stage subgraphs per stage and in total, each stage's depths, and ``prod_u |S_u|``
+    architectures."""
+    rows, per_stage, depths = [], {}, {}
     for space in spaces:
-        per_stage[space.name] = [len(space.stage_subgraphs(u)) for u in range(space.n_stages)]
+        stages = [space.stage_subgraphs(u) for u in range(space.n_stages)]
+        per_stage[space.name] = [len(s) for s in stages]
+        depths[space.name] = [(min(map(len, s)), max(map(len, s))) for s in stages]
         rows.append({"space": space.name, "stages": space.n_stages,
+                     "layers per stage": ", ".join(f"{lo}-{hi}" if lo != hi else f"{lo}" for lo, hi in depths[space.name]),
                      "subgraphs per stage": ", ".join(map(str, per_stage[space.name])),
                      "stage subgraphs (total)": sum(per_stage[space.name]),
                      "resolutions": len(space.resolutions),
                      "architectures": f"{space.size:.3e}",
                      "architectures x resolutions": f"{space.size * len(space.resolutions):.3e}"})
-    return SpaceSizes(pd.DataFrame(rows).set_index("space"), per_stage, {s.name: s.size for s in spaces})
+    return SpaceSizes(pd.DataFrame(rows).set_index("space"), per_stage, {s.name: s.size for s in spaces}, depths)
 
 
 def graph_sizes(spaces: Sequence[SequenceSpace], n: int, seed: int) -> dict[str, np.ndarray]:

@@ -25,8 +25,9 @@ Each trains one predictor per target, ``acc`` and equations that trade accuracy 
    method knows them; only accuracies count as evaluations.
 
 Hypervolumes are relative: the dominated area under the space's nadir (widened by
-:data:`REF_MARGIN` of each range) divided by that of the space's true front (1 = the whole front found). Verdicts compare paired seeds by the bootstrap
-interval of the mean difference (:mod:`autobuild.experiments.intervals`) and call a difference
+:data:`REF_MARGIN` of each range) divided by that of the space's true front (1 = the whole front found). Verdicts compare paired seeds by the Student-t
+interval of the mean difference (:mod:`autobuild.experiments.intervals`; none below
+``MIN_SEEDS`` seeds) and call a difference
 smaller than the training noise floor a tie: the median standard deviation of the benchmark's
 three training runs (accuracy points), and for hypervolumes that floor times the FLOPs span of
 the front, relative to the front's hypervolume (:func:`~autobuild.evaluators.exact_truth.hypervolume_floor`).
@@ -49,7 +50,7 @@ from autobuild._io import TableStore, machine_description
 from autobuild._paths import stored_results_dir
 from autobuild.evaluators.exact_truth import (best_indices, exact_front, hypervolume_floor, rank_percentile,
                                               stage_marginals)
-from autobuild.experiments.intervals import Interval, bootstrap_mean_interval
+from autobuild.experiments.intervals import MIN_SEEDS, Interval, t_mean_interval
 from autobuild.graphs.table import GraphTable
 from autobuild.predictor import SubgraphScorer, TrainConfig, train_many
 from autobuild.search.candidates import autobuild_nas, layer_full
@@ -383,7 +384,9 @@ def run_budget(truth: MacroTruth, recipe: Recipe, budget: int, seeds: Sequence[i
 # Reading the results ---------------------------------------------------------------------------
 def judge(interval: Interval, floor: float) -> str:
     """``better``/``worse`` when the interval excludes 0 and the mean difference reaches the
-    noise ``floor``; otherwise ``tie``."""
+    noise ``floor``; otherwise ``tie``; ``too few seeds`` below :data:`MIN_SEEDS` seeds."""
+    if interval.n < MIN_SEEDS:
+        return "too few seeds"
     if interval.low > 0 and interval.mean >= floor:
         return "better"
     if interval.high < 0 and interval.mean <= -floor:
@@ -393,7 +396,7 @@ def judge(interval: Interval, floor: float) -> str:
 
 def _interval_row(values, floor: float, **keys) -> dict:
     keys = {k: int(v) if isinstance(v, (np.integer, float)) and float(v).is_integer() else v for k, v in keys.items()}
-    iv = bootstrap_mean_interval(values)
+    iv = t_mean_interval(values)
     return {**keys, "seeds": iv.n, "mean": iv.mean, "low": iv.low, "high": iv.high, "verdict": judge(iv, floor)}
 
 
@@ -434,7 +437,7 @@ def build_values(build: pd.DataFrame, truth: MacroTruth) -> pd.DataFrame:
 
 def paired(frame: pd.DataFrame, value: str, ours: Mapping, controls: Mapping, floor: float,
            by: Sequence[str] = ("budget",)) -> pd.DataFrame:
-    """Paired per-seed differences ``ours - control`` of ``value`` with their bootstrap intervals
+    """Paired per-seed differences ``ours - control`` of ``value`` with their t-intervals
     and verdicts. ``ours`` and each control select rows by column values (e.g. ``{"method":
     "autobuild", "model": "companion"}``); rows pair on ``by`` and ``seed``."""
     def pick(sel):
@@ -454,7 +457,7 @@ def paired(frame: pd.DataFrame, value: str, ours: Mapping, controls: Mapping, fl
 
 
 def summary(frame: pd.DataFrame, value: str, by: Sequence[str], floor: float = 0.0) -> pd.DataFrame:
-    """Mean of ``value`` and its bootstrap interval over seeds, per group of ``by``."""
+    """Mean of ``value`` and its t-interval over seeds, per group of ``by``."""
     return pd.DataFrame([_interval_row(g[value].to_numpy(), floor, **dict(zip(by, key if isinstance(key, tuple) else (key,))))
                          for key, g in frame.groupby(list(by))]).drop(columns="verdict")
 
@@ -471,12 +474,14 @@ def random_sets(truth: MacroTruth, spaces: pd.DataFrame) -> pd.DataFrame:
 @dataclass
 class Report:
     """The four questions' answers over paired seeds (every table has ``mean, low, high`` = the
-    bootstrap 95% interval, and ``verdict`` where two things are compared).
+    95% t-interval, and ``verdict`` where two things are compared).
 
     ``quality``: per seed (Q1); ``q1``: per budget and method; ``q1_diff``: ours - paper;
     ``q2``: the built architecture's true target value minus each same-information control's;
     ``q3``: relative hypervolume of the top-K spaces; ``q3_diff``: minus that of as many random architectures;
     ``q4``: AutoBuild-NAS's relative hypervolume minus each control's at equal evaluations;
+    ``controls``: the same-information controls judged as AutoBuild is (``subject`` minus each
+    label-free or simpler choice, see :data:`CONTROL_SUBJECTS`);
     ``build_summary`` and ``nas_summary``: every method's own value (``label`` names it with its method).
     """
 
@@ -490,6 +495,7 @@ class Report:
     q4: pd.DataFrame
     build_summary: pd.DataFrame
     nas_summary: pd.DataFrame
+    controls: pd.DataFrame
     noise: float
     hv_floor: float
 
@@ -524,8 +530,31 @@ def report(results: Mapping[str, pd.DataFrame], truth: MacroTruth, recipe: Recip
                          truth.hv_floor).assign(method=method))
     build_summary = summary(build.assign(label=method_labels(build)), "value", ["budget", "target", "label"])
     nas_summary = summary(nas.assign(label=method_labels(nas)), "hypervolume", ["budget", "label"])
+    subject, others = CONTROL_SUBJECTS["build"]
+    controls = [paired(build, "value", subject, {o: {"method": o} for o in others}, truth.noise,
+                       by=("budget", "target")).assign(question="build", subject=control_label(subject))]
+    subject, others = CONTROL_SUBJECTS["nas"]
+    controls.append(paired(nas, "hypervolume", subject, {o: {"method": o} for o in others},
+                           truth.hv_floor).assign(question="nas", subject=control_label(subject)))
     return Report(quality, q1, q1_diff, build, _concat(q2), q3, q3_diff, _concat(q4), build_summary, nas_summary,
-                  truth.noise, truth.hv_floor)
+                  _concat(controls), truth.noise, truth.hv_floor)
+
+
+#: The same-information controls judged as AutoBuild is: (the control's rows, the choices it must
+#: beat). Building: the one-hot additive ridge model's top-1 (the same N labels, no GNN) against
+#: the best labelled network and a random one. NAS: NSGA-II guided by our head predictor (the same
+#: N labels, the full space) against the label-free searches at the same number of evaluations.
+CONTROL_SUBJECTS = {
+    "build": ({"method": "ridge top-1"}, ("best labelled", "random")),
+    "nas": ({"method": "predictor NSGA-II", "model": METHODS["ours"][0]}, ("NSGA-II", "random search")),
+}
+
+
+def control_label(subject: Mapping) -> str:
+    """A control's name for readers: its method, and whose predictor it uses where it has one."""
+    names = {v[0]: m for m, v in METHODS.items()}
+    model = subject.get("model", NO_MODEL)
+    return subject["method"] if model == NO_MODEL else f"{subject['method']} ({names[model]})"
 
 
 def _concat(frames) -> pd.DataFrame:
@@ -552,28 +581,42 @@ QUESTIONS = (
 
 
 def headline(rep: Report, budget: int, tradeoff: str) -> pd.DataFrame:
-    """The verdict table at one budget: per question and method the measure's mean, its interval,
-    the strongest control where there is one, and the verdict (``better``/``tie``/``worse``;
-    question 1 against 0, the others with the noise floor)."""
+    """The verdict table at one budget: per question and method (``paper``, ``ours``, then
+    ``control``, the same-information controls of questions 2 and 4) the measure's mean, its
+    interval, who is measured (``subject``), the strongest competitor where there is one
+    (``against``) and the verdict (``better``/``tie``/``worse``/``too few seeds``; question 1
+    against 0, the others with the noise floor)."""
     rows = []
+
+    def add(question, method, subject, c, against, verdict):
+        measure = dict(QUESTIONS)[question]
+        rows.append({"question": question, "method": method, "subject": subject, "measure": measure,
+                     "against": against, "seeds": int(c["seeds"]), "mean": float(c["mean"]), "low": float(c["low"]),
+                     "high": float(c["high"]), "verdict": verdict})
+
     for method in METHODS:
         q1 = rep.q1[(rep.q1.budget == budget) & (rep.q1.method == method) & (rep.q1.measure == "spearman")]
         if q1.empty:
             continue
         r = q1.iloc[0]
-        cells = [(r, "—", judge(Interval(r["mean"], r["low"], r["high"], int(r["seeds"])), 0.0))]
-        for target in ("acc", tradeoff):
+        add(QUESTIONS[0][0], method, "AutoBuild", r, "—", judge(Interval(r["mean"], r["low"], r["high"],
+                                                                         int(r["seeds"])), 0.0))
+        for question, target in zip((QUESTIONS[1][0], QUESTIONS[2][0]), ("acc", tradeoff)):
             c = strongest_control(rep.q2, budget=budget, method=method, target=target)
-            cells.append((c, c.control, c.verdict))
+            add(question, method, "AutoBuild", c, c.control, c.verdict)
         q3 = rep.q3_diff[(rep.q3_diff.budget == budget) & (rep.q3_diff.method == method)]
         c = q3.loc[q3.k.idxmax()]
-        cells.append((c, f"{c.control} (K={int(c.k)})", c.verdict))
+        add(QUESTIONS[3][0], method, "AutoBuild", c, f"{c.control} (K={int(c.k)})", c.verdict)
         c = strongest_control(rep.q4, budget=budget, method=method)
-        cells.append((c, c.control, c.verdict))
-        for (question, measure), (c, control, verdict) in zip(QUESTIONS, cells):
-            rows.append({"question": question, "method": method, "measure": measure, "against": control,
-                         "seeds": int(c["seeds"]), "mean": float(c["mean"]), "low": float(c["low"]),
-                         "high": float(c["high"]), "verdict": verdict})
+        add(QUESTIONS[4][0], method, "AutoBuild-NAS", c, c.control, c.verdict)
+    controls = rep.controls[rep.controls.budget == budget]
+    for question, key, target in ((QUESTIONS[1][0], "build", "acc"), (QUESTIONS[2][0], "build", tradeoff),
+                                  (QUESTIONS[4][0], "nas", None)):
+        where = {"question": key} | ({"target": target} if target else {})
+        if controls.empty:
+            continue
+        c = strongest_control(controls, **where)
+        add(question, "control", c.subject, c, c.control, c.verdict)
     return pd.DataFrame(rows)
 
 

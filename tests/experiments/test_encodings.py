@@ -63,6 +63,14 @@ def test_space_sizes_count_what_the_spaces_enumerate():
     assert float(sizes.table.loc["pn", "architectures"]) == pytest.approx(math.prod(sizes.per_stage["pn"]), rel=1e-3)
 
 
+def test_stage_depths_are_read_from_the_enumerated_subgraphs():
+    sizes = encodings.space_sizes((MBV3, PN))
+    assert sizes.depths["mbv3"] == [(2, 4)] * 5 and sizes.depths["pn"] == [(2, 4)] * 5 + [(1, 1)]
+    assert sizes.stages_text("mbv3") == "5 stages of 2-4 layers"
+    assert sizes.stages_text("pn") == "6 stages of 2-4, 2-4, 2-4, 2-4, 2-4, 1 layers"
+    assert sizes.table.loc["pn", "layers per stage"] == "2-4, 2-4, 2-4, 2-4, 2-4, 1"
+
+
 def test_versus_paper_says_when_counts_disagree():
     agree = encodings.SpaceSizes(pd.DataFrame(), {"mbv3": [7371] * 5, "pn": [7371] * 5 + [9]},
                                  {"mbv3": 10**20, "pn": 10**20})

@@ -3,6 +3,7 @@ noise-floor verdicts, the score measures, and a tiny resumable run writing exact
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 from autobuild.data.load import load_dataset
 from autobuild.experiments import measured_truth as mt
@@ -58,10 +59,33 @@ def test_score_measures_are_perfect_for_the_truth_itself_and_paired_differences_
     q = mt.score_quality(scores.drop(columns="marginal_acc"), st)
     assert np.allclose(q.spearman, 1) and np.allclose(q.regret, 0) and np.allclose(q.overlap, 3)
     assert np.allclose(q.stability, 1) and set(q.method) == {"ours"}
-    frame = pd.DataFrame({"budget": 50, "seed": [0, 1, 2, 0, 1, 2], "method": ["a"] * 3 + ["b"] * 3,
-                          "value": [2.0, 3.0, 4.0, 1.0, 2.0, 3.0]})
+    frame = pd.DataFrame({"budget": 50, "seed": [*range(5)] * 2, "method": ["a"] * 5 + ["b"] * 5,
+                          "value": [2.0, 3.0, 4.0, 5.0, 6.0, 1.0, 2.0, 3.0, 4.0, 5.0]})
     out = mt.paired(frame, "value", {"method": "a"}, {"b": {"method": "b"}}, floor=0.5)
     assert out[["mean", "low", "high"]].iloc[0].tolist() == [1.0, 1.0, 1.0] and out.verdict.iloc[0] == "better"
+    few = mt.paired(frame[frame.seed < 4], "value", {"method": "a"}, {"b": {"method": "b"}}, floor=0.5)
+    assert few.seeds.iloc[0] == 4 and few.verdict.iloc[0] == "too few seeds"
+
+
+def test_intervals_over_seeds_are_student_t():
+    values = np.array([0.1, 0.4, 0.2, 0.5, 0.3])
+    row = mt._interval_row(values, 0.0, budget=50)
+    half = stats.t.ppf(0.975, 4) * values.std(ddof=1) / np.sqrt(5)
+    assert row["low"] == pytest.approx(0.3 - half) and row["high"] == pytest.approx(0.3 + half)
+    assert row["seeds"] == 5 and row["verdict"] == "better"
+
+
+def test_controls_are_judged_against_the_simpler_choices_of_the_same_labels():
+    nas = pd.DataFrame([{"budget": 50, "seed": s, "method": m, "model": model, "hypervolume": v + 0.001 * s}
+                        for s in range(5) for m, model, v in (("predictor NSGA-II", "companion", 0.50),
+                                                              ("predictor NSGA-II", "authors", 0.90),
+                                                              ("NSGA-II", "none", 0.55), ("random search", "none", 0.40))])
+    subject, others = mt.CONTROL_SUBJECTS["nas"]
+    out = mt.paired(nas, "hypervolume", subject, {o: {"method": o} for o in others}, 0.001)
+    # our head predictor's NSGA-II (0.50), never the authors' (0.90), against NSGA-II (0.55) and random search
+    assert dict(zip(out.control, out["mean"].round(6))) == {"NSGA-II": -0.05, "random search": 0.10}
+    assert mt.strongest_control(out).control == "NSGA-II"
+    assert mt.control_label(subject) == "predictor NSGA-II (ours)" and mt.control_label({"method": "x"}) == "x"
 
 
 def test_a_tiny_run_writes_exactly_the_issues_columns_and_resumes(truth, tmp_path):

@@ -119,17 +119,21 @@ def plot_nas(rep: Report) -> plt.Figure:
 
 
 def verdict_table(table: pd.DataFrame) -> pd.DataFrame:
-    """The headline verdicts at page width: one row per question, one column per method, each cell
-    ``verdict: mean [low, high]`` and the control it was compared with."""
+    """The headline verdicts at page width: one row per question, one column per method (the
+    paper's, ours, then the same-information control), each cell ``verdict: mean [low, high]``
+    and what was compared (a control's cell names the control)."""
     def cell(r):
         digits = "{:.2f}" if r.question.startswith("1") else "{:+.3f}"
         text = f"{r.verdict}: {digits.format(r['mean'])} [{digits.format(r.low)}, {digits.format(r.high)}]"
-        return text + ("" if r.against == "—" else f" vs {r.against}")
+        if r.against == "—":
+            return text
+        return text + (f", {r.subject} vs {r.against}" if r.method == "control" else f" vs {r.against}")
 
     if table.empty:
         return table
     cells = table.assign(cell=table.apply(cell, axis=1))
-    wide = cells.pivot(index="question", columns="method", values="cell")[[m for m in METHODS if m in set(table.method)]]
+    order = [m for m in (*METHODS, "control") if m in set(table.method)]
+    wide = cells.pivot(index="question", columns="method", values="cell")[order].fillna("—")
     return cells.drop_duplicates("question").set_index("question")[["measure"]].join(wide)
 
 

@@ -1,4 +1,5 @@
-"""Section 01's claims: the sizes of the spaces (Sec. 5.1) and the m-hop receptive field (Sec. 3.2)."""
+"""Section 01's claims: the shape and sizes of the spaces (Sec. 5.1) and the m-hop receptive field
+(Sec. 3.2). None needs a trained predictor (method ``no predictor``)."""
 from __future__ import annotations
 
 from autobuild.book.claims import Claim, above, exact
@@ -6,11 +7,15 @@ from autobuild.experiments.encodings import ReceptiveField, SpaceSizes
 
 
 def claims(sizes: SpaceSizes, field: ReceptiveField) -> list[Claim]:
-    """Subgraphs per MBv3 stage, PN's extra modules, both spaces above 1e19, the receptive field."""
+    """MBv3's stages and their depths, subgraphs per MBv3 stage, PN's extra modules, both spaces
+    above 1e19, the receptive field."""
     mbv3_stage = sizes.per_stage["mbv3"][0]
     pn_extra = sum(sizes.per_stage["pn"]) - len(sizes.per_stage["mbv3"]) * mbv3_stage
     smallest = min(sizes.sizes.values())
     return [
+        Claim("sec51_mbv3_stages", "Sec. 5.1: MBv3 contains 5 stages, each with 2-4 layers", paper="5 stages of 2-4 layers",
+              verdict=exact("5 stages of 2-4 layers", sizes.stages_text("mbv3"), what="exact (enumerated)"),
+              method="no predictor", target="exact"),
         Claim("sec51_mbv3_subgraphs", "Sec. 5.1: an MBv3 stage has 9^2 + 9^3 + 9^4 module subgraphs",
               paper="7.4k (9^2 + 9^3 + 9^4)", verdict=exact(9**2 + 9**3 + 9**4, mbv3_stage, what="exact (enumerated)",
                                                           fmt="{:,}"),
