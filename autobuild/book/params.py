@@ -58,9 +58,10 @@ class NotebookParams:
     settings: SectionSettings
     started: float = field(default_factory=time.perf_counter)
 
-    def ran_for(self) -> str:
-        """The closing line of a section: how long it ran, where, under which profile."""
-        return (f"section {self.settings.section[:2]} ran in {time.perf_counter() - self.started:.0f} s "
+    def ran_for(self, label: str | None = None) -> str:
+        """The closing line of a section (``label``, default its two digits): how long it ran, where,
+        under which profile."""
+        return (f"section {label or self.settings.section[:2]} ran in {time.perf_counter() - self.started:.0f} s "
                 f"on {self.device} ({self.profile} profile)")
 
 

@@ -171,3 +171,9 @@ def test_a_section_that_compares_seeds_needs_two():
     assert nbp.validate("03_imagenet_construction_and_nas", "quick", "embedded", 1, "cpu").seeds == 1
     with pytest.raises(ValueError, match="seeds must be at least 2 here \\(intervals pair seeds\\); got 1"):
         nbp.validate("06_measured_truth", "quick", "embedded", 1, "cpu")
+
+
+def test_ran_for_names_the_section_by_its_label():
+    params = nbp.validate("02_score_quality", "quick", "embedded", 2, "cpu")
+    assert params.ran_for().startswith("section 02 ran in ") and params.ran_for().endswith("on cpu (quick profile)")
+    assert params.ran_for("2b").startswith("section 2b ran in ")
