@@ -36,8 +36,6 @@ from autobuild.predictor import TrainConfig, train_many
 from autobuild.predictor.scoring import SubgraphScorer
 from autobuild.stats import spearman, top1_regret, top_k_overlap
 
-DEFAULT_SCORER = "eq5 pooled (companion)"
-
 
 # The truth -----------------------------------------------------------------------------------
 @dataclass

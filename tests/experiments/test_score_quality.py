@@ -57,22 +57,45 @@ def test_quality_and_stability_of_perfect_reversed_and_seed_flipping_scorers():
     assert "true marginal (halves)" in p.index
 
 
-def test_targets_and_verdict():
+def test_seed_means_and_the_jackknife_interval_of_seed_pairs():
     truth = _truth(n=40)
-    scores = pd.concat([_scores(truth, "good", lambda m, s: m, seeds=(0, 1, 2, 3)),
-                        _scores(truth, "bad", lambda m, s: np.random.default_rng(s).permutation(m), seeds=(0, 1, 2, 3))])
-    q, st = sq.quality(truth, scores, k=25, label_scale=1), sq.stability(scores, k=25)
-    good, bad = score_studies.targets(q, st, "good"), score_studies.targets(q, st, "bad")
-    assert good.met and list(good.table.met) == [True, True, True]
-    assert not bad.met and not bad.table.met.iloc[0]
-    text = score_studies.verdict(good, bad)
-    assert "`good` meets all three targets" in text and "`bad` misses" in text
-    assert "root readout misses" in text
-    half = score_studies.Targets("half", good.table.assign(met=[True, True, False]))
-    assert "meets 2 target(s) that the paper's root readout misses" in score_studies.verdict(half, bad)
-    assert "root readout" not in score_studies.verdict(bad, good)
-    with pytest.raises(ValueError, match="no quality"):
-        score_studies.targets(q, st, "missing")
+    noisy = lambda m, s: m + np.random.default_rng(s).normal(scale=8 + 4 * s, size=len(m))  # noqa: E731
+    scores = _scores(truth, "noisy", noisy, seeds=(0, 1, 2, 3, 4))
+    q, st = sq.quality(truth, scores, k=10, label_scale=1), sq.stability(scores, k=10)
+    means = score_studies.seed_means(q, "noisy", "spearman")
+    per_seed = q.per_seed[(q.per_seed.scorer == "noisy") & (q.per_seed.depth == "all")]
+    assert list(means.index) == [0, 1, 2, 3, 4]
+    assert means[3] == pytest.approx(per_seed[per_seed.seed == 3].spearman.mean())
+    assert means[0] > means[4]  # less noise, better ranks
+    iv = score_studies.pair_interval(st, "noisy")
+    pairs = st.pairs.groupby(["seed_a", "seed_b"]).overlap.mean()
+    assert iv.n == 5 and iv.mean == pytest.approx(pairs.mean())
+    loo = np.array([pairs[[i not in p for p in pairs.index]].mean() for i in range(5)])
+    half = stats_t_975(4) * np.sqrt(4 / 5 * ((loo - loo.mean()) ** 2).sum())
+    assert (iv.low, iv.high) == pytest.approx((pairs.mean() - half, pairs.mean() + half))
+    two = sq.stability(_scores(truth, "two", noisy, seeds=(0, 1)), k=10)
+    lone = score_studies.pair_interval(two, "two")
+    assert lone.n == 2 and lone.low == lone.high == lone.mean  # no jackknife with two seeds
+    with pytest.raises(ValueError, match="no seed pairs of scorer 'missing'"):
+        score_studies.pair_interval(st, "missing")
+    with pytest.raises(ValueError, match="no per-seed spearman of scorer 'missing'"):
+        score_studies.seed_means(q, "missing", "spearman")
+
+
+def stats_t_975(df):
+    from scipy.stats import t
+
+    return t.ppf(0.975, df)
+
+
+def test_method_scorers_fall_back_to_the_root_readout_of_our_network_and_say_so():
+    both = score_studies.method_scorers(["eq5 pooled (companion)", "eq5 root (companion)", "eq5 root (authors)"])
+    assert both == {"paper": ("eq5 root (authors)", ""), "ours": ("eq5 pooled (companion)", "")}
+    alone = score_studies.method_scorers(["eq5 pooled (companion)", "eq5 root (companion)"])
+    assert alone["paper"][0] == "eq5 root (companion)" and "authors' network was not trained" in alone["paper"][1]
+    with pytest.raises(ValueError, match="no scores of 'eq5 pooled \\(companion\\)' for the ours method"):
+        score_studies.method_scorers(["eq5 root (authors)"])
+    assert score_studies.TARGETS.spearman_min == 0.7 and score_studies.TARGETS.overlap_min == 12
 
 
 def test_additive_baseline_recovers_an_additive_label():
@@ -90,25 +113,35 @@ def test_additive_baseline_recovers_an_additive_label():
     assert len(sq.select_subgraphs(MBV3, 0)) == 7371
 
 
-def test_report_judges_the_acc_study_for_both_readouts():
-    """report() picks the acc study, judges pooled (good) and root (random) on the targets and says so."""
-    from types import SimpleNamespace
-
+def _study(seeds=(0, 1, 2, 3, 4)):
     truth = _truth(n=40)
     truth.noise = sq.noise_table(truth.marginals, 25)
-    scores = pd.concat([_scores(truth, "eq5 pooled (companion)", lambda m, s: m, seeds=(0, 1, 2, 3)),
-                        _scores(truth, "eq5 root (companion)", lambda m, s: np.random.default_rng(s).permutation(m),
-                                seeds=(0, 1, 2, 3))])
+    scores = pd.concat([_scores(truth, "eq5 pooled (companion)", lambda m, s: m + 0.01 * s, seeds=seeds),
+                        _scores(truth, "eq5 root (authors)", lambda m, s: np.random.default_rng(s).permutation(m),
+                                seeds=seeds)])
     q, st = sq.quality(truth, scores, k=25, label_scale=1), sq.stability(scores, truth, k=25)
+    return truth, scores, q, st
+
+
+def test_report_measures_both_methods_of_the_acc_study():
+    """report() picks the acc study and measures ours (pooled, companion) and the paper's (root, authors)."""
+    from types import SimpleNamespace
+
+    truth, scores, q, st = _study()
     study = score_studies.Study("authors_acc", truth, pd.DataFrame(), scores, q, st)
     spec = SimpleNamespace(note="a note", labelled=SimpleNamespace(space=MBV3))
     other = score_studies.Study("authors_latency_gpu", truth, pd.DataFrame(), scores, q, st)
     judged = score_studies.report({"authors_latency_gpu": other, "authors_acc": study},
-                                  {"authors_acc": spec, "authors_latency_gpu": spec}, "companion", "quick")
-    assert judged.study == "authors_acc"
-    assert judged.default.met and not judged.paper.met
-    assert list(judged.table.index.get_level_values(0).unique()) == ["eq5 pooled (companion)", "eq5 root (companion)"]
-    assert judged.text.startswith("authors_acc (a note)\n`eq5 pooled (companion)` meets all three targets.")
-    assert "Caveat: these numbers rank 40 of the" in judged.text and judged.text.endswith("all three oracles.")
-    assert "Quick profile" not in score_studies.report({"authors_acc": study}, {"authors_acc": spec}, "companion",
-                                                       "full").text
+                                  {"authors_acc": spec, "authors_latency_gpu": spec}, "quick")
+    assert judged.study == "authors_acc" and list(judged.methods) == ["paper", "ours"]
+    ours, paper = judged.methods["ours"], judged.methods["paper"]
+    assert ours.spearman.mean == pytest.approx(1.0) and ours.regret.mean == 0 and ours.overlap.mean == 25
+    assert paper.spearman.n == 5 and abs(paper.spearman.mean) < 0.3 and paper.overlap.high < ours.overlap.mean
+    table = judged.table
+    assert list(table.index.get_level_values(0).unique()) == ["paper", "ours"]
+    assert table.loc[("ours", "top-25 shared by two seeds"), "book's target"] == ">= 12"
+    assert table.loc[("paper", "mean per-stage Spearman"), "scorer"] == "eq5 root (authors)"
+    assert judged.text.startswith("authors_acc: a note\nFor scale: the truth's two halves (1 contexts each)")
+    assert "Caveat: these numbers rank 40 of the" in judged.text and "Quick profile: a truth of 2 contexts" in judged.text
+    assert all(len(line) <= 100 for line in judged.text.splitlines())
+    assert "Quick profile" not in score_studies.report({"authors_acc": study}, {"authors_acc": spec}, "full").text

@@ -39,18 +39,27 @@ def plot_hop_srcc(runs: HopRuns, title: str):
 
 
 def plot_mse_ablation(ablation: pd.DataFrame):
-    """One panel per (space, label): SRCC per hop and head with Eq. 4 (solid) and MSE only (dashed)."""
-    pairs = ablation.reset_index()[["space", "label"]].drop_duplicates().to_numpy()
-    fig, axes = plt.subplots(1, len(pairs), figsize=(3.2 * len(pairs), 3.2), sharey=True, layout="constrained")
-    for ax, (space, label) in zip(np.atleast_1d(axes), pairs):
-        for loss, style in (("Eq. 4", "-o"), ("MSE only", "--s")):
-            ax.plot(X, ablation.loc[(space, label, loss)].to_numpy(), style, ms=4, label=loss,
-                    color=SPACE_COLORS[space])
+    """A grid of panels, one row per label and one column per space (so it reads at page width and on
+    a phone): SRCC per hop and head with Eq. 4 (solid) and MSE only (dashed)."""
+    frame = ablation.reset_index()
+    spaces, labels = list(dict.fromkeys(frame.space)), list(dict.fromkeys(frame.label))
+    fig, axes = plt.subplots(len(labels), len(spaces), figsize=(3.6 * len(spaces), 2.3 * len(labels) + 0.8),
+                             sharex=True, sharey=True, squeeze=False, layout="constrained")
+    for row, label in zip(axes, labels):
+        for ax, space in zip(row, spaces):
+            if (space, label, "Eq. 4") not in ablation.index:
+                ax.set_axis_off()
+                continue
+            for loss, style in (("Eq. 4", "-o"), ("MSE only", "--s")):
+                ax.plot(X, ablation.loc[(space, label, loss)].to_numpy(), style, ms=4, label=loss,
+                        color=SPACE_COLORS[space])
+            ax.set_title(f"{space_label(space)}, {label}", fontsize=10)
+            ax.axhline(0, color="black", lw=0.6)
+        row[0].set_ylabel("test SRCC")
+    for ax in axes[-1]:
         ax.set_xticks(X, X_LABELS)
-        ax.set_title(f"{space_label(space)}, {label}")
-        ax.axhline(0, color="black", lw=0.6)
-    np.atleast_1d(axes)[0].set_ylabel("test SRCC")
-    np.atleast_1d(axes)[0].legend()
+        ax.set_xlabel("hop level m (and y')")
+    axes[0, 0].legend(fontsize=8)
     fig.suptitle("Embedding-norm SRCC per hop: Eq. 4 against MSE only")
     return fig
 

@@ -91,6 +91,16 @@ def interactive_score_vs_truth(truth: Truth, scores, scorers, seed: int = 0, lab
     points = sample_for_hover(pd.concat(parts), "score", "marginal", ["scorer", "stage"], top, others, seed)
     points = points.assign(marginal=points.marginal * label_scale,
                            name=[s if isinstance(s, str) else OFASpace.subgraph_label(s) for s in points.subgraph])
-    return scores_vs_truth_figure(points, scorers, label,
-                                  f"Scores vs the true marginal ({truth.oracle}); per stage the top {top} by score and "
-                                  f"by truth and {others} others", DEPTH_COLORS)
+    fig = scores_vs_truth_figure(points, scorers, label, f"Scores vs the true marginal ({truth.oracle})", DEPTH_COLORS)
+    # the title at the top left, clear of a short toolbar (top right, shown on hover); one x-axis title
+    # under the bottom row, a y-axis title at the start of each row; the legend below
+    fig.update_layout(title={"text": f"Scores vs the true marginal ({truth.oracle})", "x": 0.01, "xanchor": "left",
+                             "y": 0.985, "yanchor": "top", "font": {"size": 13},
+                             "subtitle": {"text": f"per stage: the top {top} by score, the top {top} by truth and "
+                                                  f"{others} others", "font": {"size": 11}}},
+                      margin={"l": 60, "r": 40, "t": 100, "b": 100}, legend={"orientation": "h", "y": -0.2},
+                      modebar={"remove": ["select2d", "lasso2d", "zoomIn2d", "zoomOut2d", "autoScale2d", "toImage"]})
+    fig.add_annotation(text=label, x=0.5, y=0, xref="paper", yref="paper", yanchor="top", yshift=-28,
+                       showarrow=False, font={"size": 11})
+    fig.update_yaxes(title_text="Eq. 5 score", title_font_size=10, col=1)
+    return fig
