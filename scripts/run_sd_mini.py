@@ -9,6 +9,8 @@ Stages, run in the order given (default all):
   table1    Table 1's seed noise: both top-4 sets (selected as above) and the best of the 68
             retrained with every seed of --extra-seeds (default 1,2,3,4), seed by seed; then,
             while the best of the 68 by seed mean lacks those seeds, it is retrained too
+  near_ties each method's near-tied runners-up (ranks 5-8, sd_selection.NEAR_TIES), evaluated
+            with seed 0 and every seed of --extra-seeds, seed by seed
 
 Every evaluation is appended to data/sd_mini/results.json (and its kept inpaintings to
 samples.npz) atomically as soon as it finishes, so an interrupted run resumes where it stopped.
@@ -36,7 +38,7 @@ from autobuild.experiments.sd_results import ResultStore
 from autobuild.experiments.sd_mini import SDRecipe, evaluate_unet
 from autobuild.spaces.unet import SD14_UNET
 
-STAGES = ("random68", "noise", "selected", "table1")
+STAGES = ("random68", "noise", "selected", "table1", "near_ties")
 MAX_ENSEMBLE_SEEDS = 64  #: shuffles of the selection ensemble (each trains 5 predictors)
 MAX_THREADS = 1024
 
@@ -79,7 +81,7 @@ def main(argv=None) -> int:
     ap.add_argument("--stages", default=",".join(STAGES), help=f"comma-separated subset of {STAGES}")
     ap.add_argument("--ensemble-seeds", type=_count(1, MAX_ENSEMBLE_SEEDS), default=4,
                     help="shuffles of the 5-fold ensemble (selected)")
-    ap.add_argument("--extra-seeds", default="1,2,3,4", help="comma-separated seeds of the table1 stage")
+    ap.add_argument("--extra-seeds", default="1,2,3,4", help="comma-separated seeds of the table1 and near_ties stages")
     ap.add_argument("--threads", type=_count(1, MAX_THREADS), default=1, help="torch CPU threads")
     ap.add_argument("--device", default="cpu", help="torch device for SD-mini training (cpu, cuda)")
     ap.add_argument("--steps", type=_count(1, 10**6), default=None,
@@ -151,7 +153,7 @@ def _run_stages(stages, space, recipe, results, executor, device, limit, ensembl
         bar.close()
         print(f"{stage}: {len(jobs)} evaluations ({len(todo)} new) in {time.perf_counter() - t0:.0f}s", flush=True)
 
-    sel = None  # the selection, made once for the selected and table1 stages
+    sel = None  # the selection, made once for the selected, table1 and near_ties stages
     for stage in stages:
         if stage == "random68":
             run(stage, [("random68", a, 0) for a in random68(space)][:limit])
@@ -163,6 +165,10 @@ def _run_stages(stages, space, recipe, results, executor, device, limit, ensembl
             sel = sel or select_from_store(results, space, seeds=ensemble_seeds)
             if stage == "selected":
                 run(stage, [("autobuild", a, 0) for a in sel.autobuild] + [("exhaustive", a, 0) for a in sel.exhaustive])
+                continue
+            if stage == "near_ties":
+                runners_up = sel.autobuild_ranked[sel.k:] + sel.exhaustive_ranked[sel.k:]
+                run(stage, list(dict.fromkeys(("near_ties", a, s) for s in [0, *extra_seeds] for a in runners_up)))
                 continue
             archs = sel.autobuild + sel.exhaustive + [space.from_string(best_evaluated(results))]
             run(stage, list(dict.fromkeys(("table1_seeds", a, s) for s in extra_seeds for a in archs)))

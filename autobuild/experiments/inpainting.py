@@ -1,6 +1,7 @@
 """Sec. 5.3, Table 1 and Fig. 7, on our SD-mini reconstruction: the U-Net space, the 68 stored
-evaluations and their seed noise, both top-4 sets evaluated with the SD-mini recipe, Table 1
-beside the paper, the inpainting samples and the chosen U-Nets at full SDv1.4 width.
+evaluations and their seed noise, both methods' near-tied candidates evaluated with the SD-mini
+recipe, Table 1 beside the paper with a FLOPs-matched control, the inpainting samples and the
+chosen U-Nets at full SDv1.4 width.
 
 The selection itself is :func:`autobuild.experiments.sd_selection.select_from_store`, the one
 ``scripts/run_sd_mini.py`` runs; the evaluations live in a
@@ -16,10 +17,16 @@ import pandas as pd
 
 from autobuild._io import atomic_write
 from autobuild.experiments import sd_mini, sd_results
+from autobuild.experiments.sd_results import Pick
 from autobuild.experiments.sd_selection import Selection, stored_evaluations
 from autobuild.spaces.unet import FULL, count_flops, count_params
+from autobuild.stats import spearman
 
+#: Table 1's sets: the paper's three (each method's top-4 as picked, the 68), each method's pick
+#: of 4 among its near-tied candidates (its expected result), and the FLOPs-matched control.
 AUTOBUILD, EXHAUSTIVE, EVALUATED = "AutoBuild (4)", "Exhaustive Search (4)", "Eval Archs (68)"
+AUTOBUILD_NEAR, EXHAUSTIVE_NEAR = "AutoBuild (any 4 near-tied)", "Exhaustive Search (any 4 near-tied)"
+FLOPS_MATCHED = "FLOPs-matched (4 of the 68)"
 
 
 @dataclass
@@ -46,6 +53,38 @@ def space_summary(space) -> SpaceSummary:
     return SpaceSummary(stages, space.size, count_params(space, sd), count_flops(space, sd))
 
 
+@dataclass(frozen=True)
+class ExhaustiveCost:
+    """What a true exhaustive search (every U-Net trained and scored) costs: ``evaluations``, the
+    paper's ``budget`` of evaluations, and on SD-mini the stored mean seconds per evaluation
+    (training plus scoring, on the machines that ran them) and the total in CPU-years."""
+
+    evaluations: int
+    budget: int
+    seconds_each: float
+
+    @property
+    def cpu_years(self) -> float:
+        return self.evaluations * self.seconds_each / (365.25 * 24 * 3600)
+
+    def describe(self) -> str:
+        return (f"evaluating all {self.evaluations:,} U-Nets: {self.evaluations / self.budget:,.0f} times the "
+                f"{self.budget} evaluations; on SD-mini at the stored mean of {self.seconds_each:.0f} s each "
+                f"(training + scoring), {self.cpu_years:,.1f} CPU-years")
+
+
+def exhaustive_cost(space, store: sd_results.ResultStore, budget: int = 68) -> ExhaustiveCost:
+    """:class:`ExhaustiveCost` of ``space`` from the store's ``train_s`` and ``eval_s`` (every
+    stored evaluation that records both)."""
+    frame = store.frame()
+    if not {"train_s", "eval_s"} <= set(frame.columns):
+        raise ValueError("the store's records hold no train_s / eval_s timings")
+    seconds = (frame.train_s + frame.eval_s).dropna()
+    if seconds.empty:
+        raise ValueError("no stored evaluation records both train_s and eval_s")
+    return ExhaustiveCost(int(space.size), int(budget), float(seconds.mean()))
+
+
 @dataclass
 class StoredEvaluations:
     """The 68 evaluations (SDv1.4-shaped first), the per-architecture seed spread and the pooled
@@ -57,9 +96,11 @@ class StoredEvaluations:
 
     def describe(self) -> str:
         fd, per = self.evals.fd, self.per_arch
-        return (f"FD of the 68: mean {fd.mean():.3f}, best {fd.min():.3f}, worst {fd.max():.3f}; "
-                f"SDv1.4-shaped {fd.iloc[0]:.3f} (rank {int(fd.rank().iloc[0])} of 68)\n"
-                f"seed noise: pooled std {self.noise:.4f} over {len(per)} architectures x {int(per.n.min())} seeds")
+        return (f"seed-0 FD of the 68 (Table 1 uses each U-Net's mean over its seeds): mean {fd.mean():.3f}, "
+                f"lowest {fd.min():.3f}, highest {fd.max():.3f}; SDv1.4-shaped {fd.iloc[0]:.3f} "
+                f"(rank {int(fd.rank().iloc[0])} of {len(fd)})\n"
+                f"seed noise: pooled std {self.noise:.4f} over {len(per)} architectures with "
+                f"{int(per.n.min())}-{int(per.n.max())} seeds each")
 
 
 def load_evaluations(store: sd_results.ResultStore) -> StoredEvaluations:
@@ -72,29 +113,40 @@ def load_evaluations(store: sd_results.ResultStore) -> StoredEvaluations:
 
 @dataclass
 class SetEvaluations:
-    """Every architecture of both top-4 sets, evaluated with the store's recipe and seed 0:
-    ``frame`` (``set, arch, FD, source``) and the kept inpaintings of each row."""
+    """Every near-tied candidate of both methods, evaluated with the store's recipe and seed 0:
+    ``frame`` (``set, rank, picked, arch, FD, source``; the first ``k`` ranks are the method's
+    picks) and the kept inpaintings of each row."""
 
     frame: pd.DataFrame
     samples: list
 
+    def picked(self, name: str) -> list[str]:
+        """The architectures method ``name`` picked (its top ``k``)."""
+        rows = self.frame[(self.frame.set == name) & self.frame.picked]
+        return rows.arch.tolist()
+
+    def candidates(self, name: str) -> list[str]:
+        """Method ``name``'s near-tied candidates, best-ranked first."""
+        return self.frame.arch[self.frame.set == name].tolist()
+
     def fds(self, name: str) -> list:
-        return self.frame.FD[self.frame.set == name].tolist()
+        return self.frame.FD[(self.frame.set == name) & self.frame.picked].tolist()
 
     def best(self, name: str) -> tuple[float, np.ndarray]:
-        """The lowest FD of set ``name`` and that architecture's inpaintings."""
-        rows = np.flatnonzero(self.frame.set.to_numpy() == name)
+        """The lowest seed-0 FD among method ``name``'s picks and that architecture's inpaintings."""
+        rows = np.flatnonzero((self.frame.set.to_numpy() == name) & self.frame.picked.to_numpy())
         i = rows[int(np.argmin(self.frame.FD.to_numpy()[rows]))]
         return self.frame.FD.iloc[i], self.samples[i]
 
 
 def evaluate_sets(store: sd_results.ResultStore, selection: Selection, retrain: bool = False,
                   device: str = "cpu") -> SetEvaluations:
-    """Evaluate AutoBuild's then ES's top-4: from the store when it holds the architecture (seed 0)
-    unless ``retrain``; otherwise train and score it now with the store's recipe."""
+    """Evaluate AutoBuild's then ES's near-tied candidates (picks first): from the store when it
+    holds the architecture (seed 0) unless ``retrain``; otherwise train and score it now with the
+    store's recipe."""
     space, rows, samples = selection.space, [], []
-    for name, archs in ((AUTOBUILD, selection.autobuild), (EXHAUSTIVE, selection.exhaustive)):
-        for arch in archs:
+    for name, archs in ((AUTOBUILD, selection.autobuild_ranked), (EXHAUSTIVE, selection.exhaustive_ranked)):
+        for rank, arch in enumerate(archs, 1):
             arch_name = space.to_string(arch)
             record = store.find(arch_name, 0)
             if not retrain and record is not None:
@@ -102,87 +154,183 @@ def evaluate_sets(store: sd_results.ResultStore, selection: Selection, retrain: 
             else:
                 record, kept = sd_mini.evaluate_unet(space, arch, store.recipe, seed=0, device=device)
                 fd, source = record["fd"], "trained now"
-            rows.append({"set": name, "arch": arch_name, "FD": fd, "source": source})
+            rows.append({"set": name, "rank": rank, "picked": rank <= selection.k, "arch": arch_name, "FD": fd,
+                         "source": source})
             samples.append(kept)
     return SetEvaluations(pd.DataFrame(rows), samples)
 
 
 def stored_seeds(store: sd_results.ResultStore, evaluated: SetEvaluations) -> pd.DataFrame:
-    """Every chosen architecture with the seeds the store holds for it (Table 1 uses them all)."""
+    """Every candidate with the seeds the store holds for it (Table 1 uses them all)."""
     seeds = sd_results.seed_runs(store.frame()).groupby("arch").seed.agg(lambda s: ",".join(map(str, sorted(s))))
-    out = evaluated.frame[["set", "arch"]].copy()
+    out = evaluated.frame[["set", "rank", "arch"]].copy()
     out["seeds stored"] = [seeds.get(a, "") for a in out.arch]
     return out
 
 
 def stale_selections(store: sd_results.ResultStore, evaluated: SetEvaluations) -> list[str]:
-    """Architectures stored as an ``autobuild`` or ``exhaustive`` choice that this selection did not
-    make (left by an earlier selection; nothing here reads them)."""
+    """Architectures stored as an ``autobuild`` or ``exhaustive`` choice that are none of this
+    selection's candidates (left by an earlier selection; nothing here reads them)."""
     frame = store.frame()
     chosen = frame[frame.group.isin(["autobuild", "exhaustive"])].arch
     return sorted(set(chosen) - set(evaluated.frame.arch))
 
 
-#: Table 1's claims as ``(A, B, statistic)``: A's statistic of FD is lower (better) than B's. The
-#: paper's numbers support all six (AutoBuild < ES < the 68, for the averages and the bests).
-TABLE1_CLAIMS = ((AUTOBUILD, EXHAUSTIVE, "average"), (EXHAUSTIVE, EVALUATED, "average"),
-                 (AUTOBUILD, EVALUATED, "average"), (AUTOBUILD, EXHAUSTIVE, "best"),
-                 (EXHAUSTIVE, EVALUATED, "best"), (AUTOBUILD, EVALUATED, "best"))
-
-
 def seed_bootstrap(store: sd_results.ResultStore, evaluated: SetEvaluations, n_boot: int = 10_000,
                    seed: int = 0) -> sd_results.SeedBootstrap:
-    """The seed-noise bootstrap over every stored evaluation, with both top-4 sets' seed-0 FDs taken
+    """The seed-noise bootstrap over every stored evaluation, with the candidates' seed-0 FDs taken
     from ``evaluated`` (the same as the store's under the quick profile; retrained under the full)."""
     now = pd.DataFrame({"arch": evaluated.frame.arch, "seed": 0, "fd": evaluated.frame.FD})
     return sd_results.SeedBootstrap(pd.concat([now, store.frame()], ignore_index=True), n_boot, seed)
 
 
-def arch_sets(stored: StoredEvaluations, evaluated: SetEvaluations) -> dict[str, list[str]]:
-    """Table 1's three sets of architectures: the 68, ES's top-4, AutoBuild's top-4."""
-    sets = {EVALUATED: stored.evals.arch.tolist()}
-    for name in (EXHAUSTIVE, AUTOBUILD):
-        sets[name] = evaluated.frame.arch[evaluated.frame.set == name].tolist()
+# FLOPs ------------------------------------------------------------------------------------------
+def gflops(space, archs) -> np.ndarray:
+    """Full-width GFLOPs of one U-Net step (64x64 latent, 77 text tokens) of each architecture."""
+    return np.array([count_flops(space, space.from_string(a)) / 1e9 for a in archs])
+
+
+def flops_matched(space, stored: StoredEvaluations, evaluated: SetEvaluations, k: int | None = None) -> list[str]:
+    """The control: the ``k`` (default: as many as AutoBuild picked) of the 68 nearest in log
+    full-width FLOPs to the geometric mean of AutoBuild's near-tied candidates' FLOPs."""
+    k = k or len(evaluated.picked(AUTOBUILD))
+    target = np.log(gflops(space, evaluated.candidates(AUTOBUILD))).mean()
+    archs = stored.evals.arch.tolist()
+    gap = np.abs(np.log(gflops(space, archs)) - target)
+    return [archs[i] for i in np.argsort(gap, kind="stable")[:k]]
+
+
+def flops_context(space, stored: StoredEvaluations, sets: dict, bootstrap: sd_results.SeedBootstrap) -> str:
+    """Where each set's FLOPs sit among the 68 (percentile: share of the 68 below), and how the
+    68's seed-mean FD follows FLOPs (Spearman)."""
+    the68 = stored.evals.arch.tolist()
+    f68 = gflops(space, the68)
+    rho = spearman(f68, bootstrap.means[the68].to_numpy())
+    lines = [f"among the 68, seed-mean FD vs full-width GFLOPs: Spearman {rho:+.2f}"]
+    for name in (AUTOBUILD, EXHAUSTIVE, FLOPS_MATCHED):
+        g = gflops(space, sets[name].archs)
+        pct = [100 * float(np.mean(f68 < x)) for x in g]
+        lines.append(f"{name}: {g.min():.0f}-{g.max():.0f} GFLOPs, FLOPs percentile among the 68 "
+                     f"{min(pct):.0f}-{max(pct):.0f}")
+    return "\n".join(lines)
+
+
+# Table 1 ----------------------------------------------------------------------------------------
+def arch_sets(space, stored: StoredEvaluations, evaluated: SetEvaluations) -> dict[str, Pick]:
+    """Table 1's sets as :class:`~autobuild.experiments.sd_results.Pick`: the 68, each method's
+    picks, each method's pick of as many among its near-tied candidates, and the FLOPs-matched
+    control."""
+    sets = {EVALUATED: Pick(stored.evals.arch.tolist())}
+    for name, near in ((EXHAUSTIVE, EXHAUSTIVE_NEAR), (AUTOBUILD, AUTOBUILD_NEAR)):
+        sets[name] = Pick(evaluated.picked(name))
+        sets[near] = Pick(evaluated.candidates(name), len(sets[name].archs))
+    sets[FLOPS_MATCHED] = Pick(flops_matched(space, stored, evaluated))
     return sets
 
 
-def table1(stored: StoredEvaluations, evaluated: SetEvaluations, bootstrap: sd_results.SeedBootstrap,
+#: Table 1's claims ``(A, B, statistic of A, statistic of B, method)``: A's statistic of FD is
+#: lower (better) than B's. The paper's numbers support the first seven (AutoBuild < ES < the 68
+#: for the averages and the bests, and AutoBuild's average below the 68's best); each method
+#: enters through its pick among its near-tied candidates. The last two are the control:
+#: AutoBuild against the U-Nets of the 68 with its FLOPs.
+TABLE1_CLAIMS = ((AUTOBUILD_NEAR, EXHAUSTIVE_NEAR, "average", "average", "ours"),
+                 (EXHAUSTIVE_NEAR, EVALUATED, "average", "average", "ours"),
+                 (AUTOBUILD_NEAR, EVALUATED, "average", "average", "ours"),
+                 (AUTOBUILD_NEAR, EXHAUSTIVE_NEAR, "best", "best", "ours"),
+                 (EXHAUSTIVE_NEAR, EVALUATED, "best", "best", "ours"),
+                 (AUTOBUILD_NEAR, EVALUATED, "best", "best", "ours"),
+                 (AUTOBUILD_NEAR, EVALUATED, "average", "best", "ours"),
+                 (AUTOBUILD_NEAR, FLOPS_MATCHED, "average", "average", "control"),
+                 (AUTOBUILD_NEAR, FLOPS_MATCHED, "best", "best", "control"))
+
+#: The set each near-tied pick was drawn for (its as-picked counterpart).
+AS_PICKED = {AUTOBUILD_NEAR: AUTOBUILD, EXHAUSTIVE_NEAR: EXHAUSTIVE}
+
+
+def table1(space, stored: StoredEvaluations, evaluated: SetEvaluations, bootstrap: sd_results.SeedBootstrap,
            level: float = 0.95) -> pd.DataFrame:
-    """Table 1 beside the paper: average and best seed-mean FD of the 68, ES's top-4 and AutoBuild's
-    top-4, with seed-noise intervals (:class:`~autobuild.experiments.sd_results.SeedBootstrap`)."""
-    return sd_results.table1_from_sets(arch_sets(stored, evaluated), bootstrap, level)
+    """Table 1 beside the paper: per set its size, mean full-width GFLOPs, and the average and
+    best seed-mean FD with seed-noise intervals
+    (:class:`~autobuild.experiments.sd_results.SeedBootstrap`); a near-tied pick's are the
+    expectations over its choices."""
+    rows = []
+    for name, pick in arch_sets(space, stored, evaluated).items():
+        avg, best = bootstrap.interval(pick, "average", level), bootstrap.interval(pick, "best", level)
+        seeds = bootstrap.n_seeds[list(pick.archs)]
+        paper = sd_results.PAPER_TABLE1.get(name, (np.nan, np.nan))
+        rows.append({"set": name, "U-Nets": pick.size if pick.k is None else f"{pick.k} of {len(pick.archs)}",
+                     "seeds": f"{seeds.min()}-{seeds.max()}", "GFLOPs": float(gflops(space, pick.archs).mean()),
+                     "FD avg": avg[0], "avg low": avg[1], "avg high": avg[2],
+                     "FD best": best[0], "best low": best[1], "best high": best[2],
+                     "FID avg (paper)": paper[0], "FID best (paper)": paper[1]})
+    return pd.DataFrame(rows)
 
 
-def table1_claims(stored: StoredEvaluations, evaluated: SetEvaluations, bootstrap: sd_results.SeedBootstrap,
-                  level: float = 0.95) -> pd.DataFrame:
-    """Every claim of :data:`TABLE1_CLAIMS`: the FD difference ``stat(A) - stat(B)`` (negative: A
-    better), its seed-noise interval, the outcome (better / tie / worse) and the verdict against
-    the paper (agrees / inconclusive / differs), beside the paper's FID difference."""
-    sets, rows = arch_sets(stored, evaluated), []
-    for a, b, kind in TABLE1_CLAIMS:
-        d = bootstrap.difference(sets[a], sets[b], kind, level)
-        col = 0 if kind == "average" else 1
-        rows.append({"claim": f"{a} {kind} < {b} {kind}", "FD difference": d.value,
-                     f"{level:.0%} low": d.low, f"{level:.0%} high": d.high, "outcome": d.outcome,
-                     "verdict": d.verdict,
-                     "FID difference (paper)": sd_results.PAPER_TABLE1[a][col] - sd_results.PAPER_TABLE1[b][col]})
-    return pd.DataFrame(rows).set_index("claim")
+def table1_view(table: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 for a narrow page: each statistic with its interval in one cell, the paper's pair in one."""
+    def cell(v, lo, hi):
+        return f"{v:.3f} [{lo:.3f}, {hi:.3f}]"
+
+    return pd.DataFrame({
+        "set": table.set, "U-Nets": table["U-Nets"], "GFLOPs": table.GFLOPs.round(0).astype(int),
+        "average FD [95%]": [cell(*r) for r in table[["FD avg", "avg low", "avg high"]].to_numpy()],
+        "best FD [95%]": [cell(*r) for r in table[["FD best", "best low", "best high"]].to_numpy()],
+        "paper FID avg / best": ["—" if np.isnan(a) else f"{a:.2f} / {b:.2f}"
+                                 for a, b in table[["FID avg (paper)", "FID best (paper)"]].to_numpy()]})
+
+
+def table1_claims(space, stored: StoredEvaluations, evaluated: SetEvaluations,
+                  bootstrap: sd_results.SeedBootstrap, level: float = 0.95) -> pd.DataFrame:
+    """Every claim of :data:`TABLE1_CLAIMS`: the expected FD difference ``stat(A) - stat(B)``
+    (negative: A better) over the near-tied picks, its seed-noise interval and the verdict
+    against the paper (agrees: below 0 / inconclusive / differs: above 0); the difference
+    between the sets as picked; the share of the picks' choice pairs whose own interval lies below
+    0 (better) and holds 0 (tie); and the paper's FID difference (none for the control)."""
+    sets, rows = arch_sets(space, stored, evaluated), []
+    for a, b, kind_a, kind_b, method in TABLE1_CLAIMS:
+        d = bootstrap.difference(sets[a], sets[b], kind_a, level, kind_b)
+        picked = bootstrap.difference(sets[AS_PICKED.get(a, a)], sets[AS_PICKED.get(b, b)], kind_a, level, kind_b)
+        shares = bootstrap.choice_outcomes(sets[a], sets[b], kind_a, level, kind_b)
+        paper = [sd_results.PAPER_TABLE1.get(AS_PICKED.get(n, n)) for n in (a, b)]
+        rows.append({"claim": f"{a} {kind_a} < {b} {kind_b}", "A": a, "B": b, "stat A": kind_a, "stat B": kind_b,
+                     "method": method, "FD difference": d.value, "low": d.low, "high": d.high,
+                     "verdict": d.verdict, "as picked": picked.value,
+                     "choices better": shares["better"], "choices tie": shares["tie"],
+                     "FID difference (paper)": np.nan if None in paper else
+                     paper[0][STAT_COLUMN[kind_a]] - paper[1][STAT_COLUMN[kind_b]]})
+    out = pd.DataFrame(rows)
+    out.attrs["level"] = level
+    return out
+
+
+#: Where each statistic sits in :data:`~autobuild.experiments.sd_results.PAPER_TABLE1`'s pairs.
+STAT_COLUMN = {"average": 0, "best": 1}
+
+
+def claims_view(claims: pd.DataFrame) -> pd.DataFrame:
+    """The claims for a narrow page: claim, expected difference with its interval, verdict, and
+    the share of choice pairs whose own interval lies below 0."""
+    return pd.DataFrame({
+        "claim": claims.claim, "method": claims.method,
+        "FD difference [95%]": [f"{v:+.3f} [{lo:+.3f}, {hi:+.3f}]" for v, lo, hi in claims[["FD difference", "low", "high"]].to_numpy()],
+        "verdict": claims.verdict, "choice pairs better": [f"{x:.0%}" for x in claims["choices better"]]})
 
 
 def write_table1(table: pd.DataFrame, claims: pd.DataFrame, folder: str | Path) -> None:
     """``table1.csv`` (the sets with their intervals) and ``table1.md`` (the sets, then the claims
     with their intervals and verdicts), 4 decimals, each replaced atomically."""
-    md = table.round(4).to_markdown() + "\n\n" + claims.round(4).to_markdown() + "\n"
-    for suffix, text in (("csv", table.round(4).to_csv()), ("md", md)):
+    md = table.round(4).to_markdown(index=False) + "\n\n" + claims.round(4).to_markdown(index=False) + "\n"
+    for suffix, text in (("csv", table.round(4).to_csv(index=False)), ("md", md)):
         with atomic_write(Path(folder) / f"table1.{suffix}") as tmp:
             tmp.write_text(text)
 
 
 def table1_verdict(claims: pd.DataFrame) -> str:
-    """One line per claim: the FD difference with its interval, the outcome and the verdict."""
-    low, high = claims.columns[1], claims.columns[2]
-    return "\n".join(f"{claim}: {r['FD difference']:+.4f} [{r[low]:+.4f}, {r[high]:+.4f}] -> {r.outcome} "
-                     f"({r.verdict} with the paper)" for claim, r in claims.iterrows())
+    """One line per claim: the expected FD difference with its interval, the verdict,
+    the difference as picked and the share of choice pairs with an interval below 0."""
+    return "\n".join(f"{r.claim}: {r['FD difference']:+.4f} [{r.low:+.4f}, {r.high:+.4f}] -> {r.verdict}; "
+                     f"as picked {r['as picked']:+.4f}; better in {r['choices better']:.0%} "
+                     f"of the choice pairs" for _, r in claims.iterrows())
 
 
 def sample_rows(recipe: sd_mini.SDRecipe, evaluated: SetEvaluations) -> dict[str, np.ndarray]:
@@ -198,14 +346,14 @@ def sample_rows(recipe: sd_mini.SDRecipe, evaluated: SetEvaluations) -> dict[str
 
 
 def full_width_sizes(space, stored: StoredEvaluations, evaluated: SetEvaluations) -> pd.DataFrame:
-    """SDv1.4 and every chosen U-Net at full SDv1.4 width: parameters and GFLOPs of one step on a
-    64x64 latent with 77 text tokens, beside its SD-mini FD."""
+    """SDv1.4 and every picked U-Net at full SDv1.4 width: parameters and GFLOPs of one step on a
+    64x64 latent with 77 text tokens, beside its seed-0 SD-mini FD."""
     sd = space.to_string(space.sdv14())
-    sizes = pd.concat([pd.DataFrame([{"set": "SDv1.4", "arch": sd}]), evaluated.frame[["set", "arch"]]],
-                      ignore_index=True)
+    picks = evaluated.frame[evaluated.frame.picked]
+    sizes = pd.concat([pd.DataFrame([{"set": "SDv1.4", "arch": sd}]), picks[["set", "arch"]]], ignore_index=True)
     sizes["params (M)"] = [count_params(space, space.from_string(a)) / 1e6 for a in sizes.arch]
     sizes["GFLOPs"] = [count_flops(space, space.from_string(a)) / 1e9 for a in sizes.arch]
-    fd_of = dict(zip(evaluated.frame.arch, evaluated.frame.FD))
+    fd_of = dict(zip(picks.arch, picks.FD))
     fd_of[sd] = float(stored.evals.fd.iloc[0])
-    sizes["SD-mini FD"] = [fd_of[a] for a in sizes.arch]
+    sizes["SD-mini FD (seed 0)"] = [fd_of[a] for a in sizes.arch]
     return sizes

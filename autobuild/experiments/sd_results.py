@@ -1,7 +1,10 @@
-"""The stored SD-mini evaluations (``ResultStore``) and the Table 1 report built from them."""
+"""The stored SD-mini evaluations (``ResultStore``) and Table 1's seed-noise statistics of sets of
+them (``SeedBootstrap``), a near-tied ``Pick`` included."""
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -167,6 +170,37 @@ def seed_noise(frame) -> tuple:
 STATISTICS = ("average", "best")
 
 
+#: The most subsets :meth:`SeedBootstrap.choice_outcomes` enumerates per pick.
+MAX_CHOICES = 5_000
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A method's pick of ``k`` architectures among its near-tied candidates ``archs``, drawn
+    uniformly; ``k = None`` is the set ``archs`` itself (no choice)."""
+
+    archs: tuple
+    k: int | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "archs", tuple(self.archs))
+        if not self.archs:
+            raise ValueError("an empty set of architectures has no average or best")
+        if len(set(self.archs)) != len(self.archs):
+            raise ValueError("a pick's candidates must be distinct architectures")
+        if self.k is not None and (not isinstance(self.k, int) or not 1 <= self.k <= len(self.archs)):
+            raise ValueError(f"k must be an integer in [1, {len(self.archs)}] (the candidates), got {self.k!r}")
+
+    @property
+    def size(self) -> int:
+        return len(self.archs) if self.k is None else self.k
+
+    @classmethod
+    def of(cls, value) -> "Pick":
+        """``value`` itself if a Pick, else the set of architectures ``value``."""
+        return value if isinstance(value, Pick) else cls(tuple(value))
+
+
 @dataclass(frozen=True)
 class Difference:
     """``value = stat(A) - stat(B)`` of FD (lower is better) with its bootstrap interval
@@ -180,12 +214,16 @@ class Difference:
     @property
     def outcome(self) -> str:
         """A ``better`` (interval below 0: lower FD), ``worse`` (above 0) or ``tie`` (holds 0)."""
-        return "better" if self.high < 0 else "worse" if self.low > 0 else "tie"
+        return _outcome(self.low, self.high)
 
     @property
     def verdict(self) -> str:
         """Against the claim "A is better than B": ``agrees``, ``differs`` or ``inconclusive``."""
         return {"better": "agrees", "worse": "differs", "tie": "inconclusive"}[self.outcome]
+
+
+def _outcome(low, high):
+    return "better" if high < 0 else "worse" if low > 0 else "tie"
 
 
 class SeedBootstrap:
@@ -204,6 +242,12 @@ class SeedBootstrap:
     * ``average``: :math:`\frac1{|A|}\sum_{a\in A}\bar f_a^*`;
     * ``best``: :math:`\bar f_{b}^*` of its architecture ``b`` with the lowest observed seed mean
       (the identity is held fixed: the interval is the seed noise of that architecture's mean).
+
+    A :class:`Pick` of ``k`` among ``n`` near-tied candidates gets the statistic's expectation
+    over the :math:`\binom nk` equally likely choices: the average is then the candidates' mean,
+    and the best is :math:`\sum_r w_r \bar f^*_{(r)}` over the candidates in order of observed
+    seed mean, :math:`w_r = \binom{n-1-r}{k-1} / \binom nk` being the share of choices whose
+    best is the candidate of rank :math:`r = 0, 1, \dots`
 
     Intervals are the percentile intervals of ``n_boot`` replicates. Only seed noise is
     modelled: the average of a set is that of these architectures, not of the space they were
@@ -246,50 +290,63 @@ class SeedBootstrap:
         draws = self.residuals[rng.integers(0, len(self.residuals), size=(self.n_boot, int(self.n_seeds[arch])))]
         return float(self.means[arch]) + draws.mean(axis=1)
 
-    def statistic(self, archs, kind: str) -> tuple[float, np.ndarray]:
-        """The observed ``kind`` (``average`` or ``best``) of a set and its replicates."""
-        archs = self._check(archs)
+    def _weights(self, pick: Pick, kind: str) -> np.ndarray:
+        """Each candidate's weight in the pick's expected ``kind`` (see the class docstring)."""
+        means = self.means[self._check(pick.archs)].to_numpy(np.float64)
+        n, k = len(means), pick.size
         if kind == "average":
-            return float(self.means[archs].mean()), np.mean([self.replicates(a) for a in archs], axis=0)
+            return np.full(n, 1.0 / n)
         if kind == "best":
-            best = str(self.means[archs].idxmin())
-            return float(self.means[best]), self.replicates(best)
+            w = np.zeros(n)
+            order = np.argsort(means, kind="stable")  # ties: the earlier candidate is the best
+            w[order] = [math.comb(n - 1 - r, k - 1) / math.comb(n, k) for r in range(n)]
+            return w
         raise ValueError(f"unknown statistic {kind!r}; known: {STATISTICS}")
 
+    def statistic(self, archs, kind: str) -> tuple[float, np.ndarray]:
+        """The observed ``kind`` (``average`` or ``best``) of a set or :class:`Pick` and its replicates."""
+        pick = Pick.of(archs)
+        w = self._weights(pick, kind)
+        used = np.flatnonzero(w)
+        value = float(w[used] @ self.means[[pick.archs[i] for i in used]].to_numpy(np.float64))
+        return value, w[used] @ np.stack([self.replicates(pick.archs[i]) for i in used])
+
     @staticmethod
-    def _interval(values, level: float) -> tuple[float, float]:
+    def _interval(values, level: float, axis: int = -1) -> tuple:
         if not 0 < level < 1:
             raise ValueError(f"level must lie in (0, 1), got {level}")
-        low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
-        return float(low), float(high)
+        low, high = np.quantile(values, [(1 - level) / 2, (1 + level) / 2], axis=axis)
+        return (float(low), float(high)) if np.ndim(low) == 0 else (low, high)
 
     def interval(self, archs, kind: str, level: float = 0.95) -> tuple[float, float, float]:
-        """``(value, low, high)`` of a set's statistic."""
+        """``(value, low, high)`` of a set's (or a :class:`Pick`'s) statistic."""
         value, reps = self.statistic(archs, kind)
         return (value, *self._interval(reps, level))
 
-    def difference(self, archs_a, archs_b, kind: str, level: float = 0.95) -> Difference:
+    def difference(self, archs_a, archs_b, kind: str, level: float = 0.95, kind_b: str | None = None) -> Difference:
         """``stat(A) - stat(B)`` with its interval (replicates of both sets drawn independently per
-        architecture; an architecture in both sets gets the same draws)."""
-        (va, ra), (vb, rb) = self.statistic(archs_a, kind), self.statistic(archs_b, kind)
+        architecture; an architecture in both sets gets the same draws). ``kind`` is A's statistic
+        and B's too unless ``kind_b`` names another."""
+        (va, ra), (vb, rb) = self.statistic(archs_a, kind), self.statistic(archs_b, kind_b or kind)
         return Difference(va - vb, *self._interval(ra - rb, level), level)
 
+    def _choices(self, pick: Pick, kind: str) -> np.ndarray:
+        """Replicates of ``kind`` for every choice of ``pick.size`` among its candidates, one row each."""
+        n, k = len(pick.archs), pick.size
+        if math.comb(n, k) > MAX_CHOICES:
+            raise ValueError(f"{math.comb(n, k):,} choices of {k} among {n} candidates; at most {MAX_CHOICES:,}")
+        return np.stack([self.statistic([pick.archs[i] for i in c], kind)[1]
+                         for c in itertools.combinations(range(n), k)])
 
-def table1_from_sets(arch_sets: dict, bootstrap: SeedBootstrap, level: float = 0.95):
-    """Table 1 beside the paper: per set of architectures (name -> canonical strings), the average
-    and the best (lowest) of its architectures' seed-mean FDs, each with its seed-noise interval
-    (:class:`SeedBootstrap`), and the seeds per architecture."""
-    import pandas as pd
-
-    rows = []
-    for name, archs in arch_sets.items():
-        avg, best = bootstrap.interval(archs, "average", level), bootstrap.interval(archs, "best", level)
-        n_seeds = bootstrap.n_seeds[list(archs)]
-        paper = PAPER_TABLE1.get(name, (np.nan, np.nan))
-        rows.append({"set": name, "n": len(archs), "seeds": f"{n_seeds.min()}-{n_seeds.max()}",
-                     "FD avg (ours)": avg[0], "avg low": avg[1], "avg high": avg[2],
-                     "FD best (ours)": best[0], "best low": best[1], "best high": best[2],
-                     "best arch": str(bootstrap.means[list(archs)].idxmin()),
-                     "FID avg (paper)": paper[0], "FID best (paper)": paper[1],
-                     "seed-noise std (ours)": bootstrap.sigma})
-    return pd.DataFrame(rows).set_index("set")
+    def choice_outcomes(self, pick_a, pick_b, kind: str, level: float = 0.95,
+                        kind_b: str | None = None) -> dict[str, float]:
+        """For every pair of choices the two picks allow, the outcome (``better``, ``tie``,
+        ``worse``) of :meth:`difference` between the chosen sets: the share of pairs with each."""
+        ra, rb = self._choices(Pick.of(pick_a), kind), self._choices(Pick.of(pick_b), kind_b or kind)
+        counts = dict.fromkeys(("better", "tie", "worse"), 0)
+        for row in ra:
+            low, high = self._interval(row - rb, level, axis=1)
+            for outcome in map(_outcome, low, high):
+                counts[outcome] += 1
+        total = len(ra) * len(rb)
+        return {o: c / total for o, c in counts.items()}

@@ -155,6 +155,33 @@ def test_table1_stage_retrains_both_sets_and_the_best_of_the_68_seed_by_seed(tmp
     assert sd_selection.best_evaluated(ResultStore(tmp_path)) == names[1]
 
 
+def test_near_ties_stage_evaluates_the_runners_up_with_every_seed(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    from autobuild.experiments import sd_selection
+
+    script = load_run_script()
+    archs = [S.from_string(f"w{w}d1--|w0.8d1-A|w0.8d1--|w0.8d{d}-") for w, d in ((0.8, 1), (1.0, 1), (1.2, 1), (0.8, 2))]
+    names = [S.to_string(a) for a in archs]
+    store = ResultStore(tmp_path, SDRecipe(steps=3))
+    store.add("random68", {"arch": names[3], "seed": 0, "fd": 0.2}, np.zeros(1))  # already evaluated: copied
+    monkeypatch.setattr(sd_selection, "select_from_store", lambda *a, **k: SimpleNamespace(
+        k=1, autobuild_ranked=archs[:2], exhaustive_ranked=archs[2:]))
+    calls = []
+
+    def fake_evaluate(space, arch, recipe, seed, device):
+        calls.append((space.to_string(arch), seed))
+        return {"arch": space.to_string(arch), "seed": seed, "fd": 0.5}, np.zeros(1)
+
+    monkeypatch.setattr(script, "evaluate_unet", fake_evaluate)
+    assert script.main(["--out", str(tmp_path), "--stages", "near_ties", "--extra-seeds", "1", "--steps", "3"]) == 0
+    # the picks (ranks 1) are the selected/table1 stages' work; the runners-up get seed 0, then 1
+    assert sorted(calls) == sorted([(names[1], 0), (names[1], 1), (names[3], 1)])
+    got = ResultStore(tmp_path).frame()
+    near = got[got.group == "near_ties"]
+    assert sorted(zip(near.arch, near.seed)) == sorted([(names[1], 0), (names[1], 1), (names[3], 0), (names[3], 1)])
+
+
 @pytest.mark.parametrize("bad", ["0,1", "one", ""])
 def test_run_script_rejects_bad_extra_seeds(bad, tmp_path):
     with pytest.raises(SystemExit):

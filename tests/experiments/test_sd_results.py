@@ -1,10 +1,13 @@
-"""Table 1's seed-noise intervals: the pooled-residual bootstrap of set averages and bests,
-the interval of a difference and the verdict it gives."""
+"""Table 1's seed-noise intervals: the pooled-residual bootstrap of set averages and bests, a
+near-tied pick's expectation over its choices, the interval of a difference and the verdict it
+gives."""
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from autobuild.experiments.sd_results import Difference, SeedBootstrap, seed_runs, table1_from_sets
+from autobuild.experiments.sd_results import Difference, Pick, SeedBootstrap, seed_runs
 
 
 def runs(fds: dict) -> pd.DataFrame:
@@ -81,15 +84,41 @@ def test_95_percent_intervals_cover_the_true_difference():
     assert 0.85 <= hits / trials <= 0.995
 
 
-def test_table1_rows_hold_the_intervals():
-    boot = SeedBootstrap(runs({**NOISE, "a": [1.0, 1.2], "b": [3.0]}))
-    table = table1_from_sets({"AutoBuild (4)": ["a", "b"]}, boot)
-    row = table.loc["AutoBuild (4)"]
-    assert (row.n, row.seeds) == (2, "1-2")
-    assert row["FD avg (ours)"] == pytest.approx(2.05) and row["FD best (ours)"] == pytest.approx(1.1)
-    assert row["avg low"] < 2.05 < row["avg high"] and row["best low"] < 1.1 < row["best high"]
-    assert row["best arch"] == "a"
-    assert row["FID best (paper)"] == 9.96 and row["seed-noise std (ours)"] == pytest.approx(boot.sigma)
+def test_a_pick_of_all_candidates_is_the_set_itself():
+    boot = SeedBootstrap(runs({**NOISE, "a": [1.0, 1.2], "b": [3.0], "c": [2.0]}))
+    for kind in ("average", "best"):
+        v, reps = boot.statistic(Pick(("a", "b", "c"), 3), kind)
+        w, plain = boot.statistic(["a", "b", "c"], kind)
+        assert v == w and np.array_equal(reps, plain)
+
+
+def test_a_pick_is_the_expectation_over_every_choice():
+    fds = {**NOISE, "a": [1.0], "b": [2.0], "c": [4.0], "d": [3.0]}
+    boot = SeedBootstrap(runs(fds), n_boot=500)
+    pick = Pick(("a", "b", "c", "d"), 2)
+    choices = list(itertools.combinations(pick.archs, 2))
+    assert boot.statistic(pick, "average")[0] == pytest.approx(2.5)
+    # best of each of the 6 pairs, averaged: a in 3 pairs, b in 2 (with c, d), d in 1 (with c)
+    assert boot.statistic(pick, "best")[0] == pytest.approx((3 * 1.0 + 2 * 2.0 + 1 * 3.0) / 6)
+    replicates = np.mean([boot.statistic(list(c), "best")[1] for c in choices], axis=0)
+    np.testing.assert_allclose(boot.statistic(pick, "best")[1], replicates)
+
+
+def test_choice_outcomes_share_the_pairs_of_choices():
+    far = {**NOISE, "a": [1.0] * 5, "b": [1.0] * 5, "x": [9.0] * 5, "y": [9.0] * 5, "z": [1.0] * 5}
+    boot = SeedBootstrap(runs(far), n_boot=500)
+    assert boot.choice_outcomes(Pick(("a", "b"), 1), ["x"], "average") == {"better": 1.0, "tie": 0.0, "worse": 0.0}
+    # B picks one of x, y, z: against z (as good as a) the pair ties, against x or y A is better
+    shares = boot.choice_outcomes(["a"], Pick(("x", "y", "z"), 1), "average")
+    assert shares == pytest.approx({"better": 2 / 3, "tie": 1 / 3, "worse": 0.0})
+    # statistics may differ between the two sides: A's average against B's best
+    assert boot.choice_outcomes(["x", "y"], ["a", "z"], "average", kind_b="best")["worse"] == 1.0
+
+
+def test_a_mixed_difference_reads_each_side_with_its_statistic():
+    boot = SeedBootstrap(runs({**NOISE, "a": [1.0], "b": [3.0], "c": [2.0], "d": [5.0]}))
+    d = boot.difference(["a", "b"], ["c", "d"], "average", kind_b="best")
+    assert d.value == pytest.approx(2.0 - 2.0)
 
 
 def test_bad_input_is_refused_clearly():
@@ -110,3 +139,9 @@ def test_bad_input_is_refused_clearly():
         boot.interval(["n1"], "median")
     with pytest.raises(ValueError, match="level"):
         boot.difference(["n1"], ["n2"], "average", level=95)
+    with pytest.raises(ValueError, match=r"k must be an integer in \[1, 2\]"):
+        Pick(("n1", "n2"), 3)
+    with pytest.raises(ValueError, match="distinct"):
+        Pick(("n1", "n1"), 1)
+    with pytest.raises(ValueError, match="at most"):
+        boot.choice_outcomes(Pick(tuple(f"a{i}" for i in range(30)), 15), ["n1"], "average")
