@@ -86,8 +86,7 @@ def test_the_command_exits_1_with_findings_and_0_without(tmp_path, capsys):
 
 #: Pages whose prose still holds typed numbers, each owned by another part of the book; remove a
 #: page from here once the checker finds nothing in it (the test below then holds it clean).
-PENDING = {"notebooks/02_magnitude_ranked_embeddings.py", "notebooks/02_score_quality.py",
-           "notebooks/03_imagenet_construction_and_nas.py", "notebooks/06_measured_truth.py"}
+PENDING = {"notebooks/03_imagenet_construction_and_nas.py"}
 
 
 def test_the_book_holds_no_typed_result_numbers():
