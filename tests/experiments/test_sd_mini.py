@@ -29,6 +29,18 @@ def test_frechet_distance_known_values():
         frechet_distance(a[:1], a)
 
 
+def test_fd_scores_the_untouched_crops_far_below_black_holes():
+    """The scale the data card gives: the held-out crops themselves score far lower than the same
+    crops with every hole filled with black (pixel value -1)."""
+    from autobuild.experiments.sd_mini import fd_score
+
+    recipe = SDRecipe()
+    reals, images, masks = eval_set(recipe)
+    black = images * (1 - masks) - masks
+    untouched, holes = fd_score(reals, images, recipe.feature_seed), fd_score(reals, black, recipe.feature_seed)
+    assert untouched < holes / 3
+
+
 def test_random_features_are_fixed_by_seed():
     x = torch.rand(5, 3, 16, 16) * 2 - 1
     f = RandomFeatures(0)(x)
