@@ -9,6 +9,7 @@ The selection itself is :func:`autobuild.experiments.sd_selection.select_from_st
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,7 +188,12 @@ def seed_bootstrap(store: sd_results.ResultStore, evaluated: SetEvaluations, n_b
 # FLOPs ------------------------------------------------------------------------------------------
 def gflops(space, archs) -> np.ndarray:
     """Full-width GFLOPs of one U-Net step (64x64 latent, 77 text tokens) of each architecture."""
-    return np.array([count_flops(space, space.from_string(a)) / 1e9 for a in archs])
+    return np.array([_gflops(space, a) for a in archs])
+
+
+@functools.lru_cache(maxsize=4096)
+def _gflops(space, arch: str) -> float:
+    return count_flops(space, space.from_string(arch)) / 1e9
 
 
 def flops_matched(space, stored: StoredEvaluations, evaluated: SetEvaluations, k: int | None = None) -> list[str]:
