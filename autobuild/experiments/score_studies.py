@@ -13,7 +13,7 @@ jackknife over seeds (:func:`pair_interval`). The measures themselves are
 from __future__ import annotations
 
 import textwrap
-from dataclasses import astuple, dataclass, field
+from dataclasses import astuple, dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -98,11 +98,18 @@ class MethodMeasures:
     overlap: Interval
 
 
+def clipped(interval: Interval, low: float, high: float) -> Interval:
+    """``interval`` cut to the range ``[low, high]`` its measure can take (a t-interval is symmetric
+    and may reach past it, e.g. below 0 shared subgraphs)."""
+    return replace(interval, low=min(max(interval.low, low), high), high=max(min(interval.high, high), low))
+
+
 def method_measures(q: Quality, st: Stability, method: str, scorer: str, note: str = "") -> MethodMeasures:
     """Mean per-stage Spearman and top-1 regret (t-intervals over seeds) and top-k seed-pair overlap
-    (:func:`pair_interval`) of ``scorer``."""
-    return MethodMeasures(method, scorer, note, t_mean_interval(seed_means(q, scorer, "spearman")),
-                          t_mean_interval(seed_means(q, scorer, "regret")), pair_interval(st, scorer))
+    (:func:`pair_interval`) of ``scorer``, each within the range its measure can take."""
+    return MethodMeasures(method, scorer, note, clipped(t_mean_interval(seed_means(q, scorer, "spearman")), -1, 1),
+                          clipped(t_mean_interval(seed_means(q, scorer, "regret")), 0, np.inf),
+                          clipped(pair_interval(st, scorer), 0, st.k))
 
 
 @dataclass

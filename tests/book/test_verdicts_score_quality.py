@@ -1,6 +1,5 @@
 """Section 2b's claims (autobuild.book.verdicts.score_quality): both methods, the book's targets, seeds as units."""
 import pandas as pd
-import pytest
 
 from autobuild.book.verdicts import score_quality as verdicts
 from autobuild.experiments.intervals import Interval
@@ -48,11 +47,3 @@ def test_soft_rank_rows_follow_the_mean_gap_per_seed_and_skip_a_missing_network(
             if c.claim_id == "sec41_soft_rank_exact"]
     assert only == ["ours"]
 
-
-def test_table_shows_one_row_per_claim_and_method():
-    table = verdicts.table(verdicts.claims(_report()))
-    assert table.loc[("sec42_scores_rank", "ours"), "verdict"] == "agrees"
-    assert table.loc[("sec42_scores_rank", "ours"), "target"] == f"mean per-stage Spearman >= {TARGETS.spearman_min}"
-    assert list(table.columns) == ["target", "value", "interval", "verdict"]
-    with pytest.raises(KeyError):
-        table.loc[("sec43_top1_regret", "ours")]

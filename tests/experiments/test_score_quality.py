@@ -98,6 +98,14 @@ def test_method_scorers_fall_back_to_the_root_readout_of_our_network_and_say_so(
     assert score_studies.TARGETS.spearman_min == 0.7 and score_studies.TARGETS.overlap_min == 12
 
 
+def test_clipped_keeps_an_interval_inside_its_measures_range():
+    from autobuild.experiments.intervals import Interval
+
+    iv = score_studies.clipped(Interval(2.0, -3.0, 7.0, 5), 0, 25)
+    assert (iv.mean, iv.low, iv.high, iv.n) == (2.0, 0.0, 7.0, 5)
+    assert score_studies.clipped(Interval(24.0, 20.0, 30.0, 5), 0, 25).high == 25
+
+
 def test_additive_baseline_recovers_an_additive_label():
     archs = MBV3.sample(800, seed=0)
     y = np.array([sum((l.expand == 6) + 0.5 * (l.kernel == 7) for l in a.stages[1]) + 0.3 * len(a.stages[1])

@@ -56,9 +56,3 @@ def claims(judged: Report, fidelity: pd.DataFrame | None = None) -> list[Claim]:
                                       "'exactly')"))
     return rows
 
-
-def table(rows: list[Claim]) -> pd.DataFrame:
-    """The claims as the page shows them: one row per claim and method, with its target and verdict."""
-    return pd.DataFrame([{"claim": c.claim_id, "method": c.method, "target": c.target.removeprefix("book: "),
-                          "value": c.verdict.ours, "interval": c.verdict.interval, "verdict": c.verdict.word}
-                         for c in rows]).set_index(["claim", "method"])
