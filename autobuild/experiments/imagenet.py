@@ -15,6 +15,7 @@ from typing import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+import torch
 from tqdm.auto import tqdm
 
 from autobuild.experiments.construction import (Construction, construct, evaluate_reduced_spaces, front_extension,
@@ -341,3 +342,99 @@ def k_sensitivity(constructions: Constructions, nas: NASComparison, ks: Sequence
                          "HV mean": row.hv_mean, "HV std": row.hv_std,
                          "best baseline": baseline_best[(s, d)]})
     return KSensitivity(pd.DataFrame(rows), constructions.pairs, constructions.n_seeds)
+
+
+def tail_dominance(datasets: Mapping, fronts: FrontExtensions) -> pd.DataFrame:
+    """Fig. 5 (top), the high-accuracy tail: per repeat and pair, whether a reduced-space architecture
+    is at least as accurate as the labelled set's most accurate one at lower latency.
+
+    Columns: seed, space, device, ``tail_acc``/``tail_latency`` (the labelled set's most accurate
+    architecture, the high-accuracy end of its front), ``found`` and ``saving``: ``1 - lat/tail_latency``
+    of the fastest such architecture (NaN when none is found).
+    """
+    rows = []
+    for (seed, s, d), clusters in fronts.clusters.items():
+        labels = datasets[s].labels
+        top = int(np.argmax(labels["acc"].to_numpy()))
+        tail_acc, tail_lat = float(labels["acc"].iloc[top]), float(labels[f"latency_{d}"].iloc[top])
+        better = clusters[(clusters.perf >= tail_acc) & (clusters.cost < tail_lat)]
+        rows.append({"seed": seed, "space": s, "device": d, "tail_acc": tail_acc, "tail_latency": tail_lat,
+                     "found": not better.empty,
+                     "saving": 1 - better.cost.min() / tail_lat if not better.empty else float("nan")})
+    return pd.DataFrame(rows)
+
+
+def best_accuracy(nas: NASComparison, max_latency: float | None = None) -> pd.DataFrame:
+    """Per pair, method and repeat: the highest accuracy a search evaluated (``best_acc``), among
+    architectures under ``max_latency`` ms when given (NaN when it found none there)."""
+    rows = []
+    for (s, d), runs in nas.results.items():
+        for r in runs:
+            keep = r.cost < max_latency if max_latency is not None else np.ones(len(r.perf), dtype=bool)
+            rows.append({"space": s, "device": d, "method": r.method, "seed": r.seed,
+                         "best_acc": float(r.perf[keep].max()) if keep.any() else float("nan")})
+    return pd.DataFrame(rows)
+
+
+@dataclass
+class LatencyDrivers:
+    """How much of a latency label the stages' depths explain, and how much their layer types add.
+
+    ``r2`` holds the in-sample R^2 of three least-squares fits over the labelled set:
+    ``resolution`` (one-hot input resolution), ``+ depth`` (and the layers per stage),
+    ``+ layer types`` (and per stage the count of each block, expand x kernel). The depth share is
+    ``(R^2_depth - R^2_res) / (R^2_types - R^2_res)``: the part of what architecture explains beyond
+    the resolution that depth alone explains; ``low``/``high`` its percentile bootstrap interval over
+    the architectures (resampled with replacement, ``n_boot`` times).
+    """
+
+    label: str
+    r2: dict[str, float]
+    share: float
+    low: float
+    high: float
+    n: int
+
+
+def _driver_features(archs: Sequence) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Design matrices of :func:`latency_drivers`: resolution one-hot, + depths, + block counts per stage."""
+    resolutions = sorted({a.resolution for a in archs})
+    blocks = sorted({(layer.expand, layer.kernel) for a in archs for stage in a.stages for layer in stage})
+    res = np.array([[a.resolution == r for r in resolutions] for a in archs], dtype=float)
+    depth = np.array([a.depths for a in archs], dtype=float)
+    types = np.array([[sum((layer.expand, layer.kernel) == b for layer in stage) for stage in a.stages for b in blocks]
+                      for a in archs], dtype=float)
+    return res, np.hstack([res, depth]), np.hstack([res, depth, types])
+
+
+def _r2(x, y, w) -> float:
+    """R^2 of the least-squares fit of ``y`` on ``x`` with row weights ``w`` (float64 tensors; torch's
+    BLAS keeps to the kernel's threads, numpy's crawls on a busy CPU). The design is rank-deficient
+    (block counts sum to the depth), so a vanishing ridge picks the minimum-norm fit."""
+    xw = x * w[:, None]
+    gram = xw.T @ x
+    coef = torch.linalg.solve(gram + 1e-9 * torch.trace(gram) * torch.eye(len(gram), dtype=x.dtype), xw.T @ y)
+    mean = (w * y).sum() / w.sum()
+    return 1.0 - float((w * (y - x @ coef) ** 2).sum() / (w * (y - mean) ** 2).sum())
+
+
+def latency_drivers(data, label: str, n_boot: int = 500, level: float = 0.95, seed: int = 0) -> LatencyDrivers:
+    """:class:`LatencyDrivers` of ``label`` (e.g. ``latency_gpu``) over the labelled set ``data``."""
+    if label not in data.labels.columns:
+        raise ValueError(f"no label {label!r} in the labelled set; it has {list(data.labels.columns)}")
+    if n_boot < 100:
+        raise ValueError(f"n_boot must be at least 100, got {n_boot}")
+    y = torch.tensor(data.labels[label].to_numpy(dtype=float, copy=True))
+    designs = [torch.as_tensor(x) for x in _driver_features(data.archs)]
+
+    def share(w):
+        r_res, r_depth, r_types = (_r2(x, y, w) for x in designs)
+        return (r_depth - r_res) / (r_types - r_res), (r_res, r_depth, r_types)
+
+    value, r2 = share(torch.ones(len(y), dtype=y.dtype))
+    rng = np.random.default_rng(seed)
+    boots = [share(torch.as_tensor(rng.multinomial(len(y), np.full(len(y), 1 / len(y))), dtype=y.dtype))[0]
+             for _ in range(n_boot)]
+    low, high = np.quantile(boots, [(1 - level) / 2, (1 + level) / 2])
+    return LatencyDrivers(label, dict(zip(("resolution", "+ depth", "+ layer types"), r2)), float(value),
+                          float(low), float(high), len(y))

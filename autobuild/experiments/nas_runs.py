@@ -13,7 +13,9 @@ whichever has the highest mean hypervolume over the seeds) through the per-seed 
 (:mod:`autobuild.experiments.intervals`). The baselines never see the labelled architectures, so
 two same-information controls (:data:`CONTROLS`, :func:`run_controls`) use the same labels and
 the same evaluation budget: NSGA-II over the whole space guided by a surrogate, and the reduced
-spaces of a one-hot additive ridge model.
+spaces of a one-hot additive ridge model. :func:`comparisons` judges every pairing: each
+AutoBuild-NAS run and each control against the best baseline, and AutoBuild-NAS against each
+control and the stronger of the two.
 """
 from __future__ import annotations
 
@@ -55,10 +57,10 @@ SCREEN_FACTOR = 10
 RIDGE = 1.0
 #: The two methods of the ledger, as (model, readout) of a run.
 METHOD_RUNS = {"paper": ("authors", "root"), "ours": ("companion", "pooled")}
-GROUP = ["recipe", "model", "readout", "space", "device"]
-DIFFERENCE_COLUMNS = (*GROUP, "seed", "best_baseline", "hv_autobuild", "hv_baseline", "difference")
-VERDICT_COLUMNS = (*GROUP, "best baseline", "seeds", "mean difference", "low", "high", "verdict")
-CONTROL_COLUMNS = (*GROUP, "control", "seeds", "mean difference", "low", "high", "verdict")
+COMPARISON_COLUMNS = ("recipe", "model", "readout", "searcher", "space", "device", "against", "opponent", "seed",
+                      "hv", "hv_opponent", "difference")
+JUDGED_COLUMNS = ("recipe", "model", "readout", "searcher", "space", "device", "against", "opponent", "seeds",
+                  "mean difference", "low", "high", "verdict", "opponent HV")
 
 
 @dataclass(frozen=True)
@@ -207,69 +209,83 @@ def run_controls(datasets: Mapping, devices: Sequence[str], recipe: NASRecipe, s
     return out[list(COLUMNS)]
 
 
-def paired_differences(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per (recipe, model, readout, space, device, seed): ``d = HV(AutoBuild-NAS) - HV(best baseline)``.
+def method_of(model: str, readout: str) -> str | None:
+    """``"paper"`` or ``"ours"`` for the (model, readout) of the two methods (:data:`METHOD_RUNS`);
+    None for any other variant (e.g. the authors' network with the pooled readout)."""
+    return next((m for m, run in METHOD_RUNS.items() if run == (model, readout)), None)
 
-    The best baseline of a (recipe, model, readout, space, device) is the paper's baseline with the
-    highest mean hypervolume over the seeds; only seeds holding AutoBuild-NAS and that baseline
-    count. The controls' rows are left out (:func:`control_differences`). No rows give an empty frame.
+
+def comparison_differences(rows: pd.DataFrame) -> pd.DataFrame:
+    """Every paired comparison of Fig. 5 (bottom), seed by seed: :data:`COMPARISON_COLUMNS`.
+
+    Per (recipe, space, device), each *searcher* -- an AutoBuild-NAS run (model, readout) or a
+    control of :data:`CONTROLS` -- meets its opponents by seed: ``d_i = HV_i(searcher) -
+    HV_i(opponent)``. Every searcher meets the *best baseline* (of the paper's three, the highest
+    mean HV over the seeds it is paired on); AutoBuild-NAS also meets each control and the
+    *stronger control* (of the two, the higher mean HV over the paired seeds). The baselines do not
+    depend on the predictors, so a recipe's baseline rows are pooled over its runs (one per seed).
     """
-    rows = rows[rows.method.isin(("AutoBuild-NAS", *BASELINES))]
+    searchers = ("AutoBuild-NAS", *CONTROLS)
     out = []
-    for (recipe, model, readout, s, d), group in rows.groupby(GROUP, sort=False):
-        hv = group.pivot_table(index="seed", columns="method", values="hv", aggfunc="first")
-        present = [m for m in BASELINES if m in hv.columns]
-        if "AutoBuild-NAS" not in hv.columns or not present:
-            raise ValueError(f"{recipe}/{model}/{readout}/{s}-{d}: AutoBuild-NAS and at least one baseline are needed")
-        best = hv[present].mean().idxmax()
-        paired = hv[["AutoBuild-NAS", best]].dropna()
-        out.append(pd.DataFrame({"recipe": recipe, "model": model, "readout": readout, "space": s, "device": d,
-                                 "seed": paired.index, "best_baseline": best,
-                                 "hv_autobuild": paired["AutoBuild-NAS"].to_numpy(),
-                                 "hv_baseline": paired[best].to_numpy(),
-                                 "difference": (paired["AutoBuild-NAS"] - paired[best]).to_numpy()}))
-    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=DIFFERENCE_COLUMNS)
+    for (recipe, s, d), part in rows.groupby(["recipe", "space", "device"], sort=False):
+        pool = part[part.method.isin((*BASELINES, *CONTROLS))].drop_duplicates(["method", "seed"])
+        opponents = pool.pivot_table(index="seed", columns="method", values="hv", aggfunc="first")
+        for (model, readout, method), group in part[part.method.isin(searchers)].groupby(
+                ["model", "readout", "method"], sort=False):
+            mine = group.drop_duplicates("seed").set_index("seed")["hv"].rename("_mine")
+            against = {"best baseline": BASELINES}
+            if method == "AutoBuild-NAS":
+                against.update({c: (c,) for c in CONTROLS}, **{"stronger control": tuple(CONTROLS)})
+            for label, candidates in against.items():
+                present = [c for c in candidates if c in opponents.columns]
+                paired = opponents[present].join(mine, how="inner").dropna()
+                if not present or paired.empty:
+                    continue
+                best = paired[present].mean().idxmax()
+                out.append(pd.DataFrame({"recipe": recipe, "model": model, "readout": readout, "searcher": method,
+                                         "space": s, "device": d, "against": label, "opponent": best,
+                                         "seed": paired.index, "hv": paired["_mine"].to_numpy(),
+                                         "hv_opponent": paired[best].to_numpy(),
+                                         "difference": (paired["_mine"] - paired[best]).to_numpy()}))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=COMPARISON_COLUMNS)
 
 
-def paired_verdicts(rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Per (recipe, model, readout, space, device) with at least 2 paired seeds: the mean paired
-    difference, its t-interval, the number of seeds and the verdict (*better*, *tie*, *worse*, or
-    *too few seeds* below :data:`~autobuild.experiments.intervals.MIN_SEEDS`)."""
-    diffs = paired_differences(rows)
+def comparisons(rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
+    """:func:`comparison_differences` judged: per comparison with at least 2 paired seeds, the mean
+    difference, its Student-t interval and verdict (*better*, *tie*, *worse*, or *too few seeds*
+    below :data:`~autobuild.experiments.intervals.MIN_SEEDS`), in :data:`JUDGED_COLUMNS`."""
+    keys = [c for c in COMPARISON_COLUMNS if c not in ("seed", "hv", "hv_opponent", "difference")]
     out = []
-    for (*keys, best), group in diffs.groupby([*GROUP, "best_baseline"], sort=False):
+    for values, group in comparison_differences(rows).groupby(keys, sort=False):
         if len(group) < 2:
             continue
         ci = t_mean_interval(group["difference"], level=level)
-        out.append({**dict(zip(GROUP, keys)), "best baseline": best, "seeds": ci.n, "mean difference": ci.mean,
-                    "low": ci.low, "high": ci.high, "verdict": ci.verdict})
-    return pd.DataFrame(out, columns=list(VERDICT_COLUMNS))
+        out.append({**dict(zip(keys, values)), "seeds": ci.n, "mean difference": ci.mean, "low": ci.low,
+                    "high": ci.high, "verdict": ci.verdict, "opponent HV": float(group["hv_opponent"].mean())})
+    return pd.DataFrame(out, columns=list(JUDGED_COLUMNS))
 
 
-def control_differences(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per AutoBuild-NAS run and control of :data:`CONTROLS`, paired by (recipe, space, device,
-    seed): ``d = HV(AutoBuild-NAS) - HV(control)``."""
-    ab = rows[rows.method == "AutoBuild-NAS"]
+def strongest_baseline(rows: pd.DataFrame, baseline: str = "Layer-Insight", level: float = 0.95) -> pd.DataFrame:
+    """Per recipe and pair: ``HV(baseline) - HV(the better of the other two baselines)``, paired by
+    seed, with its t-interval and verdict (*better*: ``baseline`` is the strongest competitor). The
+    baselines use no predictor, so a recipe's baseline rows are pooled over its runs."""
+    if baseline not in BASELINES:
+        raise ValueError(f"unknown baseline {baseline!r}; choose from {BASELINES}")
+    columns = ["recipe", "space", "device", "baseline", "opponent", "seeds", "mean difference", "low", "high",
+               "verdict", "opponent HV"]
+    pool = rows[rows.method.isin(BASELINES)].drop_duplicates(["recipe", "space", "device", "method", "seed"])
     out = []
-    for control in CONTROLS:
-        theirs = rows[rows.method == control][["recipe", "space", "device", "seed", "hv"]]
-        paired = ab.merge(theirs.rename(columns={"hv": "hv_control"}), on=["recipe", "space", "device", "seed"])
-        out.append(paired.assign(control=control, difference=paired.hv - paired.hv_control)
-                   [[*GROUP, "seed", "control", "hv", "hv_control", "difference"]])
-    return pd.concat(out, ignore_index=True)
-
-
-def control_verdicts(rows: pd.DataFrame, level: float = 0.95) -> pd.DataFrame:
-    """Per AutoBuild-NAS run (recipe, model, readout, space, device) and control with at least 2
-    paired seeds: the mean of ``HV(AutoBuild-NAS) - HV(control)``, its t-interval and verdict."""
-    out = []
-    for (*keys, control), group in control_differences(rows).groupby([*GROUP, "control"], sort=False):
-        if len(group) < 2:
+    for (recipe, s, d), part in pool.groupby(["recipe", "space", "device"], sort=False):
+        hv = part.pivot_table(index="seed", columns="method", values="hv", aggfunc="first").dropna()
+        others = [m for m in BASELINES if m != baseline and m in hv.columns]
+        if baseline not in hv.columns or not others or len(hv) < 2:
             continue
-        ci = t_mean_interval(group["difference"], level=level)
-        out.append({**dict(zip(GROUP, keys)), "control": control, "seeds": ci.n, "mean difference": ci.mean,
-                    "low": ci.low, "high": ci.high, "verdict": ci.verdict})
-    return pd.DataFrame(out, columns=list(CONTROL_COLUMNS))
+        best = hv[others].mean().idxmax()
+        ci = t_mean_interval(hv[baseline] - hv[best], level=level)
+        out.append({"recipe": recipe, "space": s, "device": d, "baseline": baseline, "opponent": best,
+                    "seeds": ci.n, "mean difference": ci.mean, "low": ci.low, "high": ci.high,
+                    "verdict": ci.verdict, "opponent HV": float(hv[best].mean())})
+    return pd.DataFrame(out, columns=columns)
 
 
 def recipe_differences(rows: pd.DataFrame, first: str, second: str, level: float = 0.95) -> pd.DataFrame:
@@ -298,14 +314,21 @@ def recipe_differences(rows: pd.DataFrame, first: str, second: str, level: float
 
 
 def provenance(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per (recipe, model, readout): seeds stored, dates, machines and the summed wall time in minutes."""
+    """Per (recipe, model, readout): seeds stored, training and search settings, the first and last
+    date, and the summed wall time in minutes (the two controls are one run: each row shows its time).
+    The machines are :func:`machines`."""
     per_unit = rows.drop_duplicates(["recipe", "model", "readout", "seed"])
     return (per_unit.groupby(["recipe", "model", "readout"], sort=False)
-            .agg(seeds=("seed", "nunique"), epochs=("epochs", "first"), lr=("lr", "first"), k_nas=("k_nas", "first"),
-                 budget=("budget", "first"), dates=("date", lambda v: ", ".join(sorted(set(map(str, v))))),
-                 machine=("machine", lambda v: ", ".join(sorted(set(map(str, v))))),
+            .agg(seeds=("seed", "nunique"), epochs=("epochs", "first"), lr=("lr", "first"), K=("k_nas", "first"),
+                 budget=("budget", "first"),
+                 dates=("date", lambda v: " to ".join(dict.fromkeys((min(map(str, v)), max(map(str, v)))))),
                  wall_min=("wall_s", lambda v: round(float(np.sum(v)) / 60, 1)))
-            .reset_index())
+            .rename(columns={"wall_min": "wall (min)"}))
+
+
+def machines(rows: pd.DataFrame) -> str:
+    """The machines the stored rows ran on, each once."""
+    return "; ".join(sorted(set(map(str, rows["machine"])))) if len(rows) else "none"
 
 
 def rows_of(nas: imagenet.NASComparison, model: str, recipe: str, readout: str = "pooled") -> pd.DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,7 @@ from autobuild.experiments.construction import (
 )
 from autobuild.predictor import TrainConfig
 from autobuild.search.objectives import PredictorObjectives
-from autobuild.search.pareto import Reference, nadir_reference
+from autobuild.search.pareto import Reference, dominated_by, nadir_reference, pareto_front
 from autobuild.spaces.ofa import MBV3
 
 PAPER_EQUATIONS = ["pan_seg_PQ/log10(flops_pan_seg)", "sqrt(pan_seg_PQ) - sqrt(flops_pan_seg)"]
@@ -50,9 +51,15 @@ class PanopticTarget:
         return "\n".join([
             (f"{'STAND-IN TARGET -- no panoptic labels offline. ' if self.stand_in else ''}"
              f"{len(self.data)} MBv3 architectures from {os.path.basename(self.data.source)}"),
-            f"performance label {self.perf!r}: {self.data.provenance.get(self.perf, 'no provenance recorded')}",
-            f"cost label {self.cost!r}: {self.data.provenance.get(self.cost, 'no provenance recorded')}",
+            f"performance label {self.perf!r}: {self.data.provenance.get(self.perf, 'no provenance recorded')}; "
+            f"{self._range(self.perf)}",
+            f"cost label {self.cost!r}: {self.data.provenance.get(self.cost, 'no provenance recorded')}; "
+            f"{self._range(self.cost)}",
             "label equations: " + " | ".join(self.equations)])
+
+    def _range(self, label: str) -> str:
+        values = self.data.labels[label]
+        return f"from {values.min():.4g} to {values.max():.4g} ({values.max() / values.min():.2f} times the lowest)"
 
 
 def load_target(source: str) -> PanopticTarget:
@@ -72,7 +79,9 @@ def load_target(source: str) -> PanopticTarget:
 class PanopticConstruction:
     """Fig. 6: the constructions, the back ends that label what they build (``constructed``:
     ``equation, arch, perf, cost``), the labelled set's points and nadir ``ref``, and per equation
-    the front-extension table of :func:`front_extension` with the median performance and cost."""
+    the front-extension table of :func:`front_extension` with the median performance and cost --
+    all of the first seed's predictors. ``per_seed`` holds every seed's (``seed, equation, arch,
+    perf, cost, beyond``: whether the architecture reaches beyond the labelled front)."""
 
     target: PanopticTarget
     constructions: list[Construction]
@@ -83,6 +92,15 @@ class PanopticConstruction:
     ref: Reference
     table: pd.DataFrame
     summary: dict
+    per_seed: pd.DataFrame
+
+    @property
+    def seeds(self) -> list[int]:
+        return list(dict.fromkeys(self.per_seed.seed))
+
+    def front_tail_cost(self) -> float:
+        """The cost of the labelled front's costliest architecture: its high-cost tail."""
+        return float(self.data_cost[pareto_front(self.data_perf, self.data_cost)].max())
 
     def describe(self) -> str:
         """Each equation's predictor and top-1 architecture, then the labelling back ends."""
@@ -123,22 +141,36 @@ class PanopticConstruction:
                 "existing Pareto frontier'.")
 
 
-def construct_fig6(target: PanopticTarget, n_train: int, config: TrainConfig, k: int) -> PanopticConstruction:
-    """Train one predictor per equation with ``config`` on the first ``n_train`` architectures, build the
-    top-``k`` subgraphs per stage (``k**5`` architectures each), label them with two predictor heads
-    trained on the same set, and measure how far they reach beyond the labelled front: a point
-    counts when no labelled architecture weakly dominates it inside the nadir's hypervolume box."""
+def construct_fig6(target: PanopticTarget, n_train: int, config: TrainConfig, k: int,
+                   seeds: Sequence[int] | None = None) -> PanopticConstruction:
+    """Train one predictor per equation and seed (``seeds``, default ``config.seed``) with ``config``
+    on the first ``n_train`` architectures, build the top-``k`` subgraphs per stage (``k**5``
+    architectures each), label them with two predictor heads trained on the same set, and measure
+    how far they reach beyond the labelled front: a point counts when no labelled architecture
+    weakly dominates it inside the nadir's hypervolume box. The first seed's results are the page's."""
     data, scale = target.data, target.perf_scale
+    seeds = [config.seed] if seeds is None else [int(s) for s in seeds]
+    if not seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(f"construct_fig6 needs distinct seeds, got {seeds}")
     train_set = data.subset(np.arange(min(n_train, len(data))))
-    built = construct(train_set, target.equations, k=k, config=config, progress=False)
+    built = construct(train_set, target.equations, k=k, config=config, progress=False, seeds=seeds)
     objectives = PredictorObjectives(train_set, target.perf, target.cost, config)
-    constructed = evaluate_reduced_spaces(built, objectives)
-    constructed["perf"] *= scale
     data_perf = data.labels[target.perf].to_numpy() * scale
     data_cost = data.labels[target.cost].to_numpy()
     ref = nadir_reference(data_perf, data_cost)
+    n_eq, per_seed, first = len(target.equations), [], None
+    for i, seed in enumerate(seeds):
+        constructions = built[i * n_eq:(i + 1) * n_eq]
+        constructed = evaluate_reduced_spaces(constructions, objectives)
+        constructed["perf"] *= scale
+        p, c = constructed.perf.to_numpy(), constructed.cost.to_numpy()
+        beyond = ~dominated_by(p, c, data_perf, data_cost) & (p > ref.perf) & (c < ref.cost)
+        per_seed.append(constructed.assign(seed=seed, beyond=beyond))
+        if first is None:
+            first = constructions, constructed
+    constructions, constructed = first
     table, summary = front_extension(data_perf, data_cost, constructed, ref)
     medians = constructed.groupby("equation", sort=False)[["perf", "cost"]].median()
     table = table.assign(median_perf=medians["perf"].to_numpy(), median_cost=medians["cost"].to_numpy())
-    return PanopticConstruction(target, built, objectives.backends, constructed, data_perf, data_cost, ref,
-                                table, summary)
+    return PanopticConstruction(target, constructions, objectives.backends, constructed, data_perf, data_cost, ref,
+                                table, summary, pd.concat(per_seed, ignore_index=True))

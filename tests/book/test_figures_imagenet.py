@@ -22,29 +22,37 @@ def test_pair_menu_shows_one_pair_at_a_time():
     assert buttons[1].args[1]["xaxis.title.text"] == "latency_cpu (ms)"
 
 
-def test_paired_differences_colour_each_condition_by_its_verdict():
-    diffs = pd.DataFrame([{"recipe": r, "model": "companion", "space": "mbv3", "device": "gpu", "seed": i,
-                           "best_baseline": "Layer-Full", "hv_autobuild": 0.2 + d, "hv_baseline": 0.2,
-                           "difference": d}
-                          for r, d in (("quick", 0.01), ("full", -0.01)) for i in range(3)])
-    table = pd.DataFrame([{"recipe": r, "model": "companion", "space": "mbv3", "device": "gpu",
-                           "best baseline": "Layer-Full", "seeds": 3, "mean difference": d, "low": d - 0.001,
-                           "high": d + 0.001, "verdict": v} for r, d, v in (("quick", 0.01, "better"),
-                                                                            ("full", -0.01, "worse"))])
-    fig = figures.plot_paired_differences(diffs, table, "t")
+def _comparison(recipe, against, d, word):
+    return {"recipe": recipe, "model": "companion", "readout": "pooled", "searcher": "AutoBuild-NAS",
+            "space": "mbv3", "device": "gpu", "against": against, "opponent": "Layer-Full"}, d, word
+
+
+def test_comparisons_colour_each_row_by_the_ledgers_verdict():
+    cases = [_comparison("quick", "best baseline", 0.01, "agrees"), _comparison("full", "stronger control", -0.01,
+                                                                                "differs")]
+    diffs = pd.DataFrame([{**keys, "seed": i, "hv": 0.2 + d, "hv_opponent": 0.2, "difference": d}
+                          for keys, d, _ in cases for i in range(3)])
+    judged = pd.DataFrame([{**keys, "seeds": 3, "mean difference": d, "low": d - 0.001, "high": d + 0.001,
+                            "verdict": "x", "opponent HV": 0.2, "word": word} for keys, d, word in cases])
+    fig = figures.plot_comparisons(diffs, judged, lambda r: f"{r['recipe']} {r['against']}", "t")
     ax = fig.axes[0]
-    bars = [c for c in ax.containers]
+    bars = list(ax.containers)
     colours = [matplotlib.colors.to_hex(b.lines[0].get_color()) for b in bars]
-    assert colours == [figures.VERDICT_COLORS["better"], figures.VERDICT_COLORS["worse"]]
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["quick\ncompanion", "full\ncompanion"]
-    # in % of the baseline's mean hypervolume: +0.01 / 0.2 = +5%
-    assert abs(bars[0].lines[0].get_ydata()[0] - 5.0) < 1e-9
+    assert colours == [figures.VERDICT_COLORS["agrees"], figures.VERDICT_COLORS["differs"]]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["quick best baseline", "full stronger control"]
+    # in % of the opponent's mean hypervolume: +0.01 / 0.2 = +5%
+    assert abs(bars[0].lines[0].get_xdata()[0] - 5.0) < 1e-9
 
 
-def test_verdict_table_puts_the_interval_in_one_column():
-    table = pd.DataFrame([{"recipe": "full", "model": "authors", "space": "pn", "device": "gpu",
-                           "best baseline": "Layer-Full", "seeds": 8, "mean difference": 0.01, "low": -0.002,
-                           "high": 0.02, "verdict": "tie"}])
-    shown = figures.verdict_table(table)
-    assert shown.index.tolist() == [("full", "authors", "PN-GPU")]
-    assert shown.iloc[0].tolist() == ["Layer-Full", 8, "+0.0100 [-0.0020, +0.0200]", "tie"]
+def test_recipe_table_says_which_recipe_leads():
+    table = pd.DataFrame([{"model": "companion", "readout": "pooled", "space": "pn", "device": "gpu", "seeds": 8,
+                           "mean difference": 0.01, "low": 0.002, "high": 0.02, "verdict": "better"}])
+    shown = figures.recipe_table(table, "15-epoch", "200-epoch")
+    assert shown.index.tolist() == [("companion", "pooled", "PN-GPU")]
+    assert shown.iloc[0].tolist() == [8, "+0.0100 [+0.0020, +0.0200]", "15-epoch leads"]
+
+
+def test_hypervolume_panels_fit_the_page_width():
+    fig = figures.pair_panels([("mbv3", "gpu"), ("mbv3", "npu"), ("pn", "gpu")], lambda ax, s, d: ax.plot([0], [0]),
+                              "t")
+    assert fig.get_figwidth() <= 7.5 and sum(ax.get_visible() for ax in fig.axes) == 3

@@ -130,8 +130,9 @@ def test_per_seed_rows_give_every_search_its_hypervolume_under_the_pair_referenc
     assert len(rows) == 12 and set(rows.recipe) == {"quick"}
     ab = rows[(rows.method == "AutoBuild-NAS") & (rows.seed == 1)].hv.iloc[0]
     assert ab == pytest.approx(0.04 * 5.0)  # (0.74 - 0.7) x (10 - 5)
-    verdict = nas_runs.paired_verdicts(rows).iloc[0]
-    assert verdict["best baseline"] in nas_runs.BASELINES and verdict["seeds"] == 3
+    verdict = nas_runs.comparisons(rows).iloc[0]
+    assert verdict["against"] == "best baseline" and verdict["opponent"] in nas_runs.BASELINES
+    assert verdict["seeds"] == 3
     assert verdict["verdict"] == "too few seeds"  # 3 seeds: below intervals.MIN_SEEDS, no verdict
 
 
@@ -146,3 +147,47 @@ def test_k_sensitivity_counts_pairs_above_the_best_baseline():
     assert sweep.report().splitlines() == [
         "K= 3: AutoBuild-NAS above every baseline's mean hypervolume on 1 of 2 pairs",
         "K=10: AutoBuild-NAS above every baseline's mean hypervolume on 2 of 2 pairs"]
+
+
+def test_tail_dominance_finds_reduced_architectures_beating_the_most_accurate_labelled_one(tiny_mbv3):
+    labels = tiny_mbv3["mbv3"].labels
+    top = int(np.argmax(labels["acc"].to_numpy()))
+    acc, lat = float(labels["acc"].iloc[top]), float(labels["latency_gpu"].iloc[top])
+    clusters = {(0, "mbv3", "gpu"): pd.DataFrame({"perf": [acc, acc + 0.01, acc - 0.01], "cost": [0.8 * lat, 0.9 * lat,
+                                                                                                   0.1 * lat]}),
+                (1, "mbv3", "gpu"): pd.DataFrame({"perf": [acc + 0.01, acc - 0.01], "cost": [1.2 * lat, 0.1 * lat]})}
+    fronts = imagenet.FrontExtensions(pd.DataFrame(), clusters, {}, {}, (0, 1))
+    tails = imagenet.tail_dominance(tiny_mbv3, fronts).set_index("seed")
+    assert tails.loc[0, "found"] and tails.loc[0, "saving"] == pytest.approx(0.2)  # the fastest as accurate one
+    assert not tails.loc[1, "found"] and np.isnan(tails.loc[1, "saving"])  # more accurate only at more latency
+    assert tails.loc[0, "tail_acc"] == acc and tails.loc[0, "tail_latency"] == lat
+
+
+def test_best_accuracy_keeps_to_the_latency_mark():
+    from autobuild.search.evolution import SearchResult
+
+    run = SearchResult("AutoBuild-NAS", 0, 10, ["a", "b", "c"], np.array([0.8, 0.79, 0.7]), np.array([6.0, 4.0, 1.0]),
+                       np.array([0, 0, 0]))
+    nas = imagenet.NASComparison({("mbv3", "npu"): [run]}, pd.DataFrame(), pd.DataFrame(), {}, 1)
+    assert imagenet.best_accuracy(nas).best_acc.iloc[0] == 0.8
+    assert imagenet.best_accuracy(nas, max_latency=5.0).best_acc.iloc[0] == 0.79
+    assert np.isnan(imagenet.best_accuracy(nas, max_latency=0.5).best_acc.iloc[0])
+
+
+def test_latency_drivers_tell_depth_from_layer_type(tiny_mbv3):
+    data = tiny_mbv3["mbv3"]
+    depth_only = np.array([a.n_layers for a in data.archs], dtype=float)
+    kernels = np.array([sum(layer.kernel for stage in a.stages for layer in stage) for a in data.archs], dtype=float)
+    rng = np.random.default_rng(0)
+    labels = data.labels.assign(by_depth=depth_only + 0.01 * rng.standard_normal(len(depth_only)),
+                                by_type=kernels - 5 * depth_only + 0.01 * rng.standard_normal(len(depth_only)))
+    data = LabelledSet(data.space, data.archs, labels, {c: "test" for c in labels.columns}, "tiny.parquet")
+    deep = imagenet.latency_drivers(data, "by_depth", n_boot=100)
+    assert deep.share > 0.99 and deep.low > 0.99 and deep.n == len(data.archs)
+    assert deep.r2["+ layer types"] >= deep.r2["+ depth"] >= deep.r2["resolution"]
+    typed = imagenet.latency_drivers(data, "by_type", n_boot=100)
+    assert typed.share < 0.5 and typed.high < 0.5
+    with pytest.raises(ValueError, match="no label 'nope'"):
+        imagenet.latency_drivers(data, "nope")
+    with pytest.raises(ValueError, match="n_boot must be at least 100"):
+        imagenet.latency_drivers(data, "by_depth", n_boot=5)

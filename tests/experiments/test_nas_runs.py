@@ -23,14 +23,19 @@ def _rows(shift: float, n_seeds: int = 8, model: str = "companion", recipe: str 
     return pd.DataFrame(out)
 
 
+def _best_baseline(rows):
+    table = nas_runs.comparisons(rows)
+    return table[(table.searcher == "AutoBuild-NAS") & (table.against == "best baseline")]
+
+
 def test_paired_verdict_compares_with_the_best_baseline_seed_by_seed():
     rows = pd.concat([_rows(0.01), _rows(-0.01, model="authors"), _rows(0.0, recipe="full-15ep")])
-    diffs = nas_runs.paired_differences(rows)
-    assert set(diffs.best_baseline) == {"Layer-Full"}
+    diffs = nas_runs.comparison_differences(rows)
+    assert set(diffs.opponent) == {"Layer-Full"}
     ours = diffs[(diffs.model == "companion") & (diffs.recipe == "full")]
-    assert np.allclose(ours.difference, ours.hv_autobuild - ours.hv_baseline) and len(ours) == 8
+    assert np.allclose(ours.difference, ours.hv - ours.hv_opponent) and len(ours) == 8
     # the seed noise of the baseline (0.01) cancels in the pairing: a 0.01 lead is a clear win
-    verdicts = nas_runs.paired_verdicts(rows).set_index(["recipe", "model"])
+    verdicts = _best_baseline(rows).set_index(["recipe", "model"])
     assert verdicts.loc[("full", "companion"), "verdict"] == "better"
     assert verdicts.loc[("full", "authors"), "verdict"] == "worse"
     assert verdicts.loc[("full-15ep", "companion"), "verdict"] == "tie"
@@ -77,20 +82,19 @@ def test_bad_files_and_rows_are_refused(tmp_path):
         nas_runs.NASRunStore(bad).read()
     with pytest.raises(ValueError, match="lack the column"):
         nas_runs.NASRunStore(tmp_path / "x.csv").add(pd.DataFrame({"space": ["mbv3"]}))
-    with pytest.raises(ValueError, match="at least one baseline"):
-        nas_runs.paired_differences(_rows(0.0).query("method == 'AutoBuild-NAS'"))
+    assert nas_runs.comparisons(_rows(0.0).query("method == 'AutoBuild-NAS'")).empty  # no baseline: no comparison
 
 
 def test_no_rows_give_empty_tables_not_errors():
     empty = nas_runs.NASRunStore("/nonexistent/dir/x.csv").read()
-    assert nas_runs.paired_differences(empty).empty
-    assert list(nas_runs.paired_verdicts(empty).columns) == list(nas_runs.VERDICT_COLUMNS)
+    assert nas_runs.comparison_differences(empty).empty
+    assert list(nas_runs.comparisons(empty).columns) == list(nas_runs.JUDGED_COLUMNS)
     assert nas_runs.recipe_differences(empty, "full-15ep", "full").empty
 
 
 def test_a_group_with_one_seed_gets_no_verdict_yet():
     rows = pd.concat([_rows(0.01), _rows(0.01, n_seeds=1, model="authors")])
-    verdicts = nas_runs.paired_verdicts(rows)
+    verdicts = _best_baseline(rows)
     assert verdicts.model.tolist() == ["companion"]
 
 
@@ -107,13 +111,45 @@ def _control_rows(shift: float, n_seeds: int = 8):
 
 def test_controls_pair_with_every_autobuild_run_by_seed_and_stay_out_of_the_baselines():
     rows = pd.concat([_rows(0.01), _rows(0.01).assign(model="authors", readout="root"), _control_rows(0.05)])
-    verdicts = nas_runs.control_verdicts(rows).set_index(["model", "readout", "control"])
-    assert len(verdicts) == 4 and set(verdicts.seeds) == {8}
-    assert verdicts.loc[("companion", "pooled", "Predictor-NSGA-II"), "verdict"] == "worse"
-    assert verdicts.loc[("companion", "pooled", "Predictor-NSGA-II"), "mean difference"] == pytest.approx(-0.05)
-    assert verdicts.loc[("authors", "root", "Ridge-Reduced"), "verdict"] == "better"
+    table = nas_runs.comparisons(rows)
+    ab = table[table.searcher == "AutoBuild-NAS"].set_index(["model", "readout", "against"])
+    assert set(table.seeds) == {8} and len(ab) == 2 * 4  # best baseline, two controls, the stronger one
+    assert ab.loc[("companion", "pooled", "Predictor-NSGA-II"), "verdict"] == "worse"
+    assert ab.loc[("companion", "pooled", "Predictor-NSGA-II"), "mean difference"] == pytest.approx(-0.05)
+    assert ab.loc[("authors", "root", "Ridge-Reduced"), "verdict"] == "better"
+    # the stronger control is the one with the higher mean hypervolume, here Predictor-NSGA-II
+    assert ab.loc[("authors", "root", "stronger control"), "opponent"] == "Predictor-NSGA-II"
+    assert ab.loc[("authors", "root", "stronger control"), "verdict"] == "worse"
     # the controls never become the "best baseline" of the paper's comparison
-    assert set(nas_runs.paired_differences(rows).best_baseline) == {"Layer-Full"}
+    assert set(table[table.against == "best baseline"].opponent) == {"Layer-Full"}
+
+
+def test_controls_meet_the_baselines_pooled_from_the_recipes_runs():
+    rows = pd.concat([_rows(0.01), _control_rows(0.05)])
+    table = nas_runs.comparisons(rows).set_index(["searcher", "against"])
+    # the controls' own rows hold no baselines: they meet those of the AutoBuild-NAS run, seed by seed
+    nsga = table.loc[("Predictor-NSGA-II", "best baseline")]
+    assert nsga.opponent == "Layer-Full" and nsga["mean difference"] == pytest.approx(0.06, abs=0.003)
+    assert nsga.verdict == "better" and table.loc[("Ridge-Reduced", "best baseline"), "verdict"] == "worse"
+    assert ("Ridge-Reduced", "stronger control") not in table.index  # a control does not meet the controls
+
+
+def test_comparisons_pair_only_common_seeds_and_wait_for_two():
+    rows = pd.concat([_rows(0.01), _control_rows(0.05, n_seeds=3)])
+    diffs = nas_runs.comparison_differences(rows)
+    assert set(diffs[diffs.against == "Ridge-Reduced"].seed) == {0, 1, 2}
+    table = nas_runs.comparisons(rows).set_index(["searcher", "against"])
+    assert table.loc[("AutoBuild-NAS", "Ridge-Reduced"), "verdict"] == "too few seeds"
+    assert table.loc[("AutoBuild-NAS", "best baseline"), "seeds"] == 8
+    one = pd.concat([_rows(0.01), _control_rows(0.05, n_seeds=1)])
+    assert "Ridge-Reduced" not in set(nas_runs.comparisons(one).against)
+    assert nas_runs.comparisons(rows.iloc[:0]).empty
+
+
+def test_method_of_names_only_the_two_methods():
+    assert nas_runs.method_of("authors", "root") == "paper"
+    assert nas_runs.method_of("companion", "pooled") == "ours"
+    assert nas_runs.method_of("authors", "pooled") is None
 
 
 def test_runs_of_two_readouts_are_stored_and_judged_apart(tmp_path):
@@ -122,5 +158,16 @@ def test_runs_of_two_readouts_are_stored_and_judged_apart(tmp_path):
     store.add(_rows(-0.01).assign(model="companion", readout="root"))  # same model and seeds, other readout
     assert store.has_seed("full", "companion", 0, readout="root") and store.has_seed("full", "companion", 0)
     assert not store.has_seed("full", "authors", 0, readout="root")
-    verdicts = nas_runs.paired_verdicts(store.read()).set_index("readout")
+    verdicts = _best_baseline(store.read()).set_index("readout")
     assert verdicts.loc["pooled", "verdict"] == "better" and verdicts.loc["root", "verdict"] == "worse"
+
+
+def test_strongest_baseline_pools_the_baselines_and_pairs_seeds():
+    rows = pd.concat([_rows(0.01), _rows(0.01).assign(model="authors", readout="root")])
+    table = nas_runs.strongest_baseline(rows, "Layer-Full")  # Layer-Full leads Layer-Insight by 0.02 every seed
+    assert len(table) == 1 and table.seeds.iloc[0] == 8  # one row per pair: the two runs' baselines are one
+    assert table.opponent.iloc[0] == "Layer-Insight" and table.verdict.iloc[0] == "better"
+    assert table["mean difference"].iloc[0] == pytest.approx(0.02)
+    assert nas_runs.strongest_baseline(rows, "Stage-Full").verdict.iloc[0] == "worse"
+    with pytest.raises(ValueError, match="unknown baseline"):
+        nas_runs.strongest_baseline(rows, "AutoBuild-NAS")

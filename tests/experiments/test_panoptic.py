@@ -72,3 +72,20 @@ def test_paper_verdict_checks_pq_flops_and_the_front(result):
     first, second = res.verdict().splitlines()
     assert "not above the labelled set, unlike the paper" in first and "not larger, unlike the paper" in first
     assert "does not reproduce" in second
+
+
+def test_every_seed_is_built_and_flags_what_reaches_beyond_the_front(target, result):
+    from autobuild.experiments.construction import front_extension
+
+    two = panoptic.construct_fig6(target, n_train=80, config=TrainConfig(epochs=1, lr=1e-3, progress=False), k=2,
+                                  seeds=[0, 1])
+    assert two.seeds == [0, 1] and len(two.per_seed) == 2 * 2 * 32
+    first = two.per_seed[two.per_seed.seed == 0]
+    pd.testing.assert_frame_equal(first.drop(columns=["seed", "beyond"]).reset_index(drop=True),
+                                  two.constructed.reset_index(drop=True))
+    table, _ = front_extension(two.data_perf, two.data_cost, first, two.ref)  # the same rule, per architecture
+    assert first.groupby("equation", sort=False).beyond.sum().tolist() == table.n_beyond_front.tolist()
+    front_cost = two.front_tail_cost()
+    assert front_cost in two.data_cost and front_cost <= two.data_cost.max()
+    with pytest.raises(ValueError, match="distinct seeds"):
+        panoptic.construct_fig6(target, n_train=80, config=TrainConfig(epochs=1, progress=False), k=2, seeds=[0, 0])

@@ -8,6 +8,8 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 from matplotlib.colors import to_hex
 
 from autobuild.book.plotting import METHOD_COLORS, plot_front_and_clusters, plot_search_fronts
@@ -34,15 +36,23 @@ def pair_grid(spaces: Sequence[str], devices: Sequence[str], draw: Callable, cap
     return fig
 
 
-def pair_row(pairs: Sequence[tuple[str, str]], height: float, draw: Callable, title: str, legend: bool = False):
-    """One small hypervolume panel per (space, device) pair in a row; ``draw(ax, space, device)`` fills one."""
-    fig, axes = plt.subplots(1, len(pairs), figsize=(1.9 * len(pairs), height), squeeze=False)
-    for ax, (s, d) in zip(axes[0], pairs):
+def pair_panels(pairs: Sequence[tuple[str, str]], draw: Callable, title: str, legend: bool = False):
+    """One hypervolume panel per (space, device) pair, spaces in rows and devices in columns, sized
+    for the page's width (7.4 in) so that its text stays readable; ``draw(ax, space, device)`` fills one."""
+    spaces, devices = _pairs_of(pairs)
+    fig, axes = plt.subplots(len(spaces), len(devices), figsize=(7.4, 2.7 * len(spaces)), squeeze=False)
+    for ax in axes.flat:
+        ax.set_visible(False)
+    for s, d in pairs:
+        ax = axes[spaces.index(s), devices.index(d)]
+        ax.set_visible(True)
         draw(ax, s, d)
-        ax.set_title(f"{space_label(s)}-{d.upper()}", fontsize=8)
-    axes[0, 0].set_ylabel("hypervolume (acc x ms)")
+        ax.set_title(f"{space_label(s)}-{d.upper()}", fontsize=9)
+        ax.tick_params(axis="y", labelsize=8)
+    for ax in axes[:, 0]:
+        ax.set_ylabel("hypervolume (acc x ms)", fontsize=8)
     if legend:
-        axes[0, 0].legend(fontsize=6, loc="lower right")
+        axes[0, 0].legend(fontsize=7, loc="lower right")
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
@@ -82,11 +92,11 @@ def plot_hypervolumes(nas):
         part = hv[(hv.space == s) & (hv.device == d)].set_index("method").reindex(list(METHOD_COLORS))
         ax.bar(range(len(part)), part["HV mean"], yerr=part["HV std"], color=[METHOD_COLORS[m] for m in part.index],
                capsize=2)
-        ax.set_xticks(range(len(part)), [m.replace("-", "-\n") for m in part.index], fontsize=6)
+        ax.set_xticks(range(len(part)), [m.replace("-", "-\n") for m in part.index], fontsize=7)
         low = (part["HV mean"] - part["HV std"]).min()
         ax.set_ylim(max(0.0, low - 0.15 * (part["HV mean"].max() - low)), None)
 
-    return pair_row(list(nas.results), 2.8, draw, f"Search hypervolume, mean ± std over {nas.n_seeds} seed(s)")
+    return pair_panels(list(nas.results), draw, f"Search hypervolume, mean ± std over {nas.n_seeds} seed(s)")
 
 
 def plot_k_sensitivity(sensitivity, k_nas: int):
@@ -101,65 +111,63 @@ def plot_k_sensitivity(sensitivity, k_nas: int):
         ax.axvline(k_nas, color="0.8", lw=0.8)
         ax.set_xscale("log")
         ax.minorticks_off()
-        ax.set_xticks(sensitivity.ks, [str(k) for k in sensitivity.ks], fontsize=6)
-        ax.set_xlabel("K", fontsize=7)
+        ax.set_xticks(sensitivity.ks, [str(k) for k in sensitivity.ks], fontsize=8)
+        ax.set_xlabel("K", fontsize=8)
 
     title = (f"AutoBuild-NAS against K (mean ± std over {sensitivity.n_seeds} seed(s); grey line: the profile's "
              f"K={k_nas})")
-    return pair_row(sensitivity.pairs, 2.6, draw, title, legend=True)
+    return pair_panels(sensitivity.pairs, draw, title, legend=True)
 
 
-#: Colour of each paired verdict (:mod:`autobuild.experiments.intervals`).
-VERDICT_COLORS = {"better": "#2ca02c", "tie": "0.45", "worse": "#d62728"}
+#: Colour of each of the ledger's verdicts on a paired comparison.
+VERDICT_COLORS = {"agrees": "#2ca02c", "inconclusive": "0.45", "differs": "#d62728", "too few seeds": "#ff9f1c"}
 
 
-def plot_paired_differences(diffs, verdicts, title: str):
-    """Fig. 5 (bottom) as paired differences: per pair, one column per (recipe, model) holding every
-    seed's ``HV(AutoBuild-NAS) - HV(best baseline)`` (dots) and the mean with its bootstrap interval
-    (bar, coloured by verdict), in % of the best baseline's mean hypervolume."""
-    conditions = list(dict.fromkeys(zip(diffs.recipe, diffs.model)))
-    pairs = list(dict.fromkeys(zip(diffs.space, diffs.device)))
-
-    def draw(ax, s, d):
-        ax.axhline(0, color="0.6", lw=0.8)
-        for x, (recipe, model) in enumerate(conditions):
-            part = diffs[(diffs.space == s) & (diffs.device == d) & (diffs.recipe == recipe) & (diffs.model == model)]
-            if part.empty:
-                continue
-            scale = 100 / part.hv_baseline.mean()
-            ax.plot(x + 0.12 * (((part.seed.rank() - 1) / max(len(part) - 1, 1)) - 0.5), part.difference * scale,
-                    ".", color="0.65", ms=3)
-            v = verdicts[(verdicts.space == s) & (verdicts.device == d) & (verdicts.recipe == recipe)
-                         & (verdicts.model == model)]
-            if v.empty:  # fewer than 2 seeds: no interval yet
-                continue
-            v = v.iloc[0]
-            mid, lo, hi = v["mean difference"] * scale, v["low"] * scale, v["high"] * scale
-            ax.errorbar([x + 0.22], [mid], yerr=[[mid - lo], [hi - mid]], fmt="o", ms=4, capsize=3,
-                        color=VERDICT_COLORS[v["verdict"]])
-        ax.set_xticks(range(len(conditions)), [f"{r}\n{m}" for r, m in conditions], fontsize=6)
-        ax.set_xlim(-0.5, len(conditions) - 0.3)
-
-    cols = min(3, len(pairs))
-    rows = -(-len(pairs) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(7.4, 2.6 * rows), squeeze=False)
-    for ax, (s, d) in zip(axes.flat, pairs):
-        draw(ax, s, d)
-        ax.set_title(f"{space_label(s)}-{d.upper()}", fontsize=8)
-        ax.tick_params(axis="y", labelsize=7)
-    for ax in axes.flat[len(pairs):]:
-        ax.set_visible(False)
-    for ax in axes[:, 0]:
-        ax.set_ylabel("AutoBuild-NAS - best baseline\n(% of its hypervolume)", fontsize=7)
+def plot_comparisons(diffs, judged, labels: Callable, title: str):
+    """Fig. 5 (bottom) as paired differences, one panel per pair: per comparison (a row, named by
+    ``labels(row)``), every seed's difference (grey dots) and the mean with its 95% t-interval (bar,
+    coloured by the ledger's verdict in ``judged["word"]``), in % of the opponent's mean hypervolume.
+    ``diffs``: :func:`~autobuild.experiments.nas_runs.comparison_differences`; ``judged``: its
+    :func:`~autobuild.experiments.nas_runs.comparisons` with a ``word`` column."""
+    keys = ["recipe", "model", "readout", "searcher", "against"]
+    conditions = list(dict.fromkeys(tuple(r) for r in judged[keys].itertuples(index=False)))
+    names = [labels(dict(zip(keys, c))) for c in conditions]
+    spaces, devices = _pairs_of(dict.fromkeys(zip(judged.space, judged.device)))
+    devices = sorted(devices, key=lambda d: list(DEVICE_NAMES).index(d) if d in DEVICE_NAMES else len(DEVICE_NAMES))
+    fig, axes = plt.subplots(len(spaces), len(devices), figsize=(7.4, 0.3 * len(conditions) * len(spaces) + 1.2),
+                             squeeze=False, sharey=True)
+    for i, s in enumerate(spaces):
+        for j, d in enumerate(devices):
+            ax = axes[i, j]
+            ax.axvline(0, color="0.6", lw=0.8)
+            for y, c in enumerate(conditions):
+                match = dict(zip(keys, c), space=s, device=d)
+                v = judged.loc[(judged[list(match)] == pd.Series(match)).all(axis=1)]
+                if v.empty:
+                    continue
+                v = v.iloc[0]
+                part = diffs.loc[(diffs[list(match)] == pd.Series(match)).all(axis=1)]
+                scale = 100 / v["opponent HV"]
+                ax.plot(part.difference * scale, y + 0.18 + 0.12 * np.linspace(-0.5, 0.5, len(part)), ".",
+                        color="0.65", ms=3)
+                mid, lo, hi = v["mean difference"] * scale, v["low"] * scale, v["high"] * scale
+                ax.errorbar([mid], [y], xerr=[[mid - lo], [hi - mid]], fmt="o", ms=4, capsize=3,
+                            color=VERDICT_COLORS[v["word"]])
+            ax.set_title(f"{space_label(s)}-{d.upper()}", fontsize=9)
+            ax.tick_params(labelsize=8)
+            ax.set_yticks(range(len(conditions)), names)
+            ax.set_ylim(len(conditions) - 0.4, -0.6)
+    handles = [plt.Line2D([], [], marker="o", ls="", color=c, label=w) for w, c in VERDICT_COLORS.items()]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False,
+               bbox_to_anchor=(0.5, -0.03))
+    fig.supxlabel("searcher's HV minus the opponent's, in % of the opponent's mean HV", fontsize=8, y=0.04)
     fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
     return fig
 
 
 def _labelled_sample(data, device: str, n: int = 400, seed: int = 0):
     """The labelled set's front plus ``n`` random architectures (the front of the sample is the set's)."""
-    import numpy as np
-
     from autobuild.search.pareto import pareto_front
 
     perf, cost = data.labels["acc"].to_numpy(), data.labels[f"latency_{device}"].to_numpy()
@@ -187,8 +195,6 @@ def interactive_reduced_spaces(datasets, fronts, seed: int = 0):
 def interactive_nas_fronts(datasets, nas, seed: int = 0):
     """Fig. 5 (bottom) for the page: per pair (menu), each method's final front of repeat ``seed``
     over the labelled set's front; hovering a point shows its architecture and labels."""
-    import pandas as pd
-
     from autobuild.book.interactive import front_figure, pair_menu
 
     figs = {}
@@ -201,10 +207,14 @@ def interactive_nas_fronts(datasets, nas, seed: int = 0):
     return pair_menu(figs, f"Fig. 5 (bottom): each search's final front, seed {seed} (choose the pair)")
 
 
-def verdict_table(verdicts):
-    """Paired verdicts (:func:`~autobuild.experiments.nas_runs.paired_verdicts`) at page width: one
-    row per recipe, variant and pair, the mean difference with its interval in one column."""
-    shown = verdicts.assign(pair=verdicts.space.map(space_label) + "-" + verdicts.device.str.upper(),
-                            **{"HV difference [95% CI]": [f"{m:+.4f} [{lo:+.4f}, {hi:+.4f}]" for m, lo, hi in
-                                                          zip(verdicts["mean difference"], verdicts.low, verdicts.high)]})
-    return shown.set_index(["recipe", "model", "pair"])[["best baseline", "seeds", "HV difference [95% CI]", "verdict"]]
+def recipe_table(table, first: str, second: str):
+    """:func:`~autobuild.experiments.nas_runs.recipe_differences` at page width: per pair and run,
+    the paired difference with its 95% t-interval and the outcome in words (``first`` leads,
+    ``second`` leads, or no difference shown; too few seeds below five)."""
+    words = {"better": f"{first} leads", "worse": f"{second} leads", "tie": "no difference shown",
+             "too few seeds": "too few seeds"}
+    shown = table.assign(pair=[f"{space_label(s)}-{d.upper()}" for s, d in zip(table.space, table.device)],
+                         **{"HV difference [95% CI]": [f"{m:+.4f} [{lo:+.4f}, {hi:+.4f}]" for m, lo, hi in
+                                                       zip(table["mean difference"], table.low, table.high)],
+                            "outcome": table.verdict.map(words)})
+    return shown.set_index(["model", "readout", "pair"])[["seeds", "HV difference [95% CI]", "outcome"]]
