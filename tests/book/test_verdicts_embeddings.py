@@ -35,13 +35,14 @@ def _runs(srcc: dict, margins: list) -> HopRuns:
 def test_fig2_rule_is_decided_by_the_weakest_predictor_and_hop():
     runs = _runs({("mbv3", "acc", 0): [0.95, 0.9, 0.9, 0.9, 0.9], ("mbv3", "acc", 1): [0.95, 0.9, 0.72, 0.9, 0.9]},
                  [(0.1, 0.1)] * 2)
-    v = verdicts.strong_every_hop(runs.hop_cells(), 100, "here")
-    assert v.ours == "0.72" and v.word == "inconclusive"  # 0.72 on 100 test architectures: CI reaches 0.7
-    assert "weakest of 10 cells, here: MBv3, acc, hop 2, seed 1" in v.interval
+    rho, low, high, what = verdicts.weakest_cell(runs.hop_cells(), 100, "here")
+    assert rho == 0.72 and low < verdicts.STRONG < high  # 0.72 on 100 test architectures: the CI reaches 0.7
+    assert "weakest of 10 cells, here: MBv3, acc, hop 2, seed 1" in what
+    assert verdicts.fig2_claims(runs, "ours", "quick", None)[0].verdict.word == "inconclusive"
     strong = _runs({("mbv3", "acc", 0): [0.95] * 5}, [(0.1, 0.1)])
-    assert verdicts.strong_every_hop(strong.hop_cells(), 1000, "here").word == "agrees"
+    assert verdicts.fig2_claims(strong, "ours", "quick", None)[0].verdict.word == "agrees"
     weak = _runs({("mbv3", "acc", 0): [-0.4, 0.95, 0.95, 0.95, 0.95]}, [(0.1, 0.1)])
-    assert verdicts.strong_every_hop(weak.hop_cells(), 300, "here").word == "differs"
+    assert verdicts.weakest_cell(weak.hop_cells(), 300, "here")[2] < 0
 
 
 def _variants():
@@ -75,12 +76,18 @@ def test_ranking_term_gain_is_one_value_per_predictor():
                                              ("pn", "lat"): 0.0})
 
 
-def test_seed_verdict_needs_five_seeds_and_says_so_for_one():
-    one = verdicts.seed_verdict([0.3], 0.0, "95% t-interval over seeds")
-    assert one.word == "too few seeds" and one.ours == "+0.30" and "one seed, no interval" in one.interval
-    assert verdicts.seed_verdict([0.3, 0.2, 0.4], 0.0, "x").word == "too few seeds"
-    assert verdicts.seed_verdict([0.3, 0.2, 0.4, 0.25, 0.35], 0.0, "x").word == "agrees"
-    assert verdicts.seed_verdict([0.3, -0.2, 0.4, -0.25, 0.05], 0.0, "x").word == "inconclusive"
+def test_e6_k7_needs_five_seeds_and_one_seed_has_no_interval():
+    def word(margins):
+        runs = _runs({("mbv3", "acc", s): [0.95] * 5 for s in range(len(margins))}, margins)
+        return next(c for c in verdicts.claims(runs, _ablation(), _ir(["Add"]), _steps(), model="companion",
+                                               profile="quick") if c.claim_id == "sec51_e6_k7").verdict
+
+    one = word([(0.3, 0.4)])
+    assert one.word == "too few seeds" and one.ours == "+0.30" and "one seed's value, no interval" in one.interval
+    assert word([(0.3, 0.5), (0.2, 0.5), (0.4, 0.5)]).word == "too few seeds"
+    assert word([(0.3, 0.5), (0.2, 0.5), (0.4, 0.5), (0.25, 0.5), (0.35, 0.5)]).word == "agrees"
+    assert word([(0.3, 0.5), (-0.2, 0.5), (0.4, 0.5), (0.5, -0.25), (0.05, 0.5)]).word == "inconclusive"
+    assert verdicts.seed_interval([0.3]).n == 1 and verdicts.seed_interval([0.3, 0.5]).low < 0.3
 
 
 def test_weakest_step_uses_the_smallest_z_and_a_bonferroni_interval():
@@ -105,11 +112,15 @@ def _ablation():
                         index=index, columns=HOPS + ["head"])
 
 
+def _steps():
+    return pd.DataFrame({"space": "pn", "label": "acc", "unit": [0, 1], "layers": ["2 -> 3", "3 -> 4"],
+                         "step": [0.01, 0.02], "se": [0.001, 0.001]})
+
+
 def test_every_claim_names_its_method_and_target():
     runs = _runs({("mbv3", "acc", s): [0.95] * 5 for s in range(5)}, [(0.2, 0.1), (0.3, 0.05), (0.1, 0.2),
                                                                       (0.25, 0.15), (0.2, 0.3)])
-    steps = pd.DataFrame({"space": "pn", "label": "acc", "unit": [0, 1], "layers": ["2 -> 3", "3 -> 4"],
-                          "step": [0.01, 0.02], "se": [0.001, 0.001]})
+    steps = _steps()
     ops = ["Add", "ReLU", "Conv", "Div", "BN", "GAP", "Mul", "Input", "Linear", "Output", "Reshape", "ReLU6"]
     rows = {(c.claim_id, c.method, c.profile): c for c in
             verdicts.claims(runs, _ablation(), _ir(ops), steps, model="companion", profile="quick")}

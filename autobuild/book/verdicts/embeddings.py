@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from autobuild.book.claims import Claim, Verdict, above, exact, seeds_above, spearman_ci, within
+from autobuild.book.claims import Claim, above, exact, seeds_above, spearman_ci, within
 from autobuild.book.tables import space_label
 from autobuild.experiments.embeddings import HOPS, HopRuns, IRPredictor, PredictorVariants
-from autobuild.experiments.intervals import MIN_SEEDS, t_mean_interval
+from autobuild.experiments.intervals import Interval, t_mean_interval
 
 STRONG = 0.7  #: an SRCC at or above this counts as "strong" (the book's reading; the paper gives no number)
 HIGH_SHARE = 1 / 3  #: "high" in Fig. 3: among the top third of the op types by FE-MLP score
@@ -30,35 +30,37 @@ def method_of(model: str) -> str:
     return "paper" if model == "authors" else "ours"
 
 
-def strong_every_hop(cells: pd.DataFrame, n_test: int, where: str) -> Verdict:
-    """Fig. 2's rule: the weakest cell (``srcc`` of one predictor at one hop) of ``cells`` with its
-    95% Fisher-z interval over the ``n_test`` test architectures, above :data:`STRONG`. The claim is
-    about every hop of every predictor, so one predictor's weak hop decides it."""
+def weakest_cell(cells: pd.DataFrame, n_test: int, where: str) -> tuple[float, float, float, str]:
+    """Fig. 2's evidence: the weakest cell (``srcc`` of one predictor at one hop) of ``cells``, its
+    95% Fisher-z interval over the ``n_test`` test architectures and what that interval is:
+    ``(rho, low, high, what)``. The claim is about every hop of every predictor, so one predictor's
+    weak hop decides it, judged above :data:`STRONG`."""
     worst = cells.loc[cells.srcc.idxmin()]
     rho = float(worst.srcc)
     at = ", ".join(str(worst[c]) if c != "space" else space_label(worst[c]) for c in cells.columns
                    if c not in ("srcc", "n_test", "seed")) + f", seed {int(worst.seed)}"
-    return above(rho, *spearman_ci(rho, n_test), threshold=STRONG,
-                 what=f"95% CI (Fisher z, {n_test} test architectures) of the weakest of {len(cells)} cells, "
-                      f"{where}: {at}")
+    return (rho, *spearman_ci(rho, n_test),
+            f"95% CI (Fisher z, {n_test} test architectures) of the weakest of {len(cells)} cells, {where}: {at}")
 
 
 def fig2_claims(runs: HopRuns, method: str, profile: str, variants: PredictorVariants | None) -> list[Claim]:
     """Fig. 2 for the page's predictors, and for both networks of the stored comparison (``full``),
     except a stored row this run itself makes (the same method and profile)."""
     target = f"book: SRCC >= {STRONG} at every hop counts as strong"
+    rho, low, high, what = weakest_cell(runs.hop_cells(), runs.n_test(), "this page's predictors")
     rows = [Claim("fig2_strong_srcc", FIG2_CLAIM, paper="strong, positive at every hop", method=method,
-                  target=target, verdict=strong_every_hop(runs.hop_cells(), runs.n_test(), "this page's predictors"))]
+                  target=target, verdict=above(rho, low, high, threshold=STRONG, what=what))]
     if variants is not None:
         for stored_method, variant in (("paper", "authors"), ("ours", "companion")):
             if (stored_method, "full") == (method, profile):
                 continue
             cells = variants.hop_cells(variant)
             network = "the authors' network" if variant == "authors" else "the companion network"
-            where = f"stored comparison ({network}, MBv3 acc, {cells.seed.nunique()} seeds)"
+            rho, low, high, what = weakest_cell(cells, int(cells.n_test.min()), f"stored comparison ({network}, "
+                                                f"MBv3 acc, {cells.seed.nunique()} seeds)")
             rows.append(Claim("fig2_strong_srcc", FIG2_CLAIM, paper="strong, positive at every hop",
                               method=stored_method, profile="full", target=target,
-                              verdict=strong_every_hop(cells, int(cells.n_test.min()), where)))
+                              verdict=above(rho, low, high, threshold=STRONG, what=what)))
     return rows
 
 
@@ -76,14 +78,13 @@ def op_rank(ir: IRPredictor, op: str) -> int | None:
     return int(hit[0]) + 1 if len(hit) else None
 
 
-def seed_verdict(values, threshold: float, what: str, fmt: str = "{:+.2f}") -> Verdict:
-    """:func:`~autobuild.book.claims.seeds_above` on the t-interval of ``values`` (one per seed);
-    a single seed has no interval and no verdict."""
+def seed_interval(values) -> Interval:
+    """The t-interval of ``values`` (one per seed); a single seed has none, only its value (for
+    :func:`~autobuild.book.claims.seeds_above`, which gives it no verdict)."""
     values = np.asarray(values, dtype=float)
     if len(values) >= 2:
-        return seeds_above(t_mean_interval(values), threshold, what=what, fmt=fmt)
-    return Verdict("too few seeds", fmt.format(values[0]), f"{what}: one seed, no interval",
-                   f"1 seed, fewer than the {MIN_SEEDS} a verdict needs.")
+        return t_mean_interval(values)
+    return Interval(float(values[0]), float(values[0]), float(values[0]), 1)
 
 
 def weakest_step(steps: pd.DataFrame, level: float = 0.95) -> tuple[pd.Series, float, float]:
@@ -112,7 +113,7 @@ def claims(runs: HopRuns, ablation: pd.DataFrame, ir: IRPredictor, steps: pd.Dat
     shown = ", ".join(f"{op} {'absent' if r is None else f'rank {r}'}" for op, r in ranks.items()) + f" of {n_ops}"
     means = ir.accuracy_means
     margins = runs.feature_margins("acc")
-    per_seed = margins.groupby("seed")[["e6 - e3", "k7 - k3"]].min().min(axis=1)
+    e6k7 = seed_interval(margins.groupby("seed")[["e6 - e3", "k7 - k3"]].min().min(axis=1).to_numpy())
     step, s_lo, s_hi = weakest_step(steps)
     step_at = f"{space_label(step.space)} {step.label}, unit {int(step.unit)}, {step.layers} layers"
     return [
@@ -140,7 +141,8 @@ def claims(runs: HopRuns, ablation: pd.DataFrame, ir: IRPredictor, steps: pd.Dat
               method="no predictor", target="exact"),
         Claim("sec51_e6_k7", "Sec. 5.1: the best accuracy subgraphs convolve with e6 and k7 (FE-MLP: the smaller "
               "of e6 - e3 and k7 - k3 over the spaces, per seed)", paper="e6, k7",
-              verdict=seed_verdict(per_seed.to_numpy(), 0.0, "95% t-interval over seeds"),
+              verdict=seeds_above(e6k7, 0.0, fmt="{:+.2f}", what="95% t-interval over seeds" if e6k7.n > 1 else
+                                  "one seed's value, no interval"),
               method=method, target="paper: e6 and k7 score above e3 and k3"),
         Claim("sec42_label_moments", "Sec. 4.2: Eq. 5's label moments grow with a unit's depth, "
               "μ(u, l+1) > μ(u, l), for every unit, space and label of this page", paper="μ(u, l+1) > μ(u, l)",
