@@ -480,18 +480,54 @@ verdicts.comparison_table(full_table[full_table.recipe == "full"])
 print(verdicts.controls_report(full_table[full_table.recipe == "full"]))
 
 # %% [markdown]
-# ```{admonition} Verdict: Fig. 5 (bottom), the stored full runs (recipe full)
+# ```{admonition} Verdict: Fig. 5 (bottom), stored full runs: the paper's method above the best baseline
 # :class: note
-# Above the best baseline -- the paper's method / ours / the stronger control; and AutoBuild-NAS above
-# the stronger control -- the paper's method / ours:
-# * MBv3-GPU: **{glue:text}`fig5_nas_mbv3_gpu_paper_full_verdict`** / **{glue:text}`fig5_nas_mbv3_gpu_full_verdict`** / **{glue:text}`fig5_nas_mbv3_gpu_control_full_verdict`**; vs the control **{glue:text}`fig5_ctrl_mbv3_gpu_paper_full_verdict`** / **{glue:text}`fig5_ctrl_mbv3_gpu_full_verdict`**
-# * MBv3-CPU: **{glue:text}`fig5_nas_mbv3_cpu_paper_full_verdict`** / **{glue:text}`fig5_nas_mbv3_cpu_full_verdict`** / **{glue:text}`fig5_nas_mbv3_cpu_control_full_verdict`**; vs the control **{glue:text}`fig5_ctrl_mbv3_cpu_paper_full_verdict`** / **{glue:text}`fig5_ctrl_mbv3_cpu_full_verdict`**
-# * MBv3-NPU: **{glue:text}`fig5_nas_mbv3_npu_paper_full_verdict`** / **{glue:text}`fig5_nas_mbv3_npu_full_verdict`** / **{glue:text}`fig5_nas_mbv3_npu_control_full_verdict`**; vs the control **{glue:text}`fig5_ctrl_mbv3_npu_paper_full_verdict`** / **{glue:text}`fig5_ctrl_mbv3_npu_full_verdict`**
-# * PN-GPU: **{glue:text}`fig5_nas_pn_gpu_paper_full_verdict`** / **{glue:text}`fig5_nas_pn_gpu_full_verdict`** / **{glue:text}`fig5_nas_pn_gpu_control_full_verdict`**; vs the control **{glue:text}`fig5_ctrl_pn_gpu_paper_full_verdict`** / **{glue:text}`fig5_ctrl_pn_gpu_full_verdict`**
-# * PN-CPU: **{glue:text}`fig5_nas_pn_cpu_paper_full_verdict`** / **{glue:text}`fig5_nas_pn_cpu_full_verdict`** / **{glue:text}`fig5_nas_pn_cpu_control_full_verdict`**; vs the control **{glue:text}`fig5_ctrl_pn_cpu_paper_full_verdict`** / **{glue:text}`fig5_ctrl_pn_cpu_full_verdict`**
-# * PN-NPU: **{glue:text}`fig5_nas_pn_npu_paper_full_verdict`** / **{glue:text}`fig5_nas_pn_npu_full_verdict`** / **{glue:text}`fig5_nas_pn_npu_control_full_verdict`**; vs the control **{glue:text}`fig5_ctrl_pn_npu_paper_full_verdict`** / **{glue:text}`fig5_ctrl_pn_npu_full_verdict`**
+# * MBv3-GPU **{glue:text}`fig5_nas_mbv3_gpu_paper_full_verdict`**: {glue:text}`fig5_nas_mbv3_gpu_paper_full_ours`, {glue:text}`fig5_nas_mbv3_gpu_paper_full_interval`; {glue:text}`fig5_nas_mbv3_gpu_paper_full_reason`
+# * MBv3-CPU **{glue:text}`fig5_nas_mbv3_cpu_paper_full_verdict`**: {glue:text}`fig5_nas_mbv3_cpu_paper_full_ours`, {glue:text}`fig5_nas_mbv3_cpu_paper_full_interval`; {glue:text}`fig5_nas_mbv3_cpu_paper_full_reason`
+# * MBv3-NPU **{glue:text}`fig5_nas_mbv3_npu_paper_full_verdict`**: {glue:text}`fig5_nas_mbv3_npu_paper_full_ours`, {glue:text}`fig5_nas_mbv3_npu_paper_full_interval`; {glue:text}`fig5_nas_mbv3_npu_paper_full_reason`
+# * PN-GPU **{glue:text}`fig5_nas_pn_gpu_paper_full_verdict`**: {glue:text}`fig5_nas_pn_gpu_paper_full_ours`, {glue:text}`fig5_nas_pn_gpu_paper_full_interval`; {glue:text}`fig5_nas_pn_gpu_paper_full_reason`
+# * PN-CPU **{glue:text}`fig5_nas_pn_cpu_paper_full_verdict`**: {glue:text}`fig5_nas_pn_cpu_paper_full_ours`, {glue:text}`fig5_nas_pn_cpu_paper_full_interval`; {glue:text}`fig5_nas_pn_cpu_paper_full_reason`
+# * PN-NPU **{glue:text}`fig5_nas_pn_npu_paper_full_verdict`**: {glue:text}`fig5_nas_pn_npu_paper_full_ours`, {glue:text}`fig5_nas_pn_npu_paper_full_interval`; {glue:text}`fig5_nas_pn_npu_paper_full_reason`
+# ```
 #
-# The ledger holds each with its value and interval.
+# ```{admonition} Verdict: Fig. 5 (bottom), stored full runs: ours above the best baseline
+# :class: note
+# * MBv3-GPU **{glue:text}`fig5_nas_mbv3_gpu_full_verdict`**: {glue:text}`fig5_nas_mbv3_gpu_full_ours`, {glue:text}`fig5_nas_mbv3_gpu_full_interval`; {glue:text}`fig5_nas_mbv3_gpu_full_reason`
+# * MBv3-CPU **{glue:text}`fig5_nas_mbv3_cpu_full_verdict`**: {glue:text}`fig5_nas_mbv3_cpu_full_ours`, {glue:text}`fig5_nas_mbv3_cpu_full_interval`; {glue:text}`fig5_nas_mbv3_cpu_full_reason`
+# * MBv3-NPU **{glue:text}`fig5_nas_mbv3_npu_full_verdict`**: {glue:text}`fig5_nas_mbv3_npu_full_ours`, {glue:text}`fig5_nas_mbv3_npu_full_interval`; {glue:text}`fig5_nas_mbv3_npu_full_reason`
+# * PN-GPU **{glue:text}`fig5_nas_pn_gpu_full_verdict`**: {glue:text}`fig5_nas_pn_gpu_full_ours`, {glue:text}`fig5_nas_pn_gpu_full_interval`; {glue:text}`fig5_nas_pn_gpu_full_reason`
+# * PN-CPU **{glue:text}`fig5_nas_pn_cpu_full_verdict`**: {glue:text}`fig5_nas_pn_cpu_full_ours`, {glue:text}`fig5_nas_pn_cpu_full_interval`; {glue:text}`fig5_nas_pn_cpu_full_reason`
+# * PN-NPU **{glue:text}`fig5_nas_pn_npu_full_verdict`**: {glue:text}`fig5_nas_pn_npu_full_ours`, {glue:text}`fig5_nas_pn_npu_full_interval`; {glue:text}`fig5_nas_pn_npu_full_reason`
+# ```
+#
+# ```{admonition} Verdict: Fig. 5 (bottom), stored full runs: the stronger same-information control above the best baseline
+# :class: note
+# * MBv3-GPU **{glue:text}`fig5_nas_mbv3_gpu_control_full_verdict`**: {glue:text}`fig5_nas_mbv3_gpu_control_full_ours`, {glue:text}`fig5_nas_mbv3_gpu_control_full_interval`; {glue:text}`fig5_nas_mbv3_gpu_control_full_reason`
+# * MBv3-CPU **{glue:text}`fig5_nas_mbv3_cpu_control_full_verdict`**: {glue:text}`fig5_nas_mbv3_cpu_control_full_ours`, {glue:text}`fig5_nas_mbv3_cpu_control_full_interval`; {glue:text}`fig5_nas_mbv3_cpu_control_full_reason`
+# * MBv3-NPU **{glue:text}`fig5_nas_mbv3_npu_control_full_verdict`**: {glue:text}`fig5_nas_mbv3_npu_control_full_ours`, {glue:text}`fig5_nas_mbv3_npu_control_full_interval`; {glue:text}`fig5_nas_mbv3_npu_control_full_reason`
+# * PN-GPU **{glue:text}`fig5_nas_pn_gpu_control_full_verdict`**: {glue:text}`fig5_nas_pn_gpu_control_full_ours`, {glue:text}`fig5_nas_pn_gpu_control_full_interval`; {glue:text}`fig5_nas_pn_gpu_control_full_reason`
+# * PN-CPU **{glue:text}`fig5_nas_pn_cpu_control_full_verdict`**: {glue:text}`fig5_nas_pn_cpu_control_full_ours`, {glue:text}`fig5_nas_pn_cpu_control_full_interval`; {glue:text}`fig5_nas_pn_cpu_control_full_reason`
+# * PN-NPU **{glue:text}`fig5_nas_pn_npu_control_full_verdict`**: {glue:text}`fig5_nas_pn_npu_control_full_ours`, {glue:text}`fig5_nas_pn_npu_control_full_interval`; {glue:text}`fig5_nas_pn_npu_control_full_reason`
+# ```
+#
+# ```{admonition} Verdict: Fig. 5 (bottom), stored full runs: the paper's method above the stronger control
+# :class: note
+# * MBv3-GPU **{glue:text}`fig5_ctrl_mbv3_gpu_paper_full_verdict`**: {glue:text}`fig5_ctrl_mbv3_gpu_paper_full_ours`, {glue:text}`fig5_ctrl_mbv3_gpu_paper_full_interval`; {glue:text}`fig5_ctrl_mbv3_gpu_paper_full_reason`
+# * MBv3-CPU **{glue:text}`fig5_ctrl_mbv3_cpu_paper_full_verdict`**: {glue:text}`fig5_ctrl_mbv3_cpu_paper_full_ours`, {glue:text}`fig5_ctrl_mbv3_cpu_paper_full_interval`; {glue:text}`fig5_ctrl_mbv3_cpu_paper_full_reason`
+# * MBv3-NPU **{glue:text}`fig5_ctrl_mbv3_npu_paper_full_verdict`**: {glue:text}`fig5_ctrl_mbv3_npu_paper_full_ours`, {glue:text}`fig5_ctrl_mbv3_npu_paper_full_interval`; {glue:text}`fig5_ctrl_mbv3_npu_paper_full_reason`
+# * PN-GPU **{glue:text}`fig5_ctrl_pn_gpu_paper_full_verdict`**: {glue:text}`fig5_ctrl_pn_gpu_paper_full_ours`, {glue:text}`fig5_ctrl_pn_gpu_paper_full_interval`; {glue:text}`fig5_ctrl_pn_gpu_paper_full_reason`
+# * PN-CPU **{glue:text}`fig5_ctrl_pn_cpu_paper_full_verdict`**: {glue:text}`fig5_ctrl_pn_cpu_paper_full_ours`, {glue:text}`fig5_ctrl_pn_cpu_paper_full_interval`; {glue:text}`fig5_ctrl_pn_cpu_paper_full_reason`
+# * PN-NPU **{glue:text}`fig5_ctrl_pn_npu_paper_full_verdict`**: {glue:text}`fig5_ctrl_pn_npu_paper_full_ours`, {glue:text}`fig5_ctrl_pn_npu_paper_full_interval`; {glue:text}`fig5_ctrl_pn_npu_paper_full_reason`
+# ```
+#
+# ```{admonition} Verdict: Fig. 5 (bottom), stored full runs: ours above the stronger control
+# :class: note
+# * MBv3-GPU **{glue:text}`fig5_ctrl_mbv3_gpu_full_verdict`**: {glue:text}`fig5_ctrl_mbv3_gpu_full_ours`, {glue:text}`fig5_ctrl_mbv3_gpu_full_interval`; {glue:text}`fig5_ctrl_mbv3_gpu_full_reason`
+# * MBv3-CPU **{glue:text}`fig5_ctrl_mbv3_cpu_full_verdict`**: {glue:text}`fig5_ctrl_mbv3_cpu_full_ours`, {glue:text}`fig5_ctrl_mbv3_cpu_full_interval`; {glue:text}`fig5_ctrl_mbv3_cpu_full_reason`
+# * MBv3-NPU **{glue:text}`fig5_ctrl_mbv3_npu_full_verdict`**: {glue:text}`fig5_ctrl_mbv3_npu_full_ours`, {glue:text}`fig5_ctrl_mbv3_npu_full_interval`; {glue:text}`fig5_ctrl_mbv3_npu_full_reason`
+# * PN-GPU **{glue:text}`fig5_ctrl_pn_gpu_full_verdict`**: {glue:text}`fig5_ctrl_pn_gpu_full_ours`, {glue:text}`fig5_ctrl_pn_gpu_full_interval`; {glue:text}`fig5_ctrl_pn_gpu_full_reason`
+# * PN-CPU **{glue:text}`fig5_ctrl_pn_cpu_full_verdict`**: {glue:text}`fig5_ctrl_pn_cpu_full_ours`, {glue:text}`fig5_ctrl_pn_cpu_full_interval`; {glue:text}`fig5_ctrl_pn_cpu_full_reason`
+# * PN-NPU **{glue:text}`fig5_ctrl_pn_npu_full_verdict`**: {glue:text}`fig5_ctrl_pn_npu_full_ours`, {glue:text}`fig5_ctrl_pn_npu_full_interval`; {glue:text}`fig5_ctrl_pn_npu_full_reason`
 # ```
 
 # %% [markdown]
@@ -524,8 +560,12 @@ named(strongest.assign(**{"difference, % [95% CI]": [
 # %% [markdown]
 # ```{admonition} Verdict: Layer-Insight, the strongest competitor
 # :class: note
-# * MBv3-GPU **{glue:text}`fig5_nas_insight_mbv3_gpu_full_verdict`**; MBv3-CPU **{glue:text}`fig5_nas_insight_mbv3_cpu_full_verdict`**; MBv3-NPU **{glue:text}`fig5_nas_insight_mbv3_npu_full_verdict`**
-# * PN-GPU **{glue:text}`fig5_nas_insight_pn_gpu_full_verdict`**; PN-CPU **{glue:text}`fig5_nas_insight_pn_cpu_full_verdict`**; PN-NPU **{glue:text}`fig5_nas_insight_pn_npu_full_verdict`**
+# * MBv3-GPU **{glue:text}`fig5_nas_insight_mbv3_gpu_full_verdict`**: {glue:text}`fig5_nas_insight_mbv3_gpu_full_ours`, {glue:text}`fig5_nas_insight_mbv3_gpu_full_interval`; {glue:text}`fig5_nas_insight_mbv3_gpu_full_reason`
+# * MBv3-CPU **{glue:text}`fig5_nas_insight_mbv3_cpu_full_verdict`**: {glue:text}`fig5_nas_insight_mbv3_cpu_full_ours`, {glue:text}`fig5_nas_insight_mbv3_cpu_full_interval`; {glue:text}`fig5_nas_insight_mbv3_cpu_full_reason`
+# * MBv3-NPU **{glue:text}`fig5_nas_insight_mbv3_npu_full_verdict`**: {glue:text}`fig5_nas_insight_mbv3_npu_full_ours`, {glue:text}`fig5_nas_insight_mbv3_npu_full_interval`; {glue:text}`fig5_nas_insight_mbv3_npu_full_reason`
+# * PN-GPU **{glue:text}`fig5_nas_insight_pn_gpu_full_verdict`**: {glue:text}`fig5_nas_insight_pn_gpu_full_ours`, {glue:text}`fig5_nas_insight_pn_gpu_full_interval`; {glue:text}`fig5_nas_insight_pn_gpu_full_reason`
+# * PN-CPU **{glue:text}`fig5_nas_insight_pn_cpu_full_verdict`**: {glue:text}`fig5_nas_insight_pn_cpu_full_ours`, {glue:text}`fig5_nas_insight_pn_cpu_full_interval`; {glue:text}`fig5_nas_insight_pn_cpu_full_reason`
+# * PN-NPU **{glue:text}`fig5_nas_insight_pn_npu_full_verdict`**: {glue:text}`fig5_nas_insight_pn_npu_full_ours`, {glue:text}`fig5_nas_insight_pn_npu_full_interval`; {glue:text}`fig5_nas_insight_pn_npu_full_reason`
 # ```
 
 # %% [markdown]

@@ -14,7 +14,7 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from autobuild.book.claims import Claim, Verdict, above, not_testable, seeds_above, wilson_ci, within
+from autobuild.book.claims import Claim, above, not_testable, seeds_above, wilson_ci, within
 from autobuild.book.tables import space_label
 from autobuild.experiments.imagenet import LatencyDrivers, SubgraphReading
 from autobuild.experiments.intervals import MIN_SEEDS, Interval, t_mean_interval
@@ -39,26 +39,13 @@ def _pair(s: str, d: str) -> str:
     return f"{space_label(s)}-{d.upper()}"
 
 
-def _most_seeds(flags: Sequence[bool], what: str) -> Verdict:
-    """A share of seeds judged against :data:`MOST`, by its Wilson interval over the seeds."""
+def seed_share(flags: Sequence[bool]) -> Interval:
+    """The share of seeds where something holds, with its 95% Wilson interval over the seeds."""
     flags = [bool(f) for f in flags]
+    if not flags:
+        raise ValueError("a share of seeds needs at least one seed")
     k, n = sum(flags), len(flags)
-    if n == 0:
-        raise ValueError(f"{what}: no seeds to judge")
-    low, high = wilson_ci(k, n)
-    return seeds_above(Interval(k / n, low, high, n), threshold=MOST, fmt="{:.0%}",
-                       what=f"share of seeds, 95% Wilson interval ({what})")
-
-
-def seeds_within(paper: float, ci: Interval, what: str, fmt: str, max_width: float | None = None,
-                 tolerance: float = 0.0):
-    """:func:`~autobuild.book.claims.within` on an interval over seeds: the paper's value inside it
-    (widened by ``tolerance``), the interval at most ``max_width`` wide; *too few seeds* below
-    :data:`MIN_SEEDS`."""
-    if ci.n < MIN_SEEDS:
-        return seeds_above(ci, threshold=paper, what=what, fmt=fmt)  # the rule's "too few seeds"
-    return within(paper, ci.mean, ci.low, ci.high, what=f"{what}, {ci.n} seeds", fmt=fmt, max_width=max_width,
-                  tolerance=tolerance)
+    return Interval(k / n, *wilson_ci(k, n), n)
 
 
 def run_method(model: str, readout: str) -> str:
@@ -104,13 +91,17 @@ def front_claims(fronts, method: str) -> list[Claim]:
         ci = seed_interval(shares)
         ci = Interval(ci.mean, max(0.0, ci.low), min(1.0, ci.high), ci.n)
         shown = "all" if paper == 1.0 else f"{paper:.0%} (2 of 4)"
+        what = "share per seed, 95% t-interval"
+        verdict = seeds_above(ci, threshold=paper, what=what, fmt="{:.0%}")  # below MIN_SEEDS: too few seeds
+        if ci.n >= MIN_SEEDS:
+            verdict = within(paper, ci.mean, ci.low, ci.high, what=f"{what}, {ci.n} seeds", fmt="{:.0%}",
+                             max_width=FRONT_MAX_WIDTH)
         out.append(Claim(f"fig5_top_{s}_{d}", f"Sec. 5.1, Fig. 5 (top), {_pair(s, d)}: share of the K=3 reduced "
                          "spaces (one per label equation) with an architecture beyond the labelled front",
                          paper=shown, method=method,
                          target=f"paper: {shown}; inside our 95% t-interval over seeds, itself at most "
                                 f"{FRONT_MAX_WIDTH:.0%} wide (one space in four)",
-                         verdict=seeds_within(paper, ci, "share per seed, 95% t-interval", "{:.0%}",
-                                               FRONT_MAX_WIDTH)))
+                         verdict=verdict))
     return out
 
 
@@ -127,7 +118,8 @@ def tail_claims(tails: pd.DataFrame, method: str) -> list[Claim]:
                          "high-accuracy tail of the labelled front (as accurate as its most accurate architecture, "
                          "at lower latency)", paper="better than the high-accuracy tail at significantly less latency",
                          method=method, target=f"book: in most seeds (share of seeds above {MOST:.0%})",
-                         verdict=_most_seeds(part.found.tolist(), "seeds with such an architecture")))
+                         verdict=seeds_above(seed_share(part.found), threshold=MOST, fmt="{:.0%}",
+                                             what="share of seeds with such an architecture, 95% Wilson interval")))
     return out
 
 
@@ -147,7 +139,8 @@ def reach_claims(best: pd.DataFrame, best_fast: pd.DataFrame, method: str) -> li
                           f"architecture above {ACC_MARK:.0%} top-1 on MBv3-CPU and MBv3-NPU",
                           paper=f"both break {ACC_MARK:.0%}", method=method,
                           target=f"paper: top-1 above {ACC_MARK:.0%}; book: in most seeds",
-                          verdict=_most_seeds(both.tolist(), "seeds where all four searches do")))
+                          verdict=seeds_above(seed_share(both), threshold=MOST, fmt="{:.0%}",
+                                              what="share of seeds where all four searches do, 95% Wilson interval")))
     if "AutoBuild-NAS" in fast.columns:
         others = [m for m in fast.columns if m != "AutoBuild-NAS"]
         only = (fast["AutoBuild-NAS"] > ACC_MARK) & ~(fast[others] > ACC_MARK).any(axis=1)
@@ -155,7 +148,8 @@ def reach_claims(best: pd.DataFrame, best_fast: pd.DataFrame, method: str) -> li
                           f"architecture above {ACC_MARK:.0%} top-1 under {NPU_MS:g} ms",
                           paper=f"only AutoBuild-NAS: > {ACC_MARK:.0%} at < {NPU_MS:g} ms", method=method,
                           target=f"paper: top-1 above {ACC_MARK:.0%} under {NPU_MS:g} ms; book: in most seeds",
-                          verdict=_most_seeds(only.tolist(), "seeds where only AutoBuild-NAS does")))
+                          verdict=seeds_above(seed_share(only), threshold=MOST, fmt="{:.0%}",
+                                              what="share of seeds where only AutoBuild-NAS does, 95% Wilson interval")))
     return rows
 
 
@@ -181,6 +175,8 @@ def _percent(row) -> tuple[Interval, str]:
 NAS_TEXT = ("Sec. 5.1, Fig. 5 (bottom), {pair}: the search's final hypervolume above the best of the paper's three "
             "baselines (AutoBuild-NAS for the paper's method and ours; the stronger same-information control for "
             "the control)")
+NAS_PAPER = "superior (all spaces and devices)"
+NAS_TARGET = "paper: superior (95% t-interval of the paired difference over seeds above 0)"
 CONTROL_TEXT = ("Sec. 5.1, Fig. 5 (bottom), {pair}: AutoBuild-NAS's hypervolume above the stronger same-information "
                 "control's (predictor-guided NSGA-II over the whole space, or NSGA-II in the reduced spaces of an "
                 "additive ridge model: the same labelled architectures and the same 250 evaluations, paired seeds)")
@@ -194,12 +190,30 @@ def _judged(table: pd.DataFrame, s: str, d: str, against: str, run: tuple[str, s
     return None if part.empty else part.iloc[0]
 
 
+#: How a paired difference is shown: in % of the opponent's mean hypervolume.
+PERCENT = "{:+.1f}%"
+
+
+def _pending(profile: str) -> str:
+    return f"no stored {profile} run with at least 2 seeds yet (scripts/run_full_nas.py)"
+
+
+def _what(opponent: str) -> str:
+    return f"paired HV difference in % of {opponent}'s, 95% t-interval"
+
+
 def _diff_verdict(row, profile: str):
-    if row is None:
-        return not_testable(f"no stored {profile} run with at least 2 seeds yet (scripts/run_full_nas.py)")
-    ci, opponent = _percent(row)
-    return seeds_above(ci, threshold=0.0, fmt="{:+.1f}%",
-                       what=f"paired HV difference in % of {opponent}'s, 95% t-interval")
+    """The verdict :func:`_diff_claim` gives one judged comparison (None: nothing stored yet)."""
+    return _diff_claim("comparison", "a paired comparison", "-", "ours", profile, "exact", row).verdict
+
+
+def _diff_claim(claim_id: str, text: str, paper: str, method: str, profile: str, target: str, row) -> Claim:
+    """A claim "the searcher's HV lies above the opponent's" on one judged comparison."""
+    verdict = not_testable(_pending(profile))
+    if row is not None:
+        ci, opponent = _percent(row)
+        verdict = seeds_above(ci, threshold=0.0, fmt=PERCENT, what=_what(opponent))
+    return Claim(claim_id, text, paper=paper, method=method, profile=profile, target=target, verdict=verdict)
 
 
 def nas_claims(table: pd.DataFrame, profile: str, methods: Sequence[str] = ("paper", "ours"),
@@ -213,28 +227,21 @@ def nas_claims(table: pd.DataFrame, profile: str, methods: Sequence[str] = ("pap
     for s, d in NAS_PAIRS:
         pair = _pair(s, d)
         for method in methods:
-            run = METHOD_RUNS[method]
-            out.append(Claim(f"fig5_nas_{s}_{d}", NAS_TEXT.format(pair=pair), paper="superior (all spaces and devices)",
-                             method=method, profile=profile,
-                             target="paper: superior (95% t-interval of the paired difference over seeds above 0)",
-                             verdict=_diff_verdict(_judged(table, s, d, "best baseline", run), profile)))
+            out.append(_diff_claim(f"fig5_nas_{s}_{d}", NAS_TEXT.format(pair=pair), NAS_PAPER, method, profile,
+                                   NAS_TARGET, _judged(table, s, d, "best baseline", METHOD_RUNS[method])))
         if not controls:
             continue
         stronger = table[(table.space == s) & (table.device == d) & (table.against == "stronger control")]
         control = None
         if not stronger.empty:  # the stronger control is the same for every run of the pair
             control = _judged(table, s, d, "best baseline", searcher=stronger.opponent.iloc[0])
-        out.append(Claim(f"fig5_nas_{s}_{d}", NAS_TEXT.format(pair=pair), paper="superior (all spaces and devices)",
-                         method="control", profile=profile,
-                         target="paper: superior (95% t-interval of the paired difference over seeds above 0)",
-                         verdict=_diff_verdict(control, profile)))
+        out.append(_diff_claim(f"fig5_nas_{s}_{d}", NAS_TEXT.format(pair=pair), NAS_PAPER, "control", profile,
+                               NAS_TARGET, control))
         for method in methods:
-            out.append(Claim(f"fig5_ctrl_{s}_{d}", CONTROL_TEXT.format(pair=pair),
-                             paper="no same-information control (its baselines never see the labels)",
-                             method=method, profile=profile,
-                             target="book: 95% t-interval of HV(AutoBuild-NAS) - HV(stronger control) over seeds above 0",
-                             verdict=_diff_verdict(_judged(table, s, d, "stronger control", METHOD_RUNS[method]),
-                                                   profile)))
+            out.append(_diff_claim(f"fig5_ctrl_{s}_{d}", CONTROL_TEXT.format(pair=pair),
+                                   "no same-information control (its baselines never see the labels)", method, profile,
+                                   "book: 95% t-interval of HV(AutoBuild-NAS) - HV(stronger control) over seeds above 0",
+                                   _judged(table, s, d, "stronger control", METHOD_RUNS[method])))
     return out
 
 
@@ -244,14 +251,12 @@ def strongest_claims(table: pd.DataFrame, profile: str) -> list[Claim]:
     out = []
     for s, d in NAS_PAIRS:
         part = table[(table.space == s) & (table.device == d)]
-        verdict = _diff_verdict(None if part.empty else part.iloc[0], profile)
-        out.append(Claim(f"fig5_nas_insight_{s}_{d}", f"Sec. 5.1, Fig. 5 (bottom), {_pair(s, d)}: Layer-Insight is the "
-                         "strongest competitor (its hypervolume above the better of Stage-Full and Layer-Full; whole "
-                         "fronts: the stored runs keep no fronts to isolate the lower-latency end)",
-                         paper="generally the strongest competitor (at the lower-latency end)",
-                         method="no predictor", profile=profile,
-                         target="paper: strongest (95% t-interval of the paired difference over seeds above 0)",
-                         verdict=verdict))
+        out.append(_diff_claim(f"fig5_nas_insight_{s}_{d}", f"Sec. 5.1, Fig. 5 (bottom), {_pair(s, d)}: Layer-Insight "
+                               "is the strongest competitor (its hypervolume above the better of Stage-Full and "
+                               "Layer-Full; whole fronts: the stored runs keep no fronts to isolate the lower-latency "
+                               "end)", "generally the strongest competitor (at the lower-latency end)", "no predictor",
+                               profile, "paper: strongest (95% t-interval of the paired difference over seeds above 0)",
+                               None if part.empty else part.iloc[0]))
     return out
 
 
