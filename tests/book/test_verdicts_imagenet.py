@@ -131,6 +131,8 @@ def test_quick_rows_of_the_page_run_only_its_method_and_few_seeds_give_no_verdic
 
 
 def test_comparison_table_speaks_the_ledgers_words_and_labels_the_variant():
+    second = _stored(n_seeds=6).assign(recipe="full-15ep")  # any recipe's rows get words, not only the profiles'
+    assert set(verdicts.with_words(nas_runs.comparisons(second)).word) <= set(claims.VERDICTS)
     table = verdicts.with_words(nas_runs.comparisons(_stored(control_shift=-0.01, control_seeds=3)))
     shown = verdicts.comparison_table(table)
     assert shown.index.get_level_values("searcher").tolist() == [

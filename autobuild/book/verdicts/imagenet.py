@@ -202,14 +202,17 @@ def _what(opponent: str) -> str:
     return f"paired HV difference in % of {opponent}'s, 95% t-interval"
 
 
-def _diff_verdict(row, profile: str):
-    """The verdict :func:`_diff_claim` gives one judged comparison (None: nothing stored yet)."""
-    return _diff_claim("comparison", "a paired comparison", "-", "ours", profile, "exact", row).verdict
+def _diff_verdict(row, recipe: str):
+    """The verdict :func:`_diff_claim` gives one judged comparison of a stored ``recipe`` (None:
+    nothing stored yet)."""
+    return _diff_claim("comparison", "a paired comparison", "-", "ours", None, "exact", row, recipe).verdict
 
 
-def _diff_claim(claim_id: str, text: str, paper: str, method: str, profile: str, target: str, row) -> Claim:
-    """A claim "the searcher's HV lies above the opponent's" on one judged comparison."""
-    verdict = not_testable(_pending(profile))
+def _diff_claim(claim_id: str, text: str, paper: str, method: str, profile: str | None, target: str, row,
+                recipe: str | None = None) -> Claim:
+    """A claim "the searcher's HV lies above the opponent's" on one judged comparison of the stored
+    ``recipe`` (default: ``profile``); None is a comparison with nothing stored yet."""
+    verdict = not_testable(_pending(recipe or profile))
     if row is not None:
         ci, opponent = _percent(row)
         verdict = seeds_above(ci, threshold=0.0, fmt=PERCENT, what=_what(opponent))
