@@ -48,16 +48,18 @@ def test_an_unknown_set_name_is_refused():
         verdicts.table1(_table([("Random (4)", EV, "average", "average", "ours", -0.02, -0.03, -0.01)]))
 
 
-@pytest.mark.parametrize("size, word", [(839_808, "agrees"), (760_000, "agrees"), (860_000, "differs"),
-                                        (2_000_000, "differs")])
+@pytest.mark.parametrize("size, word", [(839_808, "agrees"), (760_000, "agrees"), (849_999, "agrees"),
+                                        (860_000, "differs"), (2_000_000, "differs")])
 def test_the_space_size_is_judged_at_the_papers_rounding(size, word):
     got = verdicts.space_size(size)
-    assert got.verdict.word == word and got.method == "no predictor" and got.verdict.ours == f"{size:,}"
+    assert got.verdict.word == word and got.method == "no predictor"
+    assert got.verdict.ours == f"{round(size, -5):,}" and f"our exact count {size:,}" in got.verdict.interval
 
 
 def test_the_exhaustive_cost_is_judged_against_the_budget():
     got = verdicts.exhaustive_cost(839_808, 68, 1.5)
     assert got.verdict.word == "agrees" and got.verdict.ours == "839,808" and "68" in got.target
+    assert "1.5 CPU-years" in got.verdict.interval
     assert verdicts.exhaustive_cost(50, 68, 0.0).verdict.word == "differs"
 
 

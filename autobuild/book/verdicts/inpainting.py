@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from autobuild.book.claims import Claim, above, below, not_testable, seeds_below, within
+from autobuild.book.claims import Claim, above, below, exact, not_testable, seeds_below
 from autobuild.experiments.sd_selection import NEAR_TIES
 
 #: The short id of each set of :mod:`autobuild.experiments.inpainting` in claim ids; the
@@ -60,11 +60,11 @@ def table1(claims: pd.DataFrame) -> list[Claim]:
 
 
 def space_size(size: int) -> Claim:
-    """The paper's "about 800k" U-Nets: ours within the paper's rounding (to the nearest 100k)."""
+    """The paper's "about 800k" U-Nets: our exact count rounded as the paper rounds (to 100k)."""
     return Claim("sec53_space_size", "Sec. 5.3: the SDv1.4 U-Net macro space holds about 800k architectures "
                  "(ours is a reconstruction: the paper does not publish its choice sets)", paper="~800k",
-                 verdict=within(800_000, float(size), float(size), float(size), tolerance=50_000, fmt="{:,.0f}",
-                                what="exact count; the paper's ~800k rounds to the nearest 100k"),
+                 verdict=exact(800_000, round(size, -5), fmt="{:,}",
+                               what=f"our exact count {size:,}, rounded to 100k as the paper's ~800k is"),
                  method="no predictor", target="paper: about 800k (to the nearest 100k)")
 
 
@@ -74,7 +74,7 @@ def exhaustive_cost(size: int, budget: int, cpu_years: float) -> Claim:
     return Claim("sec53_exhaustive_cost", "Sec. 5.3: evaluating every U-Net of the space is too costly, so "
                  f"the paper labels only {budget}", paper=f"{budget} evaluations affordable",
                  verdict=above(float(size), None, None, threshold=float(budget), fmt="{:,.0f}",
-                               what=f"exact count (SD-mini: {cpu_years:,.0f} CPU-years at its stored mean "
+                               what=f"exact count (SD-mini: {cpu_years:,.1f} CPU-years at its stored mean "
                                     "cost per evaluation)"),
                  method="no predictor", target=f"paper: more evaluations than the {budget} it affords")
 
