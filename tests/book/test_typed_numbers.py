@@ -84,13 +84,5 @@ def test_the_command_exits_1_with_findings_and_0_without(tmp_path, capsys):
     assert checker.main([str(tmp_path / "missing.md")]) == 2
 
 
-#: Pages whose prose still holds typed numbers, each owned by another part of the book; remove a
-#: page from here once the checker finds nothing in it (the test below then holds it clean).
-PENDING = {"notebooks/03_imagenet_construction_and_nas.py"}
-
-
 def test_the_book_holds_no_typed_result_numbers():
-    findings = checker.find_typed_numbers()
-    assert not [str(f) for f in findings if f.path not in PENDING]
-    still = {f.path for f in findings}
-    assert not PENDING - still, f"clean now, remove from PENDING: {sorted(PENDING - still)}"
+    assert [str(f) for f in checker.find_typed_numbers()] == []
