@@ -153,9 +153,3 @@ def test_strongest_claims_name_no_predictor():
     rows = verdicts.strongest_claims(nas_runs.strongest_baseline(_stored()), "full")
     word = {c.claim_id: c.verdict.word for c in rows}
     assert word["fig5_nas_insight_mbv3_gpu"] == "agrees" and {c.method for c in rows} == {"no predictor"}
-
-
-def test_run_method_refuses_a_variant():
-    assert verdicts.run_method("authors", "root") == "paper" and verdicts.run_method("companion", "pooled") == "ours"
-    with pytest.raises(ValueError, match="neither the paper's method"):
-        verdicts.run_method("authors", "pooled")

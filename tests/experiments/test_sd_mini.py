@@ -149,13 +149,7 @@ def test_table1_stage_retrains_both_sets_and_the_best_of_the_68_seed_by_seed(tmp
     store.add("seed_noise", {"arch": names[0], "seed": 1, "fd": 0.31}, np.zeros(1))
     monkeypatch.setattr(sd_selection, "select_from_store",
                         lambda *a, **k: SimpleNamespace(autobuild=[archs[0]], exhaustive=[archs[2]]))
-    calls = []
-
-    def fake_evaluate(space, arch, recipe, seed, device):
-        calls.append((space.to_string(arch), seed))
-        return {"arch": space.to_string(arch), "seed": seed, "fd": 0.5}, np.zeros(1)
-
-    monkeypatch.setattr(script, "evaluate_unet", fake_evaluate)
+    calls = _record_evaluations(script, monkeypatch)
     assert script.main(["--out", str(tmp_path), "--stages", "table1", "--extra-seeds", "1,2", "--steps", "3"]) == 0
     # seed 1 of names[0] is reused from seed_noise; names[1] is the best of the 68 until its seeds
     # raise its mean to 0.37, then names[3] (0.15) is, until its own seeds raise it to 0.38
@@ -179,13 +173,7 @@ def test_near_ties_stage_evaluates_the_runners_up_with_every_seed(tmp_path, monk
     store.add("random68", {"arch": names[3], "seed": 0, "fd": 0.2}, np.zeros(1))  # already evaluated: copied
     monkeypatch.setattr(sd_selection, "select_from_store", lambda *a, **k: SimpleNamespace(
         k=1, autobuild_ranked=archs[:2], exhaustive_ranked=archs[2:]))
-    calls = []
-
-    def fake_evaluate(space, arch, recipe, seed, device):
-        calls.append((space.to_string(arch), seed))
-        return {"arch": space.to_string(arch), "seed": seed, "fd": 0.5}, np.zeros(1)
-
-    monkeypatch.setattr(script, "evaluate_unet", fake_evaluate)
+    calls = _record_evaluations(script, monkeypatch)
     assert script.main(["--out", str(tmp_path), "--stages", "near_ties", "--extra-seeds", "1", "--steps", "3"]) == 0
     # the picks (ranks 1) are the selected/table1 stages' work; the runners-up get seed 0, then 1
     assert sorted(calls) == sorted([(names[1], 0), (names[1], 1), (names[3], 1)])
@@ -223,3 +211,15 @@ def test_notebook_refuses_non_positive_seeds_at_once(seeds, tmp_path):
     assert err.value.ename == "ValueError" and "seeds must be a positive integer" in err.value.evalue
     executed = [c for c in nbformat.read(out, as_version=4).cells if c.cell_type == "code" and c.execution_count]
     assert len(executed) <= 4
+
+
+def _record_evaluations(script, monkeypatch) -> list:
+    """Replace the script's U-Net evaluation by one that records (arch, seed) and returns FD 0.5."""
+    calls = []
+
+    def fake_evaluate(space, arch, recipe, seed, device):
+        calls.append((space.to_string(arch), seed))
+        return {"arch": space.to_string(arch), "seed": seed, "fd": 0.5}, np.zeros(1)
+
+    monkeypatch.setattr(script, "evaluate_unet", fake_evaluate)
+    return calls

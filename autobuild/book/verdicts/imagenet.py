@@ -48,16 +48,6 @@ def seed_share(flags: Sequence[bool]) -> Interval:
     return Interval(k / n, *wilson_ci(k, n), n)
 
 
-def run_method(model: str, readout: str) -> str:
-    """``"paper"`` or ``"ours"`` for a run of the page; a ValueError for any other variant (the
-    ledger records only the two methods)."""
-    method = method_of(model, readout)
-    if method is not None:
-        return method
-    raise ValueError(f"model={model!r} with readout={readout!r} is neither the paper's method "
-                     f"({METHOD_RUNS['paper']}) nor ours ({METHOD_RUNS['ours']}); its verdicts are not recorded")
-
-
 def reading_claim(readings: Sequence[SubgraphReading], method: str) -> Claim:
     """Fig. 4: how many of the seven parts of the paper's reading hold, per seed; the mean over the
     seeds must lie above one part short of all (t-interval)."""
