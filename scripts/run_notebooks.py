@@ -18,6 +18,12 @@ Examples::
 ``--scheduler tcp://HOST:PORT`` sends the notebooks' independent jobs (searches per seed, SD-mini
 evaluations) to a Dask cluster (see :mod:`autobuild.executor`); results are the same as in process.
 
+``--jobs N`` executes N stored notebooks at once, each kernel on its fair share of the CPUs: the
+kernels get ``AUTOBUILD_CPU_THREADS = max(1, cpus // N)`` (:func:`kernel_env`; ``make book`` runs 2,
+so on 2 cores each kernel uses 1 thread), which bounds both their torch work and the predictors they
+train at once (:func:`autobuild.predictor.config.available_cpus`). A value already set in the
+environment is kept.
+
 ``-p NAME VALUE`` passes any parameter of the notebooks' parameters cell (as papermill's own
 ``-p`` does); a name that some selected notebook does not declare stops the run before anything
 executes, instead of being ignored.
@@ -58,6 +64,8 @@ QUIET_PROGRESS = {"TQDM_DISABLE": "1", "TQDM_DELAY": "1e9"}
 #: package, the embedded data, and the results that scripts store for the book to read.
 INPUTS = ("autobuild/**/*.py", "data/**/*", "figures/fig5_nas_hypervolume_full.csv",
           "figures/predictor_variants*.csv", "figures/macro_*.csv")
+#: The environment variable that bounds a kernel's CPU threads (autobuild.predictor.config.THREADS_ENV).
+THREADS_ENV = "AUTOBUILD_CPU_THREADS"
 #: Where a stored notebook keeps :func:`inputs_digest` of its run (notebook metadata).
 DIGEST_KEY = "autobuild_inputs_sha256"
 
@@ -225,12 +233,28 @@ def _run_one_in_place(path: Path, timeout: int, env: dict) -> float:
     return seconds
 
 
+def kernel_env(env: dict, jobs: int, cpus: int | None = None, outer: dict | None = None) -> dict:
+    """``env`` plus :data:`THREADS_ENV` for ``jobs`` kernels running at once: each gets
+    ``max(1, cpus // jobs)`` threads (``cpus``: the CPUs this process may use), unless ``env`` or the
+    environment ``outer`` (default ``os.environ``) already sets it."""
+    if not isinstance(jobs, int) or jobs < 1:
+        raise ValueError(f"jobs must be an integer >= 1, got {jobs!r}")
+    outer = os.environ if outer is None else outer
+    if THREADS_ENV in env or THREADS_ENV in outer:
+        return dict(env)
+    if cpus is None:
+        cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return {**env, THREADS_ENV: str(max(1, cpus // jobs))}
+
+
 def run_in_place(paths: list[Path], timeout: int, env: dict, jobs: int = 1) -> dict[str, float]:
-    """Execute and replace every stored notebook, ``jobs`` kernels at a time (each notebook uses one
-    core; every notebook writes its own figures, and the claims ledger is written under a lock)."""
+    """Execute and replace every stored notebook, ``jobs`` kernels at a time (each on its share of
+    the CPUs, :func:`kernel_env`; every notebook writes its own figures, and the claims ledger is
+    written under a lock)."""
     # The stored notebooks are CPU runs: hide any GPU from the kernel, so "auto" means "cpu"; the book
-    # shows no progress bars.
-    env = {**env, "CUDA_VISIBLE_DEVICES": "", **QUIET_PROGRESS}
+    # shows no progress bars; the kernels share the CPUs.
+    env = kernel_env({**env, "CUDA_VISIBLE_DEVICES": "", **QUIET_PROGRESS}, jobs)
+    print(f"{jobs} kernel(s) at once, each with {THREADS_ENV}={env.get(THREADS_ENV, os.environ.get(THREADS_ENV))}")
     if jobs == 1:
         return {path.name: _run_one_in_place(path, timeout, env) for path in paths}
     from concurrent.futures import ThreadPoolExecutor
@@ -273,7 +297,8 @@ def parser() -> argparse.ArgumentParser:
                     help="any other notebook parameter, e.g. -p predictor_lr 0.001 (repeatable)")
     ap.add_argument("--timeout", type=int, default=3600, help="seconds allowed per cell")
     ap.add_argument("--jobs", type=int, default=1,
-                    help="stored notebooks executed at once (one core each; default 1)")
+                    help=f"stored notebooks executed at once, each kernel with {THREADS_ENV}=max(1, cpus // "
+                         "JOBS) CPU threads unless that variable is set already (default 1)")
     ap.add_argument("--stale-only", action="store_true",
                     help="execute only stored notebooks whose inputs changed since their stored run (make book)")
     ap.add_argument("--scheduler", metavar="tcp://HOST:PORT",

@@ -156,13 +156,18 @@ def train_config(params: "NotebookParams", **fields):
 
 def pin_kernel_threads(params: "NotebookParams") -> None:
     """On a CPU, run all of the kernel's torch work (searches and evaluators too, not only
-    training) with :class:`~autobuild.predictor.config.TrainConfig`'s ``cpu_threads``."""
+    training) on the kernel's share of the CPUs,
+    :func:`~autobuild.predictor.config.available_cpus`: every CPU of a kernel alone, ``cpus // jobs``
+    of each of the ``jobs`` kernels ``make book`` runs at once (``scripts/run_notebooks.py`` sets
+    ``AUTOBUILD_CPU_THREADS``). Training sets its own while it runs
+    (:func:`~autobuild.predictor.config.resolve_threads`: one for a predictor alone, the same share
+    for several trained at once)."""
     import torch
 
-    from autobuild.predictor.config import TrainConfig
+    from autobuild.predictor.config import available_cpus
 
     if params.device == "cpu":
-        torch.set_num_threads(TrainConfig.cpu_threads)
+        torch.set_num_threads(available_cpus())
 
 
 def check_readout(value: Any) -> str:

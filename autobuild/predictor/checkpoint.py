@@ -225,11 +225,11 @@ def validate_checkpoint(payload: dict, path="<checkpoint>") -> None:
     if missing or extra:
         bad("config", f"does not hold exactly TrainConfig's fields (missing: {missing}, unknown: "
                       f"{[str(k)[:40] for k in extra[:5]]})")
-    threads = config["cpu_threads"]
-    if not _is_int(threads) or not 1 <= threads <= MAX_CPU_THREADS:
-        bad("config.cpu_threads", f"is {_short(threads)}, not an integer in [1, {MAX_CPU_THREADS}]")
+    threads = config["cpu_threads"]  # None (automatic, the default) or a count (all files of older versions)
+    if threads is not None and (not _is_int(threads) or not 1 <= threads <= MAX_CPU_THREADS):
+        bad("config.cpu_threads", f"is {_short(threads)}, not None or an integer in [1, {MAX_CPU_THREADS}]")
     try:
-        TrainConfig(**{**config, "device": "cpu", "cpu_threads": 1})
+        TrainConfig(**{**config, "device": "cpu", "cpu_threads": None})
     except (TypeError, ValueError) as exc:
         bad("config", f"is invalid: {exc}")
 
@@ -396,7 +396,9 @@ def load_predictor(path, device: str = "cpu") -> tuple[TrainedPredictor, dict]:
                          f"({(first[1] if len(first) > 1 else first[0])[:200].strip()}); the file was edited "
                          "or is damaged (retrain with `autobuild train`)") from None
     # cpu_threads is a setting of the machine that trained: use at most this machine's CPUs
-    threads = min(payload["config"]["cpu_threads"], max(os.cpu_count() or 1, 1))
+    threads = payload["config"]["cpu_threads"]
+    if threads is not None:
+        threads = min(threads, max(os.cpu_count() or 1, 1))
     config = TrainConfig(**{**payload["config"], "device": device, "cpu_threads": threads})
     space = get_space(payload["space"]) if payload["space"] else None
     trained = TrainedPredictor(model.to(device).eval(), config, space, payload["y_mean"], payload["y_std"],

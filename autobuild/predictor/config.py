@@ -1,9 +1,19 @@
-"""Training settings: :class:`TrainConfig` (the one home of training defaults) and the CPU's threads."""
+"""Training settings: :class:`TrainConfig` (the one home of training defaults) and the CPU's threads.
+
+Threads on the CPU (:func:`resolve_threads`): a predictor trained alone runs on one thread (its
+operations are too small to share: on 2 cores, 2 threads made one predictor 1.7x slower); predictors
+trained at once (one stacked computation) use every CPU this process may use,
+:func:`available_cpus`. ``TrainConfig.cpu_threads`` overrides both; the environment variable
+:data:`THREADS_ENV` sets the share of a process that runs beside others (``make book`` gives each of
+its kernels ``cpus // jobs``).
+"""
 from __future__ import annotations
 
 import contextlib
 import ctypes
 import functools
+import os
+import re
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -28,7 +38,9 @@ class TrainConfig:
     n_hops: int = 4
     fe_stop_gradient: bool = True
     rank_strength: float = 1.0
-    cpu_threads: int = 1  #: intra-op threads on the CPU (see :func:`cpu_threads`)
+    #: intra-op threads on the CPU; None: automatic (1 for a predictor alone, :func:`available_cpus`
+    #: for predictors trained at once; see :func:`resolve_threads`)
+    cpu_threads: int | None = None
     progress: bool = True
     #: predictor variant (autobuild.predictor.variants): "companion" (ours) or "authors" (their
     #: network, loss and gradient clipping; fe_stop_gradient does not apply to it)
@@ -42,7 +54,6 @@ class TrainConfig:
     def __post_init__(self):
         import math
         import numbers
-        import os
 
         def integer(v):
             return isinstance(v, numbers.Integral) and not isinstance(v, (bool, np.bool_))
@@ -61,8 +72,9 @@ class TrainConfig:
             "hidden": (integer(self.hidden) and 1 <= self.hidden <= 4096, "an integer in [1, 4096]"),
             "n_hops": (integer(self.n_hops) and 1 <= self.n_hops <= 64, "an integer in [1, 64]"),
             "rank_strength": (real(self.rank_strength) and self.rank_strength > 0, "a finite number > 0"),
-            "cpu_threads": (integer(self.cpu_threads) and 1 <= self.cpu_threads <= max_threads,
-                            f"an integer in [1, {max_threads}] (this machine's CPU count)"),
+            "cpu_threads": (self.cpu_threads is None
+                            or integer(self.cpu_threads) and 1 <= self.cpu_threads <= max_threads,
+                            f"None (automatic) or an integer in [1, {max_threads}] (this machine's CPU count)"),
             "ranking_loss": (isinstance(self.ranking_loss, (bool, np.bool_)), "True or False"),
             "fe_stop_gradient": (isinstance(self.fe_stop_gradient, (bool, np.bool_)), "True or False"),
             "progress": (isinstance(self.progress, (bool, np.bool_)), "True or False"),
@@ -90,18 +102,47 @@ def resolve_device(device: str) -> str:
     return device
 
 
-@contextlib.contextmanager
-def cpu_threads(config: "TrainConfig"):
-    """Run with ``config.cpu_threads`` intra-op threads on the CPU (restored afterwards), with
-    freed memory kept for reuse (:func:`keep_freed_memory`).
+#: environment variable: the CPU threads this process may use (default: the CPUs it may run on)
+THREADS_ENV = "AUTOBUILD_CPU_THREADS"
 
-    The graphs are small: extra threads can cost more in synchronisation than they save, most of
-    all on a machine that runs other work (``make book`` runs two kernels at once).
-    """
+
+def available_cpus() -> int:
+    """The CPU threads this process may use: :data:`THREADS_ENV` when set (an integer in
+    [1, the machine's CPU count]; anything else is refused, naming the variable), else the CPUs the
+    process may run on (its affinity mask where the OS has one, else the CPU count)."""
+    raw = os.environ.get(THREADS_ENV)
+    if raw is not None:
+        limit = max(os.cpu_count() or 1, 1)
+        if not re.fullmatch(r"\s*[0-9]+\s*", raw) or not 1 <= int(raw) <= limit:
+            raise ValueError(f"environment variable {THREADS_ENV}={raw[:40]!r} must be an integer in [1, {limit}] "
+                             "(this machine's CPU count), or be unset (then: every CPU this process may use)")
+        return int(raw)
+    if hasattr(os, "sched_getaffinity"):
+        return max(len(os.sched_getaffinity(0)), 1)
+    return max(os.cpu_count() or 1, 1)
+
+
+def resolve_threads(config: "TrainConfig", n_models: int = 1) -> int:
+    """Intra-op CPU threads for ``n_models`` predictors of ``config`` trained (or evaluated) at once:
+    ``config.cpu_threads`` when given; else 1 for one predictor (its operations are too small to
+    gain from threads, which cost synchronisation), :func:`available_cpus` for several."""
+    if isinstance(n_models, bool) or not isinstance(n_models, int) or n_models < 1:
+        raise ValueError(f"n_models must be an integer >= 1, got {n_models!r}")
+    if config.cpu_threads is not None:
+        return config.cpu_threads
+    return 1 if n_models == 1 else available_cpus()
+
+
+@contextlib.contextmanager
+def cpu_threads(config: "TrainConfig", n_models: int = 1):
+    """Run ``n_models`` predictors of ``config`` with :func:`resolve_threads` intra-op threads on
+    the CPU (torch's thread count is restored afterwards), with freed memory kept for reuse
+    (:func:`keep_freed_memory`). Does nothing to the threads on a GPU."""
     threads = torch.get_num_threads()
     if config.device == "cpu":
+        wanted = resolve_threads(config, n_models)  # refuses a bad THREADS_ENV before changing anything
         keep_freed_memory()
-        torch.set_num_threads(config.cpu_threads)
+        torch.set_num_threads(wanted)
     try:
         yield
     finally:

@@ -41,13 +41,17 @@ def train_many(table: GraphTable, feature_vocab: dict, labels: Sequence, configs
     ``configs[i]``. ``path``: ``"dense"`` (chain graphs only: all N trained as one batched
     computation), ``"pyg"`` (any graphs, one after another) or ``"auto"`` (dense for chains).
     Returns one :class:`TrainedPredictor` each, with test metrics when its test split is non-empty.
+    CPU threads: see :func:`~autobuild.predictor.config.resolve_threads` (all of this process's
+    CPUs for several predictors on the dense path, one for a predictor alone).
     """
     ys, splits, config = check_inputs(len(table), labels, list(configs), splits)
     check_vocabulary(table, feature_vocab)
     if space is not None and dict(space.feature_vocab) != dict(feature_vocab):
         raise ValueError(f"the vocabulary given is not space {space.name!r}'s: graphs and space do not match")
     engine = _engine(table, path)
-    with cpu_threads(config):
+    # the dense engine trains the predictors as one stacked computation (threads pay); PyG's trains
+    # them one after another, each alone (one thread unless the config says otherwise)
+    with cpu_threads(config, n_models=len(configs) if engine is dense else 1):
         trained = engine.fit(table, feature_vocab, ys, list(configs), splits)
     for t in trained:
         t.space = space

@@ -42,6 +42,8 @@ def test_score_refuses_an_out_folder_before_work(run_dir, tmp_path, capsys):
 
 @pytest.mark.parametrize("edit, field", [
     (lambda p: p["config"].update(cpu_threads=100000), "config.cpu_threads"),
+    (lambda p: p["config"].update(cpu_threads="2"), "config.cpu_threads"),
+    (lambda p: p["config"].update(cpu_threads=0), "config.cpu_threads"),
     (lambda p: p["config"].update(bogus=1), "config"),
     (lambda p: p["config"].pop("lr"), "config"),
     (lambda p: p.pop("model"), "model"),
@@ -58,6 +60,19 @@ def test_edited_checkpoint_fields_are_refused_naming_the_field(edit, field, run_
     rc, err = cli(["score", "--checkpoint", path, "--out", tmp_path / "top.csv"], capsys)
     assert_refused(rc, err, str(path), f"'{field}'")
     assert not (tmp_path / "top.csv").exists()
+
+
+def test_cpu_threads_of_new_and_old_checkpoints_load(run_dir, tmp_path):
+    """A checkpoint stores cpu_threads None (automatic) since that is the default; one of an older
+    version stores the count it trained with, which loads capped at this machine's CPUs."""
+    from autobuild.predictor.checkpoint import load_predictor
+
+    assert torch.load(run_dir / "predictor.pt", weights_only=True)["config"]["cpu_threads"] is None
+    assert load_predictor(run_dir / "predictor.pt")[0].config.cpu_threads is None
+    assert load_predictor(_edited(run_dir, tmp_path, lambda p: p["config"].update(cpu_threads=1)))[0] \
+        .config.cpu_threads == 1
+    many = _edited(run_dir, tmp_path, lambda p: p["config"].update(cpu_threads=4096), "many.pt")
+    assert load_predictor(many)[0].config.cpu_threads == os.cpu_count()
 
 
 @pytest.mark.parametrize("content, message", [
