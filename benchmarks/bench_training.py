@@ -5,9 +5,10 @@ and how far the N at once are from their arithmetic floor.
         [--n 20] [--epochs 200] [--threads 1] [--authors-code DIR [--authors-deps DIR]] [--skip-sequential]
 
 Every figure is measured in this run, on the same data (3k MBv3 architectures, target ``acc``,
-batch 128), every CPU run on ``--threads`` threads (default 1): one predictor of each variant
-(the dense chain path, and PyG's for reference); ``--n`` companion predictors trained at once
-(seeds 0..n-1) beside the same predictors trained one after another, with their mean test SRCC;
+batch 128): one predictor of each variant (the dense chain path, and PyG's for reference);
+``--n`` companion predictors trained at once (seeds 0..n-1) beside the same predictors trained
+one after another, with their mean test SRCC. A predictor trained alone runs on one thread (the
+default: more threads slow a single small predictor down); the n at once run on ``--threads``;
 with ``--authors-code`` (an unpacked copy of github.com/Ascend-Research/AutoBuild, run as in
 ``shared/peer/README.md``) the authors' ``train_predictor.py`` for the same epochs, with
 ``OMP_NUM_THREADS`` = ``--threads``. The wall time of the full profile of section 03 at 8 seeds is
@@ -157,6 +158,7 @@ def profile_step(table: GraphTable, vocab: dict, y: np.ndarray, config: TrainCon
             saved.append(t.numel() * t.element_size())
             return t
 
+        batches = training.prepare(batches)   # packed once per epoch in training: so here too
         with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
             training.step(batches[0])
         for idx in batches[1:3]:
@@ -259,8 +261,8 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=20)
     ap.add_argument("--epochs", type=int, default=200)
     ap.add_argument("--threads", type=int, default=1,
-                    help="CPU threads of every run: one predictor, the n at once, one by one, the authors' code "
-                         "(OMP_NUM_THREADS) and the bmm rate of the floor (default 1)")
+                    help="CPU threads of the n at once, the authors' code (OMP_NUM_THREADS) and the bmm rate of "
+                         "the floor (default 1); a predictor trained alone always runs on one")
     ap.add_argument("--authors-code", type=Path, default=None)
     ap.add_argument("--authors-deps", type=Path, default=None)
     ap.add_argument("--skip-sequential", action="store_true", help="do not train the n predictors one by one")
@@ -281,7 +283,7 @@ def main() -> None:
 
     one = {}
     for model in ("companion", "authors"):
-        cfg = TrainConfig(epochs=args.epochs, device=device, model=model, progress=False, cpu_threads=args.threads)
+        cfg = TrainConfig(epochs=args.epochs, device=device, model=model, progress=False)  # alone: 1 thread
         for path in ("dense", "pyg"):
             t, wall, cpu = timed(lambda: train_predictor(data.space, data.archs, y, cfg, path=path), device)
             one[(model, path)] = wall
@@ -303,7 +305,8 @@ def main() -> None:
         print(f"{args.n} at once, torch.compile (compile included): {compiled_wall:.1f} s wall, {compiled_cpu:.1f} s CPU")
     seq_wall, srcc_seq = None, None
     if not args.skip_sequential:
-        seq, seq_wall, seq_cpu = timed(lambda: [train_predictor(data.space, data.archs, y, c) for c in configs], device)
+        alone = [replace(c, cpu_threads=None) for c in configs]   # each alone: 1 thread, the default
+        seq, seq_wall, seq_cpu = timed(lambda: [train_predictor(data.space, data.archs, y, c) for c in alone], device)
         srcc_seq = float(np.mean([t.metrics["srcc"] for t in seq]))
         print(f"{args.n} one after another: {seq_wall:.1f} s wall, {seq_cpu:.1f} s CPU, mean test SRCC {srcc_seq:.4f} "
               f"(at once is x{seq_wall / n_wall:.2f} faster; SRCC difference {srcc_many - srcc_seq:+.4f})")

@@ -1,12 +1,16 @@
 r"""Hand-written gradients for the dense chain path: the same functions as autograd's, in fewer passes.
 
 On a CPU the stacked predictors of :mod:`autobuild.predictor.engines.dense` spend most of a step
-streaming ``[n, B, L, d]`` tensors through memory, not multiplying: every element-wise op, every
-padding copy and every gradient accumulation reads and writes the whole tensor. The two
-operations here do a hop's work with as few of those passes as the math allows, and are checked
-against autograd's gradients of the plain formulas (``tests/predictor/test_engines.py``).
+streaming ``[n, P, d]`` tensors through memory, not multiplying: every element-wise op and every
+gradient accumulation reads and writes the whole tensor. The operations here do a hop's work with
+as few of those passes as the math allows, and are checked against autograd's gradients of the
+plain formulas through PyG (``tests/predictor/test_engines.py``).
 
-Tensors are ``[n, B, L, d]`` (model, graph, position, channel), contiguous; ``W`` is ``[n, o, d]``.
+Chains are *packed*: model m's batch of graphs lies end to end in row m of ``[n, P, d]``
+(:class:`~autobuild.predictor.engines.dense.PackedChains`), so node r's predecessor is row r - 1
+unless r starts a chain. Rows beyond a model's last node are padding (a few per model, where the
+models' batches hold different numbers of nodes): they never reach a valid row, because messages
+only flow forward and padding comes last. ``W`` is ``[n, o, d]``.
 """
 from __future__ import annotations
 
@@ -17,94 +21,203 @@ import torch.nn.functional as F
 def _shifted(n: int, rows: int, width: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """A buffer of ``n * rows + 1`` rows seen twice, both contiguous ``[n, rows, width]``:
     ``lead`` (rows 0..) and ``lag`` (rows 1..), so ``lead[m, r + 1]`` is ``lag[m, r]``, also across
-    the boundary of two models (a graph's first row is then overwritten or zero)."""
+    the boundary of two models (row 0 of a model starts a chain, so it is overwritten or zero)."""
     buf = like.new_empty(n * rows + 1, width)
     return buf[:-1].view(n, rows, width), buf[1:].view(n, rows, width)
 
 
+def _rows(t: torch.Tensor) -> torch.Tensor:
+    """``t`` ``[n, P, d]`` as ``[n * P, d]`` (a view)."""
+    return t.view(-1, t.shape[-1])
+
+
 class _PredecessorHop(torch.autograd.Function):
-    r"""One companion hop on chains: :math:`h'_i = S h_i + \mathrm{LeakyReLU}(c_i)` with
-    :math:`c_i = [i > 0]\,(W h_{i-1} + b_l) + b` (``S`` the identity when ``skip`` is None).
+    r"""One companion hop on packed chains: :math:`h'_r = S h_r + \mathrm{LeakyReLU}(c_r)` with
+    :math:`c_r = [r \text{ not a start}]\,(W h_{r-1} + b_l) + b` (``S`` the identity when ``skip`` is None).
 
     Forward: one GEMM writes :math:`W h_r + b_l + b` into row r + 1 of a flat buffer, which is
-    :math:`c` once each graph's first row is set to b; then LeakyReLU and the skip. Backward: one
-    pass for LeakyReLU's derivative (into a buffer read one row ahead), two GEMMs (the skip's
-    gradient fused into the input-gradient GEMM) and two reductions for the biases. Every GEMM
-    reads and writes contiguous batches.
+    :math:`c` once every chain start is set to b; then LeakyReLU and the skip. Backward: one pass
+    for LeakyReLU's derivative (into a buffer read one row ahead), two GEMMs (the skip's gradient
+    fused into the input-gradient GEMM) and two reductions for the biases.
     """
 
     @staticmethod
-    def forward(ctx, h, weight, bias_l, bias, skip, slope):
-        n, B, L, d = h.shape
+    def forward(ctx, h, weight, bias_l, bias, skip, starts, slope):
+        n, P, d = h.shape
         o = weight.shape[1]
-        flat = h.view(n, B * L, d)
-        conv, lag = _shifted(n, B * L, o, h)
-        torch.baddbmm((bias_l + bias)[:, None], flat, weight.transpose(1, 2), out=lag)
-        conv = conv.view(n, B, L, o)
-        conv[:, :, 0] = bias[:, None]
+        conv, lag = _shifted(n, P, o, h)
+        torch.baddbmm((bias_l + bias)[:, None], h, weight.transpose(1, 2), out=lag)
+        _rows(conv).index_copy_(0, starts, bias.repeat_interleave(len(starts) // n, 0))
         out = F.leaky_relu(conv, slope)
         if skip is None:
             out += h
         else:
-            out = torch.baddbmm(out.view(n, B * L, o), flat, skip.transpose(1, 2)).view(n, B, L, o)
-        ctx.save_for_backward(h, weight, skip, conv)
+            out = torch.baddbmm(out, h, skip.transpose(1, 2))
+        ctx.save_for_backward(h, weight, skip, conv, starts)
         ctx.slope = slope
         return out
 
     @staticmethod
     def backward(ctx, grad):
-        h, weight, skip, conv = ctx.saved_tensors
-        n, B, L, d = h.shape
+        h, weight, skip, conv, starts = ctx.saved_tensors
+        n, P, d = h.shape
         o = weight.shape[1]
-        grad_flat = grad.contiguous().view(n, B * L, o)
-        g, ahead = _shifted(n, B * L, o, h)    # g = dL/dc; ahead[m, r] = g[m, r + 1]
-        torch.ops.aten.leaky_relu_backward.grad_input(grad_flat, conv.view(n, B * L, o), ctx.slope, False,
-                                                      grad_input=g)
+        grad = grad.contiguous()
+        g, ahead = _shifted(n, P, o, h)    # g = dL/dc; ahead[m, r] = g[m, r + 1]
+        torch.ops.aten.leaky_relu_backward.grad_input(grad, conv, ctx.slope, False, grad_input=g)
         ahead[-1, -1] = 0                                       # the buffer's extra row
-        g4 = g.view(n, B, L, o)
-        g_bias = g4.sum((1, 2))
-        g4[:, :, 0] = 0                                         # rows i = 0 saw no predecessor
-        g_bias_l = g4.sum((1, 2))
-        hflat = h.view(n, B * L, d)
-        g_weight = torch.bmm(ahead.transpose(1, 2), hflat)     # sum_i dL/dc_{i+1} h_i^T
+        g_bias = g.sum(1)
+        g_bias_l = g_bias - _rows(g).index_select(0, starts).view(n, -1, o).sum(1)   # starts saw no b_l
+        _rows(g).index_fill_(0, starts, 0)                      # nor any predecessor
+        g_weight = torch.bmm(ahead.transpose(1, 2), h)          # sum_r dL/dc_{r+1} h_r^T
         g_h = g_skip = None
         if skip is not None:
-            g_skip = torch.bmm(grad_flat.transpose(1, 2), hflat)
+            g_skip = torch.bmm(grad.transpose(1, 2), h)
         if not ctx.needs_input_grad[0]:   # h^0 behind a stop-gradient
             pass
-        elif skip is None:                # dL/dh_i = dL/dh'_i + W^T dL/dc_{i+1}
-            g_h = torch.baddbmm(grad_flat, ahead, weight)
-        else:                             # dL/dh_i = S^T dL/dh'_i + W^T dL/dc_{i+1}
-            g_h = torch.bmm(grad_flat, skip).baddbmm_(ahead, weight)
-        return None if g_h is None else g_h.view(n, B, L, d), g_weight, g_bias_l, g_bias, g_skip, None
+        elif skip is None:                # dL/dh_r = dL/dh'_r + W^T dL/dc_{r+1}
+            g_h = torch.baddbmm(grad, ahead, weight)
+        else:                             # dL/dh_r = S^T dL/dh'_r + W^T dL/dc_{r+1}
+            g_h = torch.bmm(grad, skip).baddbmm_(ahead, weight)
+        return g_h, g_weight, g_bias_l, g_bias, g_skip, None, None
 
 
 def predecessor_hop(h: torch.Tensor, weight: torch.Tensor, bias_l: torch.Tensor, bias: torch.Tensor,
-                    skip: torch.Tensor | None = None, slope: float = 0.01) -> torch.Tensor:
-    r""":math:`h'_i = S h_i + \mathrm{LeakyReLU}([i > 0](W h_{i-1} + b_l) + b)` for every chain
-    (``h`` ``[n, B, L, d]``; ``weight``, ``skip`` ``[n, o, d]``; biases ``[n, o]``)."""
-    return _PredecessorHop.apply(h.contiguous(), weight, bias_l, bias, skip, slope)
+                    skip: torch.Tensor | None, starts: torch.Tensor, slope: float = 0.01) -> torch.Tensor:
+    r""":math:`h'_r = S h_r + \mathrm{LeakyReLU}([r \text{ not a start}](W h_{r-1} + b_l) + b)` for
+    every packed chain (``h`` ``[n, P, d]``; ``weight``, ``skip`` ``[n, o, d]``; biases ``[n, o]``;
+    ``starts``: the flat row index ``m * P + r`` of every chain start, as many per model)."""
+    return _PredecessorHop.apply(h.contiguous(), weight, bias_l, bias, skip, starts, slope)
 
 
-class _MeanPool(torch.autograd.Function):
-    r""":math:`h_G = \sum_i w_i h_i` per graph (``w`` constant): a batched GEMV forward, and a
-    broadcast product backward (autograd's would run a batched outer-product GEMM of depth 1)."""
+class _AuthorsHop(torch.autograd.Function):
+    r"""One hop of the authors' network on packed chains, training mode: GATv2 with self-loops,
+    batch norm over each model's valid rows, ReLU and (from the second hop) the residual.
+
+    With :math:`[x^l; x^r] = W_{lr} h + b_{lr}` and :math:`p_r = x^l_{r-1}` (the predecessor):
+
+    .. math::
+
+        a_r = \sigma\big(\mathrm{att}\cdot\mathrm{LReLU}_{0.2}(x^l_r + x^r_r)
+              - \mathrm{att}\cdot\mathrm{LReLU}_{0.2}(p_r + x^r_r)\big)\ (a = 1 \text{ at a start}),\quad
+        c_r = a_r x^l_r + (1 - a_r) p_r + b,
+
+        h'_r = \mathrm{ReLU}\big(\gamma\,(c_r - \mu)/\sigma + \beta\big) \;[+\, h_r].
+
+    The conv bias b cancels in :math:`c - \mu`; it still moves the running mean, and its
+    gradient is :math:`\sum_r \partial L/\partial c_r` as autograd's. Forward and backward each
+    read and write every ``[n, P, d]`` tensor a handful of times (autograd: several dozen).
+    """
 
     @staticmethod
-    def forward(ctx, h, weights):
-        ctx.save_for_backward(weights)
-        return torch.matmul(weights[..., None, :], h)[..., 0, :]
+    def forward(ctx, h, w_lr, b_lr, att, bias, gamma, beta, starts, padding, count, residual, stats):
+        n, P, _ = h.shape
+        d = w_lr.shape[1] // 2
+        # two GEMMs, not one into [n, P, 2d]: element-wise ops on its strided halves run far slower
+        xl = _rows(torch.baddbmm(b_lr[:, None, :d], h, w_lr[:, :d].transpose(1, 2)))
+        xr = _rows(torch.baddbmm(b_lr[:, None, d:], h, w_lr[:, d:].transpose(1, 2)))
+        lu = F.leaky_relu_(xl + xr, 0.2)                                        # self
+        lv = torch.empty_like(lu)                                               # predecessor
+        torch.add(xl[:-1], xr[1:], out=lv[1:])
+        lv[0] = 0
+        F.leaky_relu_(lv, 0.2)
+        dl = (lu - lv).view(n, P, d)
+        a = torch.sigmoid((dl * att.reshape(n, 1, d)).sum(-1)).view(n * P, 1)   # e_self - e_prev
+        a.index_fill_(0, starts, 1.0)
+        conv = torch.empty_like(lu)
+        torch.lerp(xl[:-1], xl[1:], a[1:], out=conv[1:])                        # a x^l + (1 - a) p
+        conv[0] = xl[0]
+        conv = conv.index_fill_(0, padding, 0).view(n, P, d)                   # padding adds nothing below
+        mean = conv.sum(1) / count                                              # [n, d]
+        xc = _rows(conv - mean[:, None]).index_fill_(0, padding, 0).view(n, P, d)
+        var = torch.linalg.vector_norm(xc, dim=1).square_().div_(count)        # biased
+        inv_std = torch.rsqrt(var + 1e-5)
+        scale = gamma * inv_std
+        out = torch.addcmul(beta[:, None], xc, scale[:, None]).relu_()
+        if stats is not None:          # running statistics, as BatchNorm1d keeps them
+            running_mean, running_var, tracked, momentum = stats
+            running_mean.mul_(1 - momentum).add_(momentum * (mean + bias))
+            running_var.mul_(1 - momentum).add_(momentum * var * (count / (count - 1)))
+            tracked.add_(1)
+        ctx.save_for_backward(h, w_lr, att, xl, lu, lv, dl, a, xc, out, inv_std, gamma, starts, padding, count)
+        ctx.residual = residual
+        return out + h if residual else out
 
     @staticmethod
     def backward(ctx, grad):
-        (weights,) = ctx.saved_tensors
-        return weights[..., None] * grad[..., None, :], None
+        h, w_lr, att, xl, lu, lv, dl, a, xc, out, inv_std, gamma, starts, padding, count = ctx.saved_tensors
+        n, P, _ = h.shape
+        d = w_lr.shape[1] // 2
+        grad = grad.contiguous()
+        g_z = torch.ops.aten.threshold_backward(grad, out, 0)                 # through the ReLU
+        # batch norm: dL/dc = gamma/sigma (g - mean g - xhat mean(g xhat)), on valid rows only
+        s1 = g_z.sum(1)                                                         # = g_beta
+        s2 = (g_z * xc).sum(1)                                                  # = g_gamma * sigma
+        scale = gamma * inv_std
+        g_c = torch.addcmul((-scale * s1 / count)[:, None], g_z, scale[:, None])
+        g_c.addcmul_(xc, (-scale * s2 * inv_std * inv_std / count)[:, None])
+        g_c = _rows(g_c).index_fill_(0, padding, 0)
+        g_bias = g_c.view(n, P, d).sum(1)
+        # attention: c = p + a (x^l - p)
+        diff = torch.empty_like(g_c)
+        torch.sub(xl[1:], xl[:-1], out=diff[1:])
+        diff[0] = 0
+        g_score = (diff.mul_(g_c)).sum(1, keepdim=True).mul_(a * (1 - a))
+        g_score.index_fill_(0, starts, 0)                                       # a = 1 there
+        g_att = torch.bmm(g_score.view(n, 1, P), dl).view_as(att)
+        g_e = (g_score.view(n, P, 1) * att.reshape(n, 1, d)).view(n * P, d)    # dL/d(att . LReLU)
+        g_u = torch.ops.aten.leaky_relu_backward(g_e, lu, 0.2, False)          # dL/d(x^l_r + x^r_r)
+        g_v = torch.ops.aten.leaky_relu_backward(g_e, lv, 0.2, False)          # -dL/d(p_r + x^r_r)
+        g_xr = torch.sub(g_u, g_v).view(n, P, d)
+        g_xl = torch.addcmul(g_u, g_c, a)
+        g_xl[:-1].sub_(torch.addcmul(g_v, g_c, a - 1)[1:])                     # what row r sends to r - 1
+        g_xl = g_xl.view(n, P, d)
+        g_w = torch.cat([torch.bmm(g_xl.transpose(1, 2), h), torch.bmm(g_xr.transpose(1, 2), h)], 1)
+        g_b = torch.cat([g_xl.sum(1), g_xr.sum(1)], 1)
+        g_h = torch.baddbmm(grad, g_xl, w_lr[:, :d]) if ctx.residual else torch.bmm(g_xl, w_lr[:, :d])
+        g_h.baddbmm_(g_xr, w_lr[:, d:])
+        return (g_h, g_w, g_b, g_att, g_bias, (s2 * inv_std).reshape(gamma.shape), s1,
+                None, None, None, None, None)
 
 
-def mean_pool(h: torch.Tensor, weights: torch.Tensor) -> torch.Tensor:
-    """Graph embeddings ``[n, B, d]`` from node embeddings ``h`` ``[n, B, L, d]`` and the pooling
-    weights ``[n, B, L]`` (``1 / length`` at a graph's nodes, 0 at padding): Eq. 2's mean."""
-    return _MeanPool.apply(h, weights)
+def authors_hop(h, w_lr, b_lr, att, bias, gamma, beta, starts, padding, count, residual: bool, stats=None):
+    r"""The authors' hop in training mode on packed chains (:class:`_AuthorsHop`): ``h`` ``[n, P, k]``,
+    ``w_lr`` ``[n, 2d, k]`` (``lin_l`` over ``lin_r``), ``b_lr`` ``[n, 2d]``, ``att``, ``bias``,
+    ``gamma``, ``beta`` ``[n, d]``-sized; ``padding``: the flat rows ``m * P + r`` of padding,
+    ``count`` ``[n, 1]`` nodes per model; ``stats``: (running mean, running var, batches tracked,
+    momentum) to update, or None."""
+    return _AuthorsHop.apply(h.contiguous(), w_lr, b_lr, att, bias, gamma, beta, starts, padding, count,
+                             residual, stats)
+
+
+class _PoolHops(torch.autograd.Function):
+    r""":math:`h_G^m = \frac{1}{|G|}\sum_{v \in G} h_v^m` for every hop at once, into one
+    ``[n, B, \sum_m d_m]`` tensor: an ``index_add`` per hop forward, an ``index_select`` per hop
+    backward (padding rows go to an extra slot per model, dropped)."""
+
+    @staticmethod
+    def forward(ctx, index, inv_len, *hs):
+        n, B = inv_len.shape[:2]
+        sums = [t.new_zeros(n * (B + 1), t.shape[-1]).index_add_(0, index, _rows(t.contiguous())) for t in hs]
+        ctx.save_for_backward(index, inv_len)
+        ctx.widths = [t.shape[-1] for t in hs]
+        return torch.cat(sums, 1).view(n, B + 1, -1)[:, :B] * inv_len
+
+    @staticmethod
+    def backward(ctx, grad):
+        index, inv_len = ctx.saved_tensors
+        n, B = inv_len.shape[:2]
+        P = len(index) // n
+        g = torch.cat([grad * inv_len, grad.new_zeros(n, 1, grad.shape[-1])], 1)
+        return (None, None, *(_rows(part.contiguous()).index_select(0, index).view(n, P, -1)
+                              for part in g.split(ctx.widths, -1)))
+
+
+def pool_hops(hs: list[torch.Tensor], index: torch.Tensor, inv_len: torch.Tensor) -> torch.Tensor:
+    """Eq. 2's mean of every hop's node embeddings ``hs[m]`` ``[n, P, d_m]``, as one ``[n, B, sum d_m]``
+    tensor; ``index``: the slot ``m * (B + 1) + g`` of every row (``g = B`` at padding), ``inv_len``
+    ``[n, B, 1]``."""
+    return _PoolHops.apply(index, inv_len, *hs)
 
 
 def stacked_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:

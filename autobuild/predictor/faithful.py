@@ -48,7 +48,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import BatchNorm, GATv2Conv
 
-from autobuild.predictor.chain_ops import stacked_linear
+from autobuild.predictor.chain_ops import authors_hop, pool_hops, stacked_linear
 from autobuild.predictor.model import HopPredictor
 
 #: Embedding width of each categorical feature in the authors' MobileNet FE-MLP (our feature names).
@@ -140,34 +140,36 @@ class FaithfulPredictor(HopPredictor):
 
 
 # The dense chain engine's forward ------------------------------------------------------------
-def _masked_batch_norm(h: torch.Tensor, mask: torch.Tensor, p: str, params: dict, buffers: dict, training: bool,
-                       momentum: float = 0.1, eps: float = 1e-5) -> torch.Tensor:
-    """``BatchNorm1d`` over each model's valid nodes (padding excluded), running stats as torch keeps them."""
-    w, b = params[p + "weight"][:, None, None, :], params[p + "bias"][:, None, None, :]
-    mean_key, var_key = p + "running_mean", p + "running_var"
-    if training:
-        m = mask.to(h.dtype)[..., None]
-        count = m.sum((1, 2))                                             # [n, 1]
-        mean = (h * m).sum((1, 2)) / count                                # [n, d]
-        var = (((h - mean[:, None, None]) ** 2) * m).sum((1, 2)) / count  # biased, for normalising
-        with torch.no_grad():
-            buffers[mean_key].mul_(1 - momentum).add_(momentum * mean)
-            buffers[var_key].mul_(1 - momentum).add_(momentum * var * count / (count - 1))
-            buffers[p + "num_batches_tracked"].add_(1)
-    else:
-        mean, var = buffers[mean_key], buffers[var_key]
-    return (h - mean[:, None, None]) / torch.sqrt(var[:, None, None] + eps) * w + b
+def authors_chain_groups(model: FaithfulPredictor) -> dict[str, list[str]]:
+    """The parameters the chain forward reads as one block each: ``lin_l`` over ``lin_r`` in every conv."""
+    return {f"convs.{m}.lin_lr.{p}": [f"convs.{m}.lin_l.{p}", f"convs.{m}.lin_r.{p}"]
+            for m in range(model.n_hops) for p in ("weight", "bias")}
 
 
-def authors_chain_forward(params: dict, buffers: dict, model: FaithfulPredictor, x: torch.Tensor, mask: torch.Tensor,
-                          training: bool = False):
-    """:class:`FaithfulPredictor`'s forward for n stacked models on padded chains (the dense engine);
+def _authors_hop_eval(h, w_lr, b_lr, att, bias, mean, var, gamma, beta, first, eps: float = 1e-5):
+    """The authors' hop on packed chains with batch norm's running statistics (plain autograd ops)."""
+    n, d = h.shape[0], w_lr.shape[1] // 2
+    xlr = torch.baddbmm(b_lr[:, None], h, w_lr.transpose(1, 2))
+    xl, xr = xlr[..., :d], xlr[..., d:]
+    prev = F.pad(xl[:, :-1], (0, 0, 1, 0))
+    att = att.reshape(n, 1, d)
+    score = (F.leaky_relu(xl + xr, 0.2) * att).sum(-1) - (F.leaky_relu(prev + xr, 0.2) * att).sum(-1)
+    a = torch.where(first, 1.0, torch.sigmoid(score))[..., None]
+    conv = a * xl + (1 - a) * prev + bias[:, None]
+    return F.relu((conv - mean[:, None]) * torch.rsqrt(var[:, None] + eps) * gamma[:, None] + beta[:, None])
+
+
+def authors_chain_forward(params: dict, buffers: dict, model: FaithfulPredictor, chains, training: bool = False):
+    """:class:`FaithfulPredictor`'s forward for n stacked models on packed chains (the dense engine);
     batch norm takes its statistics over each model's valid nodes.
 
     On a chain, GATv2 with self-loops attends over a node and its predecessor:
     ``out_i = a_i W_l h_i + (1 - a_i) W_l h_{i-1} + b`` with ``a_i = sigmoid(e_ii - e_i,i-1)``
-    (``a_0 = 1``), ``e_ij = att . LeakyReLU_0.2(W_l h_j + W_r h_i)``.
+    (``a_0 = 1``), ``e_ij = att . LeakyReLU_0.2(W_l h_j + W_r h_i)``. In training, each hop is one
+    :func:`~autobuild.predictor.chain_ops.authors_hop` (hand-written gradients).
+    ``params``: stacked parameters, ``lin_l``/``lin_r`` as the groups of :func:`authors_chain_groups`.
     """
+    x = chains.x
     n, fe = x.shape[0], model.fe_mlp
     scalars = []
     for f in range(len(model.feature_vocab)):
@@ -175,27 +177,29 @@ def authors_chain_forward(params: dict, buffers: dict, model: FaithfulPredictor,
         if fe.continuous[f]:
             values = buffers[f"fe_mlp.values_{f}"][:, :, None]              # [n, V, 1]
             table = stacked_linear(stacked_linear(values, params[p + "0.weight"], params[p + "0.bias"]),
-                            params[p + "1.weight"], params[p + "1.bias"])
+                                   params[p + "1.weight"], params[p + "1.bias"])
         else:
             table = stacked_linear(params[p + "0.weight"], params[p + "1.weight"], params[p + "1.bias"])
         scalars.append(torch.gather(table[..., 0], 1, x[..., f].reshape(n, -1)).reshape(x.shape[:-1]))
     node_embs = [torch.stack(scalars, -1).abs()]
-    first = torch.zeros(x.shape[2], dtype=torch.bool, device=x.device)
-    first[0] = True
+    if not training:
+        first = torch.zeros(n * x.shape[1], dtype=torch.bool, device=x.device)
+        first[chains.starts] = True
+        first = first.view(n, -1)
     for m in range(model.n_hops):
-        c, h = f"convs.{m}.", node_embs[-1]
-        xl = stacked_linear(h, params[c + "lin_l.weight"], params[c + "lin_l.bias"])
-        xr = stacked_linear(h, params[c + "lin_r.weight"], params[c + "lin_r.bias"])
-        prev = F.pad(xl[:, :, :-1], (0, 0, 1, 0))
-        att = params[c + "att"].reshape(n, 1, 1, -1)
-        e_self = (F.leaky_relu(xl + xr, 0.2) * att).sum(-1)
-        e_prev = (F.leaky_relu(prev + xr, 0.2) * att).sum(-1)
-        a = torch.where(first, torch.ones_like(e_self), torch.sigmoid(e_self - e_prev))[..., None]
-        conv = a * xl + (1 - a) * prev + params[c + "bias"][:, None, None, :]
-        out = F.relu(_masked_batch_norm(conv, mask, f"norms.{m}.module.", params, buffers, training))
-        node_embs.append(out + h if m > 0 else out)
-    weights = mask.to(x.dtype if x.is_floating_point() else torch.float32) / mask.sum(-1, keepdim=True)
-    graph_embs = [torch.matmul(weights[..., None, :], e)[..., 0, :] for e in node_embs]
+        c, b, h = f"convs.{m}.", f"norms.{m}.module.", node_embs[-1]
+        weights = (params[c + "lin_lr.weight"], params[c + "lin_lr.bias"], params[c + "att"], params[c + "bias"])
+        if training:
+            stats = (buffers[b + "running_mean"], buffers[b + "running_var"], buffers[b + "num_batches_tracked"], 0.1)
+            out = authors_hop(h, *weights, params[b + "weight"], params[b + "bias"], chains.starts, chains.padding,
+                              chains.count, residual=m > 0, stats=stats)
+        else:
+            out = _authors_hop_eval(h, *weights, buffers[b + "running_mean"], buffers[b + "running_var"],
+                                    params[b + "weight"], params[b + "bias"], first)
+            out = out + h if m > 0 else out
+        node_embs.append(out)
+    pooled = pool_hops(node_embs, chains.pool_index, chains.inv_len)
+    graph_embs = list(pooled.split([e.shape[-1] for e in node_embs], -1))
     z = graph_embs[-1]
     for i in (0, 1):
         z = stacked_linear(z, params[f"head.{i}.weight"], params[f"head.{i}.bias"])

@@ -16,12 +16,14 @@
 """
 from __future__ import annotations
 
+import functools
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import GATv2Conv, global_mean_pool
 
-from autobuild.predictor.chain_ops import mean_pool, predecessor_hop, stacked_linear
+from autobuild.predictor.chain_ops import pool_hops, predecessor_hop, stacked_linear
 
 
 class FeatureEmbedding(nn.Module):
@@ -101,37 +103,67 @@ class AutoBuildPredictor(HopPredictor):
         return hs
 
 
-def companion_chain_forward(params: dict, buffers: dict, model: "AutoBuildPredictor", x: torch.Tensor,
-                            mask: torch.Tensor, training: bool = False):
-    """:class:`AutoBuildPredictor`'s forward for n stacked models on padded chains (the dense engine).
+def companion_chain_groups(model: "AutoBuildPredictor") -> dict[str, list[str]]:
+    """The parameters the chain forward reads as one block each (see
+    :class:`~autobuild.predictor.engines.dense.FlatParameters`): every feature's embedding table,
+    and each layer of the FE-MLPs across features."""
+    features = range(len(model.feature_vocab))
+    groups = {"fe.embeddings": [f"fe_mlp.embeddings.{f}.weight" for f in features]}
+    for layer in ("0.weight", "0.bias", "2.weight", "2.bias"):
+        groups[f"fe.{layer}"] = [f"fe_mlp.mlps.{f}.{layer}" for f in features]
+    return groups
+
+
+@functools.cache
+def _padded_rows(sizes: tuple[int, ...], device) -> torch.Tensor:
+    """Rows of the stacked embedding tables that give every feature ``max(sizes)`` rows (its last repeated)."""
+    width, start, rows = max(sizes), 0, []
+    for size in sizes:
+        rows += [start + min(v, size - 1) for v in range(width)]
+        start += size
+    return torch.tensor(rows, device=device)
+
+
+def companion_fe_scalars(params: dict, model: "AutoBuildPredictor", x: torch.Tensor) -> torch.Tensor:
+    r"""The FE-MLP's signed scalars ``[n, P, F]`` of n stacked models for vocabulary indices ``x``
+    ``[n, P, F]``: every feature's MLP runs on its whole vocabulary in one batched GEMM per layer
+    (features padded to the largest vocabulary), then each node looks its values up."""
+    sizes = tuple(len(v) for v in model.feature_vocab.values())
+    n, F_, width = x.shape[0], len(sizes), max(sizes)
+    emb = params["fe.embeddings"][:, _padded_rows(sizes, x.device)]            # [n, F * V, e]
+    e = emb.shape[-1]
+    hidden = torch.baddbmm(params["fe.0.bias"].reshape(n * F_, 1, -1), emb.view(n * F_, width, e),
+                           params["fe.0.weight"].reshape(n * F_, -1, e).transpose(1, 2))
+    table = torch.baddbmm(params["fe.2.bias"].reshape(n * F_, 1, 1), F.leaky_relu(hidden),
+                          params["fe.2.weight"].reshape(n * F_, 1, -1).transpose(1, 2))   # [n * F, V, 1]
+    codes = x + torch.arange(0, F_ * width, width, device=x.device)                      # row in the table
+    return torch.gather(table.view(n, F_ * width), 1, codes.view(n, -1)).view(x.shape)
+
+
+def companion_chain_forward(params: dict, buffers: dict, model: "AutoBuildPredictor", chains, training: bool = False):
+    """:class:`AutoBuildPredictor`'s forward for n stacked models on packed chains (the dense engine).
 
     On a chain a node has one in-neighbour, so GATv2 without self-loops gives it attention
     weight 1: ``GATv2(h)_i = [i > 0] (W_l h_{i-1} + b_l) + b`` (:func:`~autobuild.predictor.chain_ops.predecessor_hop`).
 
-    ``params``: ``model``'s parameters stacked along a leading axis of size n; ``x``:
-    ``[n, B, L, F]``; ``mask``: ``[n, B, L]``. Returns the head ``[n, B]`` and, per hop
-    m = 0..M, the node embeddings ``h_v^m`` ``[n, B, L, d_m]`` and graph embeddings
-    ``h_G^m`` ``[n, B, d_m]`` (mean over each graph's nodes, Eq. 2).
+    ``params``: ``model``'s parameters stacked along a leading axis of size n, the FE-MLP's as the
+    groups of :func:`companion_chain_groups`; ``chains``: a
+    :class:`~autobuild.predictor.engines.dense.PackedChains`. Returns the head ``[n, B]`` and, per
+    hop m = 0..M, the node embeddings ``h_v^m`` ``[n, P, d_m]`` and graph embeddings ``h_G^m``
+    ``[n, B, d_m]`` (mean over each graph's nodes, Eq. 2).
     """
-    n = x.shape[0]
-    scalars = []
-    for f in range(len(model.feature_vocab)):
-        p = f"fe_mlp.mlps.{f}."
-        table = stacked_linear(F.leaky_relu(stacked_linear(params[f"fe_mlp.embeddings.{f}.weight"], params[p + "0.weight"],
-                                              params[p + "0.bias"])), params[p + "2.weight"], params[p + "2.bias"])
-        scalars.append(torch.gather(table[..., 0], 1, x[..., f].reshape(n, -1)).reshape(x.shape[:-1]))
-    h = torch.stack(scalars, -1).abs()
+    h = companion_fe_scalars(params, model, chains.x).abs()
     node_embs = [h]
     if model.fe_stop_gradient:
         h = h.detach()
     for m in range(model.n_hops):
         c = f"convs.{m}."
-        # node i receives its predecessor's message; the first node none, so only the bias
+        # node i receives its predecessor's message; a chain's first node none, so only the bias
         h = predecessor_hop(h, params[c + "lin_l.weight"], params[c + "lin_l.bias"], params[c + "bias"],
-                            params.get(f"skips.{m}.weight"))
+                            params.get(f"skips.{m}.weight"), chains.starts)
         node_embs.append(h)
-    weights = mask.to(h.dtype) / mask.sum(-1, keepdim=True)
-    graph_embs = [mean_pool(e, weights) for e in node_embs]
+    pooled = pool_hops(node_embs, chains.pool_index, chains.inv_len)
+    graph_embs = list(pooled.split([e.shape[-1] for e in node_embs], -1))
     hidden = F.leaky_relu(stacked_linear(graph_embs[-1], params["head.0.weight"], params["head.0.bias"]))
     pred = stacked_linear(hidden, params["head.2.weight"], params["head.2.bias"])[..., 0]
     return pred, node_embs, graph_embs

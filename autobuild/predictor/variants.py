@@ -19,8 +19,8 @@ from typing import Callable
 import torch
 from torch import nn
 
-from autobuild.predictor.faithful import FaithfulPredictor, authors_chain_forward
-from autobuild.predictor.model import AutoBuildPredictor, companion_chain_forward
+from autobuild.predictor.faithful import FaithfulPredictor, authors_chain_forward, authors_chain_groups
+from autobuild.predictor.model import AutoBuildPredictor, companion_chain_forward, companion_chain_groups
 from autobuild.predictor.ranking import authors_ranking_loss, hop_ranking_loss, stacked_ranking_loss
 
 #: How the two variants differ (aspect, ``authors``, ``companion``), read from the authors' code.
@@ -49,12 +49,12 @@ class Variant:
     ranking_term: Callable
     #: the dense engine's ranking term of n stacked models ``f(graph_embs, target, strength)`` (``[n]``)
     stacked_ranking_term: Callable
-    #: the dense engine's forward ``f(params, buffers, model, x, mask, training)`` on padded chains
+    #: the dense engine's forward ``f(params, buffers, model, chains, training)`` on packed chains
     chain_forward: Callable
+    #: ``f(model)``: the parameter groups the chain forward reads as one block each (name -> names)
+    chain_groups: Callable
     #: gradient-norm clipping per training step (None: none)
     grad_clip: float | None
-    #: parameter-name endings the chain forward never reads (their gradient is exactly zero on chains)
-    unused_on_chains: tuple = ()
 
     def build(self, feature_vocab: dict, *, hidden: int, n_hops: int, fe_stop_gradient: bool = True) -> nn.Module:
         """A fresh, randomly initialised network (from torch's global generator)."""
@@ -70,14 +70,12 @@ VARIANTS = {
     "companion": Variant(
         "companion", make=AutoBuildPredictor, network=AutoBuildPredictor, ranking_term=hop_ranking_loss,
         stacked_ranking_term=partial(stacked_ranking_loss, against="ranks"), chain_forward=companion_chain_forward,
-        grad_clip=None,
-        # on a chain attention is a softmax over one in-neighbour: these never change the output
-        unused_on_chains=("att", "lin_r.weight", "lin_r.bias")),
+        chain_groups=companion_chain_groups, grad_clip=None),
     "authors": Variant(
         "authors", make=lambda vocab, *, hidden, n_hops, fe_stop_gradient: FaithfulPredictor(vocab, hidden, n_hops),
         network=FaithfulPredictor, ranking_term=authors_ranking_loss,
         stacked_ranking_term=partial(stacked_ranking_loss, against="values"), chain_forward=authors_chain_forward,
-        grad_clip=5.0),
+        chain_groups=authors_chain_groups, grad_clip=5.0),
 }
 MODEL_KINDS = tuple(VARIANTS)
 

@@ -6,8 +6,8 @@ from torch.func import stack_module_state
 
 from autobuild.graphs import GraphTable
 from autobuild.predictor import TrainConfig, train_many, train_predictor, train_predictor_on_table
-from autobuild.predictor.engines.dense import ChainBatch, is_chain_table, stacked_forward
-from autobuild.predictor.variants import make_model
+from autobuild.predictor.engines.dense import ChainBatch, FlatParameters, is_chain_table, stacked_forward
+from autobuild.predictor.variants import get_variant, make_model
 from autobuild.spaces import MBV3, PN
 
 
@@ -17,16 +17,20 @@ from autobuild.spaces import MBV3, PN
 def test_dense_forward_equals_pyg_on_chains(space, training, kind):
     archs = space.sample(96, seed=5)
     table = GraphTable.from_architectures(space, archs)
-    assert len(set(table.n_nodes.tolist())) > 3  # graphs of many lengths: padding is exercised
+    assert len(set(table.n_nodes.tolist())) > 3  # graphs of many lengths
     models = []
     for seed in (1, 2):
         torch.manual_seed(seed)
         models.append(make_model(kind, space.feature_vocab, hidden=16, n_hops=3))
-    params, buffers = stack_module_state(models)
+    params = FlatParameters(models, get_variant(kind).chain_groups(models[0]))
+    _, buffers = stack_module_state(models)
     buffers = {k: v.clone() for k, v in buffers.items()}
     idx = torch.stack([torch.arange(0, 48), torch.arange(48, 96)])
-    x, mask = ChainBatch.from_table(table).gather(idx)
-    pred, nodes, graphs = stacked_forward(params, buffers, models[0], x, mask, training=training)
+    chains = ChainBatch.from_table(table).pack(idx)
+    assert chains.mask.sum(1).tolist() == [table.n_nodes[i].sum().item() for i in idx]  # packed: no gaps
+    assert not chains.mask.all()   # the two batches differ in nodes: the shorter row ends in padding
+    mask = chains.mask
+    pred, nodes, graphs = stacked_forward(params.views(), buffers, models[0], chains, training=training)
     for i, model in enumerate(models):
         model.train(training)   # batch norm (authors): batch statistics over valid nodes only, then running ones
         ref_pred, ref_nodes, ref_graphs = model(*table.batch(idx[i]))
@@ -48,27 +52,28 @@ def test_dense_gradients_equal_pyg_on_chains(kind, stop_gradient):
     for seed in (1, 2):
         torch.manual_seed(seed)
         models.append(make_model(kind, MBV3.feature_vocab, hidden=16, n_hops=3, fe_stop_gradient=stop_gradient))
-    params, buffers = stack_module_state(models)
-    params = {k: v.detach().requires_grad_(True) for k, v in params.items()}
+    params = FlatParameters(models, get_variant(kind).chain_groups(models[0]))
+    _, buffers = stack_module_state(models)
     buffers = {k: v.clone() for k, v in buffers.items()}
     idx = torch.stack([torch.arange(0, 48), torch.arange(48, 96)])
-    x, mask = ChainBatch.from_table(table).gather(idx)
+    chains = ChainBatch.from_table(table).pack(idx)
     gen = torch.Generator().manual_seed(0)
     w_pred, w_hops = torch.randn(2, 48, generator=gen), [torch.randn(2, 48, generator=gen) for _ in range(4)]
 
     def loss(pred, graphs, i=slice(None)):  # touches the head and every hop's graph-embedding norm
         return (pred * w_pred[i]).sum() + sum((g.abs().sum(-1) * w[i]).sum() for g, w in zip(graphs, w_hops))
 
-    pred, _, graphs = stacked_forward(params, buffers, models[0], x, mask, training=True)
+    pred, _, graphs = stacked_forward(params.views(), buffers, models[0], chains, training=True)
     loss(pred, graphs).backward()
     tol = 1e-4 if kind == "companion" else 1e-3  # batch norm's backward amplifies float rounding
     for i, model in enumerate(models):
         model.train()
         ref_pred, _, ref_graphs = model(*table.batch(idx[i]))
         loss(ref_pred, ref_graphs, i).backward()
+        grads = params.unflatten(params.flat.grad, i)
         for name, p in model.named_parameters():
             ref = torch.zeros_like(p) if p.grad is None else p.grad
-            ours = torch.zeros_like(p) if params[name].grad is None else params[name].grad[i]
+            ours = grads[name]
             torch.testing.assert_close(ours, ref, atol=tol, rtol=tol, msg=lambda m: f"{name}: {m}")
 
 
@@ -171,3 +176,41 @@ def test_compiled_training_equals_eager_up_to_float_rounding(labelled):
         assert np.allclose(a.metrics["hop_srcc"], b.metrics["hop_srcc"], atol=0.02)
     with pytest.raises(ValueError, match="compile"):
         TrainConfig(compile="yes")
+
+
+@pytest.mark.parametrize("kind", ["companion", "authors"])
+def test_an_epoch_packed_at_once_gives_each_step_what_packing_it_alone_gives(kind):
+    """fit packs an epoch's batches in one call (one P for all): every step's forward is unchanged."""
+    archs = MBV3.sample(120, seed=3)
+    table = GraphTable.from_architectures(MBV3, archs)
+    models = [make_model(kind, MBV3.feature_vocab, hidden=8, n_hops=2) for _ in range(2)]
+    params = FlatParameters(models, get_variant(kind).chain_groups(models[0]))
+    _, buffers = stack_module_state(models)
+    chains = ChainBatch.from_table(table)
+    gen = torch.Generator().manual_seed(1)
+    batches = [torch.stack([torch.randperm(120, generator=gen)[:16] for _ in range(2)]) for _ in range(5)]
+    together = chains.pack(torch.cat(batches), n=2).steps()
+    assert len({c.x.shape[1] for c in together}) == 1    # one P for the epoch: more padding than alone
+    for batch, packed in zip(batches, together):
+        alone = chains.pack(batch)
+        a = stacked_forward(params.views(), buffers, models[0], alone)
+        b = stacked_forward(params.views(), buffers, models[0], packed)
+        torch.testing.assert_close(a[0], b[0])
+        for x, y in zip(a[2], b[2]):
+            torch.testing.assert_close(x, y)
+        for x, y in zip(a[1], b[1]):
+            torch.testing.assert_close(x[alone.mask], y[packed.mask])
+
+
+def test_flat_parameters_keep_every_model_and_refuse_a_ragged_group():
+    models = [torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Linear(4, 4)) for _ in range(3)]
+    flat = FlatParameters(models, {"w": ["0.weight", "1.weight"]})
+    views = flat.views()
+    assert views["w"].shape == (3, 8, 4) and views["0.bias"].shape == (3, 4)
+    for i, m in enumerate(models):
+        back = flat.unflatten(flat.flat.detach(), i)
+        for name, p in m.named_parameters():
+            assert torch.equal(back[name], p.detach())
+        assert torch.equal(views["w"][i, 4:], m[1].weight.detach())   # the group: members side by side
+    with pytest.raises(ValueError, match="all but the first dimension"):
+        FlatParameters(models, {"w": ["0.weight", "0.bias"]})

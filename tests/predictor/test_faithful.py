@@ -154,21 +154,22 @@ def test_authors_training_clips_the_gradient_norm(monkeypatch, synthetic):
 
 
 def test_the_dense_path_clips_each_stacked_model_as_torch_clips_it_alone():
-    from autobuild.predictor.engines.dense import _clip_per_model
+    from autobuild.predictor.engines.dense import FlatParameters
 
     torch.manual_seed(0)
-    grads = {"a": torch.randn(3, 4, 5) * torch.tensor([10.0, 0.1, 3.0])[:, None, None], "b": torch.randn(3, 7)}
-    params = {k: torch.zeros_like(g, requires_grad=True) for k, g in grads.items()}
-    for k, p in params.items():
-        p.grad = grads[k].clone()
-    _clip_per_model(params, 5.0)
-    for i in range(3):
-        alone = [torch.zeros_like(grads[k][i], requires_grad=True) for k in grads]
-        for p, k in zip(alone, grads):
-            p.grad = grads[k][i].clone()
-        torch.nn.utils.clip_grad_norm_(alone, 5.0)
-        for p, k in zip(alone, grads):
-            torch.testing.assert_close(params[k].grad[i], p.grad)
+    models = [torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.Linear(4, 7)) for _ in range(3)]
+    flat = FlatParameters(models)
+    scale = torch.tensor([10.0, 0.1, 3.0])   # one model far above the limit, one far below
+    flat.flat.grad = torch.randn_like(flat.flat) * scale[flat.model_of]
+    grads = [flat.unflatten(flat.flat.grad.clone(), i) for i in range(3)]
+    flat.clip_grad_norm_(5.0)
+    for i, model in enumerate(models):
+        for name, p in model.named_parameters():
+            p.grad = grads[i][name].clone()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+        clipped = flat.unflatten(flat.flat.grad, i)
+        for name, p in model.named_parameters():
+            torch.testing.assert_close(clipped[name], p.grad)
 
 
 @pytest.mark.parametrize("kind", ["companion", "authors"])
