@@ -1,6 +1,8 @@
 """nbval's kernels (``pytest --nbval notebooks``) run with the environment the stored notebooks were
-executed with (``scripts/run_notebooks.py``'s ``QUIET_PROGRESS``: no progress bars), so that fresh
-outputs compare equal to the stored ones."""
+executed with (``scripts/run_notebooks.py``'s ``QUIET_PROGRESS``: no progress bars; and each
+kernel's share of the CPUs as ``make book``'s two kernels get it, since predictors trained at once
+use every thread they are given and float sums depend on how work is split), so that fresh outputs
+compare equal to the stored ones."""
 import importlib.util
 import os
 from pathlib import Path
@@ -11,4 +13,4 @@ _run_notebooks = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(_run_notebooks)
 
 # kernels inherit the environment of the pytest process
-os.environ.update(_run_notebooks.QUIET_PROGRESS)
+os.environ.update(_run_notebooks.kernel_env(_run_notebooks.QUIET_PROGRESS, jobs=2))

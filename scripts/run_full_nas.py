@@ -28,7 +28,6 @@ import os
 import sys
 from pathlib import Path
 
-import torch
 from tqdm import tqdm
 
 from autobuild._paths import stored_results_dir
@@ -36,6 +35,7 @@ from autobuild.book.params import check_device
 from autobuild.book.profiles import SECTION_SETTINGS
 from autobuild.data.load import load_dataset
 from autobuild.experiments import nas_runs
+from autobuild.predictor.config import use_threads
 from autobuild.predictor.scoring import READOUTS
 from autobuild.predictor.variants import MODEL_KINDS
 
@@ -102,7 +102,7 @@ def main(argv=None) -> int:
         store = nas_runs.NASRunStore(out)
     except (ValueError, OSError) as exc:
         ap.exit(2, f"{ap.prog}: error: {exc}\n")
-    torch.set_num_threads(args.threads)
+    use_threads(args.threads)   # predictors trained at once too
 
     settings = SECTION_SETTINGS[SECTION]["full"]
     datasets = {s: load_dataset(s) for s in settings["spaces"]}

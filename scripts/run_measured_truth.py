@@ -16,13 +16,13 @@ import argparse
 import sys
 from pathlib import Path
 
-import torch
 from tqdm import tqdm
 
 from autobuild._paths import stored_results_dir
 from autobuild.book.profiles import SECTION_SETTINGS
 from autobuild.data.load import load_dataset
 from autobuild.experiments import measured_truth as mt
+from autobuild.predictor.config import use_threads
 
 SECTION = "06_measured_truth"
 
@@ -54,7 +54,7 @@ def main(argv=None) -> int:
         ap.error(f"--methods must name some of {sorted(mt.METHODS)}; got {args.methods!r}")
     folder = args.out or stored_results_dir() or Path("figures")
     store = mt.stores(folder)
-    torch.set_num_threads(args.threads)
+    use_threads(args.threads)   # predictors trained at once too
 
     truth = mt.MacroTruth(load_dataset("macro"))
     seeds = range(args.first_seed, args.first_seed + args.seeds)

@@ -28,7 +28,6 @@ import sys
 import time
 from pathlib import Path
 
-import torch
 from tqdm import tqdm
 
 from autobuild._io import check_writable_dir
@@ -36,6 +35,7 @@ from autobuild.book.params import check_device
 from autobuild.executor import get_executor
 from autobuild.experiments.sd_results import ResultStore
 from autobuild.experiments.sd_mini import SDRecipe, evaluate_unet
+from autobuild.predictor.config import use_threads
 from autobuild.spaces.unet import SD14_UNET
 
 STAGES = ("random68", "noise", "selected", "table1", "near_ties")
@@ -119,7 +119,7 @@ def main(argv=None) -> int:
     except (ValueError, OSError) as exc:
         executor.close()
         ap.exit(2, f"{ap.prog}: error: {exc}\n")
-    torch.set_num_threads(args.threads)
+    use_threads(args.threads)   # predictors trained at once too
     with executor:
         results.write_recipe(" ".join(["python", "scripts/run_sd_mini.py"]
                                       + list(argv if argv is not None else sys.argv[1:])))

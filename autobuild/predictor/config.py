@@ -122,6 +122,13 @@ def available_cpus() -> int:
     return max(os.cpu_count() or 1, 1)
 
 
+def use_threads(threads: int) -> None:
+    """Run this process's torch work on ``threads`` CPU threads, the training of many predictors at
+    once included (:data:`THREADS_ENV`, capped at the machine's CPUs): for scripts given ``--threads``."""
+    torch.set_num_threads(threads)
+    os.environ[THREADS_ENV] = str(min(threads, max(os.cpu_count() or 1, 1)))
+
+
 def resolve_threads(config: "TrainConfig", n_models: int = 1) -> int:
     """Intra-op CPU threads for ``n_models`` predictors of ``config`` trained (or evaluated) at once:
     ``config.cpu_threads`` when given; else 1 for one predictor (its operations are too small to

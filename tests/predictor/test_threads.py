@@ -193,3 +193,12 @@ def test_side_by_side_kernels_read_their_share(monkeypatch, tmp_path):
     printed = [[out["text"].strip() for out in nbformat.read(p, as_version=4).cells[0].outputs
                 if out.get("name") == "stdout"] for p in paths]
     assert printed == [[share], [share]]
+
+
+def test_a_scripts_thread_count_reaches_predictors_trained_at_once(monkeypatch, torch_threads):
+    monkeypatch.delenv(THREADS_ENV, raising=False)
+    cfg.use_threads(1)
+    assert torch.get_num_threads() == 1 and os.environ[THREADS_ENV] == "1"
+    assert resolve_threads(TrainConfig(), n_models=20) == 1   # not every CPU: the script asked for one
+    cfg.use_threads(10 * (os.cpu_count() or 1))              # more than the machine has: capped for training
+    assert os.environ[THREADS_ENV] == str(os.cpu_count())
