@@ -83,7 +83,8 @@ def main(argv=None) -> int:
     ap.add_argument("--device", default="cpu", help="torch device for predictor training (cpu, cuda)")
     ap.add_argument("--threads", type=int, default=1, help="torch CPU threads")
     ap.add_argument("--compile", action="store_true",
-                    help="train through torch.compile (equal up to float rounding; on a 2-core CPU 1.6x faster for --models authors, 2.2x slower for companion)")
+                    help="train through torch.compile (equal up to float rounding; whether it pays on this machine: "
+                         "benchmarks/bench_training.py --compile)")
     args = ap.parse_args(argv)
 
     if not 1 <= args.seeds <= MAX_SEEDS or args.first_seed < 0 or args.first_seed + args.seeds > 2**32:

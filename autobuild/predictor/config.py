@@ -45,10 +45,9 @@ class TrainConfig:
     #: predictor variant (autobuild.predictor.variants): "companion" (ours) or "authors" (their
     #: network, loss and gradient clipping; fe_stop_gradient does not apply to it)
     model: str = "companion"
-    #: dense chain engine only: run the stacked forward through ``torch.compile`` (fuses its
-    #: element-wise operations; equal to eager up to float rounding; compiled once per graph shape).
-    #: It pays where element-wise work dominates (``authors``), not where the hops have hand-written
-    #: gradients (``companion``): ``benchmarks/bench_training.py --compile`` measures both
+    #: dense chain engine only: run the stacked forward through ``torch.compile`` (equal to eager up
+    #: to float rounding; compiled once per process). Both variants' hops have hand-written
+    #: gradients, so it seldom pays: ``benchmarks/bench_training.py --compile`` measures it
     compile: bool = False
 
     def __post_init__(self):
