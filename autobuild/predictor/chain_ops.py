@@ -129,7 +129,7 @@ class _AuthorsHop(torch.autograd.Function):
         conv[0] = xl[0]
         conv = conv.index_fill_(0, padding, 0).view(n, P, d)                   # padding adds nothing below
         mean = conv.sum(1) / count                                              # [n, d]
-        xc = _rows(conv - mean[:, None]).index_fill_(0, padding, 0).view(n, P, d)
+        xc = _rows(conv.sub_(mean[:, None])).index_fill_(0, padding, 0).view(n, P, d)   # in place
         var = torch.linalg.vector_norm(xc, dim=1).square_().div_(count)        # biased
         inv_std = torch.rsqrt(var + 1e-5)
         scale = gamma * inv_std
@@ -167,10 +167,10 @@ class _AuthorsHop(torch.autograd.Function):
         g_att = torch.bmm(g_score.view(n, 1, P), dl).view_as(att)
         g_e = (g_score.view(n, P, 1) * att.reshape(n, 1, d)).view(n * P, d)    # dL/d(att . LReLU)
         g_u = torch.ops.aten.leaky_relu_backward(g_e, lu, 0.2, False)          # dL/d(x^l_r + x^r_r)
-        g_v = torch.ops.aten.leaky_relu_backward(g_e, lv, 0.2, False)          # -dL/d(p_r + x^r_r)
+        g_v = torch.ops.aten.leaky_relu_backward.grad_input(g_e, lv, 0.2, False, grad_input=g_e)  # -dL/d(p + x^r)
         g_xr = torch.sub(g_u, g_v).view(n, P, d)
-        g_xl = torch.addcmul(g_u, g_c, a)
-        g_xl[:-1].sub_(torch.addcmul(g_v, g_c, a - 1)[1:])                     # what row r sends to r - 1
+        g_xl = g_u.addcmul_(g_c, a)                                             # in place from here on
+        g_xl[:-1].sub_(g_v.addcmul_(g_c, a - 1)[1:])                           # what row r sends to r - 1
         g_xl = g_xl.view(n, P, d)
         g_w = torch.cat([torch.bmm(g_xl.transpose(1, 2), h), torch.bmm(g_xr.transpose(1, 2), h)], 1)
         g_b = torch.cat([g_xl.sum(1), g_xr.sum(1)], 1)
