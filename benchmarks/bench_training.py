@@ -135,7 +135,7 @@ def trained_batches(n_train: int, batch_size: int) -> list[int]:
     return [b for b in sizes if b >= 2]
 
 
-def profile_step(table: GraphTable, vocab: dict, y: np.ndarray, config: TrainConfig, n: int, steps: int = 5) -> dict:
+def profile_step(table: GraphTable, vocab: dict, y: np.ndarray, config: TrainConfig, n: int, steps: int = 12) -> dict:
     """One training step of ``n`` stacked predictors (``StackedTraining.step``, seeds 0..n-1 on their
     seeded splits, full batches): its ms, the share of each kind of operation, the FLOPs of its
     matrix products and the MB of activations one predictor saves for its backward."""
