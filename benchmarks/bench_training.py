@@ -12,7 +12,8 @@ default: more threads slow a single small predictor down); the n at once run on 
 with ``--authors-code`` (an unpacked copy of github.com/Ascend-Research/AutoBuild, run as in
 ``shared/peer/README.md``) the authors' ``train_predictor.py`` for the same epochs, with
 ``OMP_NUM_THREADS`` = ``--threads``. The wall time of the full profile of section 03 at 8 seeds is
-read from the run's own record (``figures/fig5_nas_hypervolume_full.csv``) when one exists.
+read from the run's own record (``figures/fig5_nas_hypervolume_full.csv``, or ``--full-profile FILE``,
+a scratch file ``scripts/run_full_nas.py --out FILE`` wrote) when one exists.
 Then, per variant, where one step of the n at once spends its time (torch.profiler, by kind of
 operation) and how many MB of activations one predictor keeps per step for its backward.
 
@@ -105,20 +106,22 @@ def authors_seconds(code: Path | None, deps: Path | None, data: Path, epochs: in
     return seconds
 
 
-def full_profile_seconds() -> dict | None:
-    """Per predictor variant, the summed wall time of the stored full profile of section 03
-    (recipe ``full``, Fig. 5 bottom, every stored seed), read from its results file."""
-    runs = nas_runs.stored_full_runs()
-    full = runs[runs.recipe == "full"].drop_duplicates(["model", "seed"])
+def full_profile_seconds(path: Path | None = None) -> dict | None:
+    """Per predictor variant and readout, the summed wall time of a full profile of section 03
+    (recipe ``full``, Fig. 5 bottom, every seed), read from ``scripts/run_full_nas.py``'s results
+    file ``path`` (default: the stored one, ``figures/fig5_nas_hypervolume_full.csv``)."""
+    runs = nas_runs.NASRunStore(path).read() if path is not None else nas_runs.stored_full_runs()
+    full = runs[runs.recipe == "full"].drop_duplicates(["model", "readout", "seed"])
     if full.empty:
-        print(f"full profile of 03: no stored run ({nas_runs.FULL_RUNS_FILE}) to read its wall time from")
+        print(f"full profile of 03: no run in {path or nas_runs.FULL_RUNS_FILE} to read its wall time from")
         return None
     out = {}
-    for model, part in full.groupby("model"):
-        out[model] = {"seeds": int(part.seed.nunique()), "wall_s": round(float(part.wall_s.sum()), 1),
-                      "machine": ", ".join(sorted(set(part.machine)))}
-        print(f"full profile of 03, {model}: {out[model]['seeds']} seeds in {out[model]['wall_s'] / 60:.1f} min "
-              f"({out[model]['machine']})")
+    for (model, readout), part in full.groupby(["model", "readout"]):
+        name = f"{model}/{readout}"
+        out[name] = {"seeds": int(part.seed.nunique()), "wall_s": round(float(part.wall_s.sum()), 1),
+                     "machine": ", ".join(sorted(set(part.machine))), "dates": ", ".join(sorted(set(part.date)))}
+        print(f"full profile of 03, {name}: {out[name]['seeds']} seeds in {out[name]['wall_s'] / 60:.1f} min "
+              f"({out[name]['machine']}; {out[name]['dates']})")
     return out
 
 
@@ -266,6 +269,8 @@ def main() -> None:
     ap.add_argument("--authors-code", type=Path, default=None)
     ap.add_argument("--authors-deps", type=Path, default=None)
     ap.add_argument("--skip-sequential", action="store_true", help="do not train the n predictors one by one")
+    ap.add_argument("--full-profile", type=Path, default=None,
+                    help="read the full profile's wall times from this run_full_nas.py results file (default: the stored one)")
     ap.add_argument("--compile", action="store_true", help="also train the n at once through torch.compile")
     args = ap.parse_args()
     if args.n < 1 or args.epochs < 1 or not 1 <= args.threads <= (os.cpu_count() or 1):
@@ -313,7 +318,7 @@ def main() -> None:
 
     authors = authors_seconds(args.authors_code, args.authors_deps, Path(source), args.epochs, args.threads) \
         if source != "embedded" else None
-    full = full_profile_seconds()
+    full = full_profile_seconds(args.full_profile)
     profiles = {}
     for model in ("companion", "authors"):
         profiles[model] = profile_step(table, data.space.feature_vocab, y, replace(configs[0], model=model), args.n)
