@@ -55,6 +55,7 @@ from autobuild.experiments import nas_runs
 from autobuild.graphs.table import GraphTable
 from autobuild.predictor import TrainConfig, split_indices, train_many, train_predictor
 from autobuild.predictor.config import cpu_threads
+from autobuild.predictor.engines.loop import epoch_batches
 
 #: issue 24's targets: JSON key -> (what is compared, "<=" or ">=", bound, how to print the value)
 TARGETS = {"authors_speedup": ("one companion predictor vs the authors' code (x faster)", ">=", 8.0, "x{:.2f}"),
@@ -132,10 +133,8 @@ OP_KINDS = {"matrix products": ("bmm", "baddbmm", "addmm", "mm", "matmul", "line
 
 
 def trained_batches(n_train: int, batch_size: int) -> list[int]:
-    """The sizes of the batches an epoch over ``n_train`` graphs steps on (as ``fit_epochs``: batches
-    of ``batch_size`` in order, a last one of fewer than 2 graphs skipped)."""
-    sizes = [min(batch_size, n_train - s) for s in range(0, n_train, batch_size)]
-    return [b for b in sizes if b >= 2]
+    """The sizes of the batches an epoch over ``n_train`` graphs steps on (``fit_epochs``'s own cut)."""
+    return [b.shape[1] for b in epoch_batches(torch.arange(n_train)[None], batch_size)]
 
 
 def profile_step(table: GraphTable, vocab: dict, y: np.ndarray, config: TrainConfig, n: int, steps: int = 12) -> dict:
