@@ -31,63 +31,123 @@ def _rows(t: torch.Tensor) -> torch.Tensor:
     return t.view(-1, t.shape[-1])
 
 
-class _PredecessorHop(torch.autograd.Function):
-    r"""One companion hop on packed chains: :math:`h'_r = S h_r + \mathrm{LeakyReLU}(c_r)` with
-    :math:`c_r = [r \text{ not a start}]\,(W h_{r-1} + b_l) + b` (``S`` the identity when ``skip`` is None).
+def _predecessor_hop(h, weight, bias_l, bias, skip, starts, slope):
+    r"""One companion hop's forward: :math:`h'_r = S h_r + \mathrm{LeakyReLU}(c_r)`, returning
+    ``(h', c)``. One GEMM writes :math:`W h_r + b_l + b` into row r + 1 of a flat buffer, which is
+    :math:`c` once every chain start is set to b; then LeakyReLU and the skip."""
+    n, P, _ = h.shape
+    conv, lag = _shifted(n, P, weight.shape[1], h)
+    torch.baddbmm((bias_l + bias)[:, None], h, weight.transpose(1, 2), out=lag)
+    _rows(conv).index_copy_(0, starts, bias.repeat_interleave(len(starts) // n, 0))
+    out = F.leaky_relu(conv, slope)
+    if skip is None:
+        out += h
+    else:
+        out = torch.baddbmm(out, h, skip.transpose(1, 2))
+    return out, conv
 
-    Forward: one GEMM writes :math:`W h_r + b_l + b` into row r + 1 of a flat buffer, which is
-    :math:`c` once every chain start is set to b; then LeakyReLU and the skip. Backward: one pass
-    for LeakyReLU's derivative (into a buffer read one row ahead), two GEMMs (the skip's gradient
-    fused into the input-gradient GEMM) and two reductions for the biases.
+
+def _predecessor_hop_backward(grad, h, conv, weight, skip, starts, slope, input_grad: bool):
+    r"""The gradients of :func:`_predecessor_hop` for ``grad`` = dL/dh' (overwritten): one pass for
+    LeakyReLU's derivative (into a buffer read one row ahead), two GEMMs (the skip's gradient fused
+    into the input-gradient GEMM) and two reductions for the biases. Returns dL/dh (None unless
+    ``input_grad``), dL/dW, dL/db_l, dL/db and dL/dS (None without a skip)."""
+    n, P, _ = h.shape
+    o = weight.shape[1]
+    g, ahead = _shifted(n, P, o, h)    # g = dL/dc; ahead[m, r] = g[m, r + 1]
+    torch.ops.aten.leaky_relu_backward.grad_input(grad, conv, slope, False, grad_input=g)
+    ahead[-1, -1] = 0                                       # the buffer's extra row
+    g_bias = g.sum(1)
+    g_bias_l = g_bias - _rows(g).index_select(0, starts).view(n, -1, o).sum(1)   # starts saw no b_l
+    _rows(g).index_fill_(0, starts, 0)                      # nor any predecessor
+    g_weight = torch.bmm(ahead.transpose(1, 2), h)          # sum_r dL/dc_{r+1} h_r^T
+    g_skip = None if skip is None else torch.bmm(grad.transpose(1, 2), h)
+    g_h = None
+    if not input_grad:                # h^0 behind a stop-gradient
+        pass
+    elif skip is None:                # dL/dh_r = dL/dh'_r + W^T dL/dc_{r+1}
+        g_h = grad.baddbmm_(ahead, weight)
+    else:                             # dL/dh_r = S^T dL/dh'_r + W^T dL/dc_{r+1}
+        g_h = torch.bmm(grad, skip).baddbmm_(ahead, weight)
+    return g_h, g_weight, g_bias_l, g_bias, g_skip
+
+
+class _CompanionHops(torch.autograd.Function):
+    r"""The companion's M hops on packed chains and Eq. 2's mean pooling of every hop, as one
+    Function: one autograd node (no per-hop bookkeeping), and each hop's input gradient is summed
+    with its pooled gradient in place.
+
+    .. math::
+
+        h^m_r = S_m h^{m-1}_r + \mathrm{LeakyReLU}\big([r \text{ not a start}]\,(W_m h^{m-1}_{r-1} + b_{l,m}) + b_m\big),
+        \qquad h_G^m = \frac{1}{|G|}\sum_{v \in G} h^m_v \quad (m = 0..M).
+
+    ``weights``: per hop ``W, b_l, b, S`` (S None: the identity). Returns the pooled
+    ``[n, B, sum_m d_m]`` and ``h^1..h^M``. With ``stop`` the hops read ``h^0`` behind a
+    stop-gradient: its gradient is then its pooled gradient alone.
     """
 
     @staticmethod
-    def forward(ctx, h, weight, bias_l, bias, skip, starts, slope):
-        n, P, d = h.shape
-        o = weight.shape[1]
-        conv, lag = _shifted(n, P, o, h)
-        torch.baddbmm((bias_l + bias)[:, None], h, weight.transpose(1, 2), out=lag)
-        _rows(conv).index_copy_(0, starts, bias.repeat_interleave(len(starts) // n, 0))
-        out = F.leaky_relu(conv, slope)
-        if skip is None:
-            out += h
-        else:
-            out = torch.baddbmm(out, h, skip.transpose(1, 2))
-        ctx.save_for_backward(h, weight, skip, conv, starts)
-        ctx.slope = slope
-        return out
+    def forward(ctx, h0, starts, pool_index, inv_len, slope, stop, *weights):
+        n, B = inv_len.shape[:2]
+        hops = [weights[i:i + 4] for i in range(0, len(weights), 4)]
+
+        def pooled_sums(h):   # [n * (B + 1), d], a buffer per hop (index_add into a column slice is slow)
+            return h.new_zeros(n * (B + 1), h.shape[-1]).index_add_(0, pool_index, _rows(h))
+
+        hs, convs, sums = [h0], [], [pooled_sums(h0)]
+        for weight, bias_l, bias, skip in hops:
+            out, conv = _predecessor_hop(hs[-1], weight, bias_l, bias, skip, starts, slope)
+            sums.append(pooled_sums(out))
+            hs.append(out)
+            convs.append(conv)
+        ctx.save_for_backward(pool_index, inv_len, starts, *hs, *convs, *(t for w in hops for t in (w[0], w[3])))
+        ctx.widths, ctx.slope, ctx.stop = [h.shape[-1] for h in hs], slope, stop
+        ctx.set_materialize_grads(False)
+        return (torch.cat(sums, 1).view(n, B + 1, -1)[:, :B] * inv_len, *hs[1:])
 
     @staticmethod
-    def backward(ctx, grad):
-        h, weight, skip, conv, starts = ctx.saved_tensors
-        n, P, d = h.shape
-        o = weight.shape[1]
-        grad = grad.contiguous()
-        g, ahead = _shifted(n, P, o, h)    # g = dL/dc; ahead[m, r] = g[m, r + 1]
-        torch.ops.aten.leaky_relu_backward.grad_input(grad, conv, ctx.slope, False, grad_input=g)
-        ahead[-1, -1] = 0                                       # the buffer's extra row
-        g_bias = g.sum(1)
-        g_bias_l = g_bias - _rows(g).index_select(0, starts).view(n, -1, o).sum(1)   # starts saw no b_l
-        _rows(g).index_fill_(0, starts, 0)                      # nor any predecessor
-        g_weight = torch.bmm(ahead.transpose(1, 2), h)          # sum_r dL/dc_{r+1} h_r^T
-        g_h = g_skip = None
-        if skip is not None:
-            g_skip = torch.bmm(grad.transpose(1, 2), h)
-        if not ctx.needs_input_grad[0]:   # h^0 behind a stop-gradient
-            pass
-        elif skip is None:                # dL/dh_r = dL/dh'_r + W^T dL/dc_{r+1}
-            g_h = torch.baddbmm(grad, ahead, weight)
-        else:                             # dL/dh_r = S^T dL/dh'_r + W^T dL/dc_{r+1}
-            g_h = torch.bmm(grad, skip).baddbmm_(ahead, weight)
-        return g_h, g_weight, g_bias_l, g_bias, g_skip, None, None
+    def backward(ctx, g_pooled, *g_nodes):
+        pool_index, inv_len, starts, *saved = ctx.saved_tensors
+        M = len(ctx.widths) - 1
+        hs, convs, weights = saved[:M + 1], saved[M + 1:2 * M + 1], saved[2 * M + 1:]
+        n, B = inv_len.shape[:2]
+        P = hs[0].shape[1]
+        if g_pooled is None:
+            g_pooled = inv_len.new_zeros(n, B, sum(ctx.widths))
+        g_slots = torch.cat([g_pooled * inv_len, g_pooled.new_zeros(n, 1, g_pooled.shape[-1])], 1)
+        g_slots = [_rows(part.contiguous()) for part in g_slots.split(ctx.widths, -1)]   # [n * (B + 1), d_m]
+
+        def pooled_grad(m):   # dL/dh^m through the pooling (and from outside, where h^m was used there)
+            g = g_slots[m].index_select(0, pool_index).view(n, P, -1)
+            return g if m == 0 or g_nodes[m - 1] is None else g.add_(g_nodes[m - 1])
+
+        g_weights = []
+        carry = None          # dL/dh^m through the hops above m
+        for m in range(M, 0, -1):
+            grad = pooled_grad(m)
+            if carry is not None:
+                grad.add_(carry)
+            weight, skip = weights[2 * m - 2:2 * m]
+            carry, *g_hop = _predecessor_hop_backward(grad, hs[m - 1], convs[m - 1], weight, skip, starts,
+                                                      ctx.slope, input_grad=m > 1 or not ctx.stop)
+            g_weights[:0] = g_hop
+        g_h0 = pooled_grad(0)
+        if carry is not None:
+            g_h0.add_(carry)
+        return (g_h0, None, None, None, None, None, *g_weights)
 
 
-def predecessor_hop(h: torch.Tensor, weight: torch.Tensor, bias_l: torch.Tensor, bias: torch.Tensor,
-                    skip: torch.Tensor | None, starts: torch.Tensor, slope: float = 0.01) -> torch.Tensor:
-    r""":math:`h'_r = S h_r + \mathrm{LeakyReLU}([r \text{ not a start}](W h_{r-1} + b_l) + b)` for
-    every packed chain (``h`` ``[n, P, d]``; ``weight``, ``skip`` ``[n, o, d]``; biases ``[n, o]``;
-    ``starts``: the flat row index ``m * P + r`` of every chain start, as many per model)."""
-    return _PredecessorHop.apply(h.contiguous(), weight, bias_l, bias, skip, starts, slope)
+def companion_hops(h0: torch.Tensor, hops: list[tuple], starts: torch.Tensor, pool_index: torch.Tensor,
+                   inv_len: torch.Tensor, stop_gradient: bool, slope: float = 0.01):
+    r"""The companion's hops and pooling on packed chains (:class:`_CompanionHops`): ``h0`` ``[n, P, F]``;
+    ``hops``: per hop ``(W, b_l, b, S)`` (``W``, ``S`` ``[n, o, d]``, biases ``[n, o]``, S None for the
+    identity); ``starts``: the flat row ``m * P + r`` of every chain start, as many per model;
+    ``pool_index``, ``inv_len``: as :func:`pool_hops`. Returns the pooled ``[n, B, sum_m d_m]`` and
+    the node embeddings ``h^1..h^M`` ``[n, P, d_m]``."""
+    weights = [t for hop in hops for t in hop]
+    out = _CompanionHops.apply(h0.contiguous(), starts, pool_index, inv_len, slope, stop_gradient, *weights)
+    return out[0], list(out[1:])
 
 
 class _AuthorsHop(torch.autograd.Function):

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch_geometric.nn import GATv2Conv, global_mean_pool
 
-from autobuild.predictor.chain_ops import pool_hops, predecessor_hop, stacked_linear
+from autobuild.predictor.chain_ops import companion_hops, stacked_linear
 
 
 class FeatureEmbedding(nn.Module):
@@ -144,7 +144,7 @@ def companion_chain_forward(params: dict, buffers: dict, model: "AutoBuildPredic
     """:class:`AutoBuildPredictor`'s forward for n stacked models on packed chains (the dense engine).
 
     On a chain a node has one in-neighbour, so GATv2 without self-loops gives it attention
-    weight 1: ``GATv2(h)_i = [i > 0] (W_l h_{i-1} + b_l) + b`` (:func:`~autobuild.predictor.chain_ops.predecessor_hop`).
+    weight 1: ``GATv2(h)_i = [i > 0] (W_l h_{i-1} + b_l) + b`` (:func:`~autobuild.predictor.chain_ops.companion_hops`).
 
     ``params``: ``model``'s parameters stacked along a leading axis of size n, the FE-MLP's as the
     groups of :func:`companion_chain_groups`; ``chains``: a
@@ -153,16 +153,11 @@ def companion_chain_forward(params: dict, buffers: dict, model: "AutoBuildPredic
     ``[n, B, d_m]`` (mean over each graph's nodes, Eq. 2).
     """
     h = companion_fe_scalars(params, model, chains.x).abs()
-    node_embs = [h]
-    if model.fe_stop_gradient:
-        h = h.detach()
-    for m in range(model.n_hops):
-        c = f"convs.{m}."
-        # node i receives its predecessor's message; a chain's first node none, so only the bias
-        h = predecessor_hop(h, params[c + "lin_l.weight"], params[c + "lin_l.bias"], params[c + "bias"],
-                            params.get(f"skips.{m}.weight"), chains.starts)
-        node_embs.append(h)
-    pooled = pool_hops(node_embs, chains.pool_index, chains.inv_len)
+    hops = [tuple(params.get(f"{p}.{m}.{name}") for p, name in
+                  (("convs", "lin_l.weight"), ("convs", "lin_l.bias"), ("convs", "bias"), ("skips", "weight")))
+            for m in range(model.n_hops)]
+    pooled, hs = companion_hops(h, hops, chains.starts, chains.pool_index, chains.inv_len, model.fe_stop_gradient)
+    node_embs = [h, *hs]
     graph_embs = list(pooled.split([e.shape[-1] for e in node_embs], -1))
     hidden = F.leaky_relu(stacked_linear(graph_embs[-1], params["head.0.weight"], params["head.0.bias"]))
     pred = stacked_linear(hidden, params["head.2.weight"], params["head.2.bias"])[..., 0]
