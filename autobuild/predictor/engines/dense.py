@@ -39,18 +39,13 @@ class PackedChains:
     One step's batch, or (:meth:`ChainBatch.pack` of several steps) a stack of them, step after step."""
 
     x: torch.Tensor           # [n, P, F] vocabulary indices (0 at padding)
-    valid: torch.Tensor       # [n, P, 1] 1.0 at a node, 0.0 at padding
+    mask: torch.Tensor        # [n, P] True at a node, False at padding
     count: torch.Tensor       # [n, 1] nodes per model
     starts: torch.Tensor      # [n * B] flat row m * P + r of every chain start, model by model
     padding: torch.Tensor     # flat rows m * P + r of every padding row
     pool_index: torch.Tensor  # [n * P] slot m * (B + 1) + g of every row's graph g (g = B at padding)
     inv_len: torch.Tensor     # [n, B, 1] 1 / nodes of each graph
     n: int                    # models per step
-
-    @property
-    def mask(self) -> torch.Tensor:
-        """``[n, P]`` True at a node."""
-        return self.valid[..., 0] > 0
 
     def steps(self) -> list["PackedChains"]:
         """The batch of each step (views)."""
@@ -60,7 +55,7 @@ class PackedChains:
         out = []
         for s, pad in zip(range(rows // n), pads):
             r = slice(s * n, (s + 1) * n)
-            out.append(PackedChains(self.x[r], self.valid[r], self.count[r], self.starts[s * n * B:(s + 1) * n * B],
+            out.append(PackedChains(self.x[r], self.mask[r], self.count[r], self.starts[s * n * B:(s + 1) * n * B],
                                     pad - s * n * P, self.pool_index[s * n * P:(s + 1) * n * P], self.inv_len[r], n))
         return out
 
@@ -101,7 +96,7 @@ class ChainBatch:
         node = (self.node_ptr[idx.gather(1, g)] + pos - first.gather(1, g)).masked_fill_(~valid, 0)
         row = torch.arange(R, device=dev)[:, None]
         model = row % n
-        return PackedChains(x=self.x[node], valid=valid.to(dtype)[..., None], count=ends[:, -1:].to(dtype),
+        return PackedChains(x=self.x[node], mask=valid, count=ends[:, -1:].to(dtype),
                             starts=(model * P + first).reshape(-1), padding=(~valid).reshape(-1).nonzero()[:, 0],
                             pool_index=(model * (B + 1) + slot).reshape(-1),
                             inv_len=lengths.to(dtype).reciprocal()[..., None], n=n)
