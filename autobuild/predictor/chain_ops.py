@@ -88,39 +88,31 @@ class _CompanionHops(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, h0, starts, pool_index, inv_len, slope, stop, *weights):
+    def forward(ctx, h0, starts, pool, pool_index, inv_len, slope, stop, *weights):
         n, B = inv_len.shape[:2]
         hops = [weights[i:i + 4] for i in range(0, len(weights), 4)]
-
-        def pooled_sums(h):   # [n * (B + 1), d], a buffer per hop (index_add into a column slice is slow)
-            return h.new_zeros(n * (B + 1), h.shape[-1]).index_add_(0, pool_index, _rows(h))
-
-        hs, convs, sums = [h0], [], [pooled_sums(h0)]
+        hs, convs, means = [h0], [], [torch.sparse.mm(pool, _rows(h0))]
         for weight, bias_l, bias, skip in hops:
             out, conv = _predecessor_hop(hs[-1], weight, bias_l, bias, skip, starts, slope)
-            sums.append(pooled_sums(out))
+            means.append(torch.sparse.mm(pool, _rows(out)))
             hs.append(out)
             convs.append(conv)
         ctx.save_for_backward(pool_index, inv_len, starts, *hs, *convs, *(t for w in hops for t in (w[0], w[3])))
         ctx.widths, ctx.slope, ctx.stop = [h.shape[-1] for h in hs], slope, stop
         ctx.set_materialize_grads(False)
-        return (torch.cat(sums, 1).view(n, B + 1, -1)[:, :B] * inv_len, *hs[1:])
+        return (torch.cat(means, 1).view(n, B, -1), *hs[1:])
 
     @staticmethod
     def backward(ctx, g_pooled, *g_nodes):
         pool_index, inv_len, starts, *saved = ctx.saved_tensors
         M = len(ctx.widths) - 1
         hs, convs, weights = saved[:M + 1], saved[M + 1:2 * M + 1], saved[2 * M + 1:]
-        n, B = inv_len.shape[:2]
-        P = hs[0].shape[1]
         if g_pooled is None:
-            g_pooled = inv_len.new_zeros(n, B, sum(ctx.widths))
-        g_slots = torch.cat([g_pooled * inv_len, g_pooled.new_zeros(n, 1, g_pooled.shape[-1])], 1)
-        g_slots = [_rows(part.contiguous()) for part in g_slots.split(ctx.widths, -1)]   # [n * (B + 1), d_m]
+            g_pooled = inv_len.new_zeros(*inv_len.shape[:2], sum(ctx.widths))
+        pooled = _pooled_grads(g_pooled, pool_index, inv_len, ctx.widths)
 
         def pooled_grad(m):   # dL/dh^m through the pooling (and from outside, where h^m was used there)
-            g = g_slots[m].index_select(0, pool_index).view(n, P, -1)
-            return g if m == 0 or g_nodes[m - 1] is None else g.add_(g_nodes[m - 1])
+            return pooled[m] if m == 0 or g_nodes[m - 1] is None else pooled[m].add_(g_nodes[m - 1])
 
         g_weights = []
         carry = None          # dL/dh^m through the hops above m
@@ -135,18 +127,16 @@ class _CompanionHops(torch.autograd.Function):
         g_h0 = pooled_grad(0)
         if carry is not None:
             g_h0.add_(carry)
-        return (g_h0, None, None, None, None, None, *g_weights)
+        return (g_h0, None, None, None, None, None, None, *g_weights)
 
 
-def companion_hops(h0: torch.Tensor, hops: list[tuple], starts: torch.Tensor, pool_index: torch.Tensor,
-                   inv_len: torch.Tensor, stop_gradient: bool, slope: float = 0.01):
-    r"""The companion's hops and pooling on packed chains (:class:`_CompanionHops`): ``h0`` ``[n, P, F]``;
+def companion_hops(h0: torch.Tensor, hops: list[tuple], chains, stop_gradient: bool, slope: float = 0.01):
+    r"""The companion's hops and pooling on packed ``chains`` (:class:`_CompanionHops`): ``h0`` ``[n, P, F]``;
     ``hops``: per hop ``(W, b_l, b, S)`` (``W``, ``S`` ``[n, o, d]``, biases ``[n, o]``, S None for the
-    identity); ``starts``: the flat row ``m * P + r`` of every chain start, as many per model;
-    ``pool_index``, ``inv_len``: as :func:`pool_hops`. Returns the pooled ``[n, B, sum_m d_m]`` and
-    the node embeddings ``h^1..h^M`` ``[n, P, d_m]``."""
+    identity). Returns the pooled ``[n, B, sum_m d_m]`` and the node embeddings ``h^1..h^M`` ``[n, P, d_m]``."""
     weights = [t for hop in hops for t in hop]
-    out = _CompanionHops.apply(h0.contiguous(), starts, pool_index, inv_len, slope, stop_gradient, *weights)
+    out = _CompanionHops.apply(h0.contiguous(), chains.starts, chains.pool, chains.pool_index, chains.inv_len, slope,
+                               stop_gradient, *weights)
     return out[0], list(out[1:])
 
 
@@ -252,32 +242,34 @@ def authors_hop(h, w_lr, b_lr, att, bias, gamma, beta, starts, padding, count, r
 
 class _PoolHops(torch.autograd.Function):
     r""":math:`h_G^m = \frac{1}{|G|}\sum_{v \in G} h_v^m` for every hop at once, into one
-    ``[n, B, \sum_m d_m]`` tensor: an ``index_add`` per hop forward, an ``index_select`` per hop
-    backward (padding rows go to an extra slot per model, dropped)."""
+    ``[n, B, \sum_m d_m]`` tensor: one sparse product per hop forward (the pooling matrix holds
+    1/|G|), one ``index_select`` per hop backward (padding rows read an extra zero slot per model)."""
 
     @staticmethod
-    def forward(ctx, index, inv_len, *hs):
+    def forward(ctx, pool, index, inv_len, *hs):
         n, B = inv_len.shape[:2]
-        sums = [t.new_zeros(n * (B + 1), t.shape[-1]).index_add_(0, index, _rows(t.contiguous())) for t in hs]
         ctx.save_for_backward(index, inv_len)
         ctx.widths = [t.shape[-1] for t in hs]
-        return torch.cat(sums, 1).view(n, B + 1, -1)[:, :B] * inv_len
+        return torch.cat([torch.sparse.mm(pool, _rows(t.contiguous())) for t in hs], 1).view(n, B, -1)
 
     @staticmethod
     def backward(ctx, grad):
         index, inv_len = ctx.saved_tensors
-        n, B = inv_len.shape[:2]
-        P = len(index) // n
-        g = torch.cat([grad * inv_len, grad.new_zeros(n, 1, grad.shape[-1])], 1)
-        return (None, None, *(_rows(part.contiguous()).index_select(0, index).view(n, P, -1)
-                              for part in g.split(ctx.widths, -1)))
+        return (None, None, None, *_pooled_grads(grad, index, inv_len, ctx.widths))
 
 
-def pool_hops(hs: list[torch.Tensor], index: torch.Tensor, inv_len: torch.Tensor) -> torch.Tensor:
-    """Eq. 2's mean of every hop's node embeddings ``hs[m]`` ``[n, P, d_m]``, as one ``[n, B, sum d_m]``
-    tensor; ``index``: the slot ``m * (B + 1) + g`` of every row (``g = B`` at padding), ``inv_len``
-    ``[n, B, 1]``."""
-    return _PoolHops.apply(index, inv_len, *hs)
+def _pooled_grads(grad: torch.Tensor, index: torch.Tensor, inv_len: torch.Tensor, widths: list[int]) -> list[torch.Tensor]:
+    """dL/dh^m ``[n, P, d_m]`` of every hop through the mean pooling, for ``grad`` = dL/dh_G ``[n, B, sum d_m]``."""
+    n, B = inv_len.shape[:2]
+    P = len(index) // n
+    g = torch.cat([grad * inv_len, grad.new_zeros(n, 1, grad.shape[-1])], 1)
+    return [_rows(part.contiguous()).index_select(0, index).view(n, P, -1) for part in g.split(widths, -1)]
+
+
+def pool_hops(hs: list[torch.Tensor], chains) -> torch.Tensor:
+    """Eq. 2's mean of every hop's node embeddings ``hs[m]`` ``[n, P, d_m]`` over each graph of the
+    packed ``chains``, as one ``[n, B, sum d_m]`` tensor."""
+    return _PoolHops.apply(chains.pool, chains.pool_index, chains.inv_len, *hs)
 
 
 def stacked_linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:

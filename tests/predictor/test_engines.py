@@ -113,9 +113,11 @@ def _config(seed, model="companion", device="cpu"):
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("kind", ["companion", "authors"])
 def test_many_at_once_matches_one_by_one(labelled, kind, device):
-    """Same test SRCC as one by one. Training is chaotic at float level (Adam turns the ~1e-8
-    gradient noise of constant features into full-size steps): in the PyG path itself, labels
-    perturbed by 1e-6 move a hop's test SRCC here by up to 0.009, so hops get twice the head's 0.01."""
+    """Same test SRCC as one by one, to within what float rounding moves it. Training is chaotic at
+    float level (Adam turns the ~1e-8 gradient noise of constant features into full-size steps):
+    in the PyG path itself, labels perturbed by 1e-6 move a hop's test SRCC here by up to 0.009,
+    and the authors predictor of label -y trained with these neighbours lands anywhere in a range
+    0.012 wide over five such perturbations. So head and hops get 0.02."""
     archs, y, table = labelled
     configs = [_config(s, kind, device) for s in (0, 1, 2)]
     labels = [y, -y, y ** 2]   # predictors may differ in label as well as seed
@@ -123,7 +125,7 @@ def test_many_at_once_matches_one_by_one(labelled, kind, device):
     for c, label, b in zip(configs, labels, many):
         a = train_predictor(MBV3, archs, label, c, path="pyg")   # the reference path (on the same device)
         assert np.array_equal(a.test_idx, b.test_idx) and a.y_mean == b.y_mean
-        assert abs(a.metrics["srcc"] - b.metrics["srcc"]) <= 0.01
+        assert abs(a.metrics["srcc"] - b.metrics["srcc"]) <= 0.02
         assert np.allclose(a.metrics["hop_srcc"], b.metrics["hop_srcc"], atol=0.02)
         assert b.space is MBV3 and len(b.history) == c.epochs
 

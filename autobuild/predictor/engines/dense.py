@@ -20,10 +20,12 @@ float tolerance.
 from __future__ import annotations
 
 import functools
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch.func import stack_module_state
 
 from autobuild.graphs.table import GraphTable
@@ -45,6 +47,7 @@ class PackedChains:
     padding: torch.Tensor     # flat rows m * P + r of every padding row
     pool_index: torch.Tensor  # [n * P] slot m * (B + 1) + g of every row's graph g (g = B at padding)
     inv_len: torch.Tensor     # [n, B, 1] 1 / nodes of each graph
+    pool: torch.Tensor        # sparse CSR [n * B, n * P]: row m * B + g holds 1 / |g| at each row of graph g
     n: int                    # models per step
 
     def steps(self) -> list["PackedChains"]:
@@ -52,12 +55,24 @@ class PackedChains:
         n, (rows, P), B = self.n, self.x.shape[:2], self.inv_len.shape[1]
         per_step = torch.bincount(torch.div(self.padding, n * P, rounding_mode="floor"), minlength=rows // n).tolist()
         pads = self.padding.split(per_step)
+        crow, col, values = self.pool.crow_indices(), self.pool.col_indices(), self.pool.values()
+        nonzeros = crow[::n * B].tolist()   # where each step's block of the pooling matrix starts
         out = []
         for s, pad in zip(range(rows // n), pads):
-            r = slice(s * n, (s + 1) * n)
+            r, (lo, hi) = slice(s * n, (s + 1) * n), nonzeros[s:s + 2]
+            pool = _csr(crow[s * n * B:(s + 1) * n * B + 1] - lo, col[lo:hi] - s * n * P, values[lo:hi], (n * B, n * P))
             out.append(PackedChains(self.x[r], self.mask[r], self.count[r], self.starts[s * n * B:(s + 1) * n * B],
-                                    pad - s * n * P, self.pool_index[s * n * P:(s + 1) * n * P], self.inv_len[r], n))
+                                    pad - s * n * P, self.pool_index[s * n * P:(s + 1) * n * P], self.inv_len[r],
+                                    pool, n))
         return out
+
+
+def _csr(crow: torch.Tensor, col: torch.Tensor, values: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
+    """A sparse CSR matrix, built from indices that are valid by construction (so unchecked; torch's
+    once-per-process note that its CSR support is in beta is not news to a reader)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(crow, col, values, size=size, check_invariants=False)
 
 
 @dataclass
@@ -96,10 +111,13 @@ class ChainBatch:
         node = (self.node_ptr[idx.gather(1, g)] + pos - first.gather(1, g)).masked_fill_(~valid, 0)
         row = torch.arange(R, device=dev)[:, None]
         model = row % n
+        inv_len = lengths.to(dtype).reciprocal()
+        pool = _csr(F.pad(lengths.reshape(-1).cumsum(0), (1, 0)), valid.reshape(-1).nonzero()[:, 0],
+                    inv_len.gather(1, g)[valid], (R * B, R * P))   # row i * B + g: graph g of row i
         return PackedChains(x=self.x[node], mask=valid, count=ends[:, -1:].to(dtype),
                             starts=(model * P + first).reshape(-1), padding=(~valid).reshape(-1).nonzero()[:, 0],
-                            pool_index=(model * (B + 1) + slot).reshape(-1),
-                            inv_len=lengths.to(dtype).reciprocal()[..., None], n=n)
+                            pool_index=(model * (B + 1) + slot).reshape(-1), inv_len=inv_len[..., None], pool=pool,
+                            n=n)
 
 
 def is_chain_table(table: GraphTable) -> bool:
