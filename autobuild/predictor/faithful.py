@@ -198,8 +198,7 @@ def authors_chain_forward(params: dict, buffers: dict, model: FaithfulPredictor,
                                     params[b + "weight"], params[b + "bias"], first)
             out = out + h if m > 0 else out
         node_embs.append(out)
-    pooled = pool_hops(node_embs, chains)
-    graph_embs = list(pooled.split([e.shape[-1] for e in node_embs], -1))
+    graph_embs = pool_hops(node_embs, chains)
     z = graph_embs[-1]
     for i in (0, 1):
         z = stacked_linear(z, params[f"head.{i}.weight"], params[f"head.{i}.bias"])

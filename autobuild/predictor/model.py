@@ -156,9 +156,8 @@ def companion_chain_forward(params: dict, buffers: dict, model: "AutoBuildPredic
     hops = [tuple(params.get(f"{p}.{m}.{name}") for p, name in
                   (("convs", "lin_l.weight"), ("convs", "lin_l.bias"), ("convs", "bias"), ("skips", "weight")))
             for m in range(model.n_hops)]
-    pooled, hs = companion_hops(h, hops, chains, model.fe_stop_gradient)
+    graph_embs, hs = companion_hops(h, hops, chains, model.fe_stop_gradient)
     node_embs = [h, *hs]
-    graph_embs = list(pooled.split([e.shape[-1] for e in node_embs], -1))
     hidden = F.leaky_relu(stacked_linear(graph_embs[-1], params["head.0.weight"], params["head.0.bias"]))
     pred = stacked_linear(hidden, params["head.2.weight"], params["head.2.bias"])[..., 0]
     return pred, node_embs, graph_embs

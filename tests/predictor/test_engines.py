@@ -132,7 +132,8 @@ def test_many_at_once_matches_one_by_one(labelled, kind, device):
 
 @pytest.mark.parametrize("device", DEVICES)
 def test_many_at_once_is_deterministic_and_independent_of_its_company(labelled, device):
-    """Bit for bit on a CPU. On a GPU, index_add's atomic float sums follow no fixed order, and
+    """Bit for bit on a CPU. On a GPU, scatter-adds (the FE-MLP lookup's backward, per-model clipping)
+    sum floats atomically in no fixed order, and
     training is chaotic at float level (see above): there, two runs agree in test SRCC."""
     _, y, table = labelled
     configs = [_config(s, device=device) for s in (3, 4)]
