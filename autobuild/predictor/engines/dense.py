@@ -112,7 +112,8 @@ class ChainBatch:
         row = torch.arange(R, device=dev)[:, None]
         model = row % n
         inv_len = lengths.to(dtype).reciprocal()
-        pool = _csr(F.pad(lengths.reshape(-1).cumsum(0), (1, 0)).int(), valid.reshape(-1).nonzero()[:, 0].int(),
+        index = torch.int32 if R * P < 2 ** 31 else torch.int64   # int32: no conversion in MKL's product
+        pool = _csr(F.pad(lengths.reshape(-1).cumsum(0), (1, 0)).to(index), valid.reshape(-1).nonzero()[:, 0].to(index),
                     inv_len.gather(1, g)[valid], (R * B, R * P))   # row i * B + g: graph g of row i
         return PackedChains(x=self.x[node], mask=valid, count=ends[:, -1:].to(dtype),
                             starts=(model * P + first).reshape(-1), padding=(~valid).reshape(-1).nonzero()[:, 0],
