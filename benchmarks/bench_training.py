@@ -17,8 +17,9 @@ a scratch file ``scripts/run_full_nas.py --out FILE`` wrote) when one exists.
 Then, per variant, where one step of the n at once spends its time (torch.profiler, by kind of
 operation) and how many MB of activations one predictor keeps per step for its backward.
 
-The arithmetic floor of the n at once: the FLOPs of their matrix products (bmm, baddbmm, mm,
-addmm, matmul, linear; counted by torch.profiler over a few training steps, scaled to the run's
+The arithmetic floor of the n at once: the FLOPs of their dense matrix products (bmm, baddbmm, mm,
+addmm, matmul, linear; not the sparse pooling products, whose 2 x nodes x d FLOPs the profiler
+would count as dense; counted by torch.profiler over a few training steps, scaled to the run's
 optimiser steps: epochs x batches per epoch, a last batch of fewer than 2 graphs skipped, a
 smaller last batch by its size) divided by the rate of ``torch.bmm`` measured in this run on the
 same device and threads at the shapes of a hop's products in a step: forward ``[n, P, d] @ [n, d, d]``,
@@ -54,6 +55,7 @@ from autobuild.data.load import load_dataset
 from autobuild.experiments import nas_runs
 from autobuild.graphs.table import GraphTable
 from autobuild.predictor import TrainConfig, split_indices, train_many, train_predictor
+from autobuild.predictor.chain_ops import MEAN_POOLING
 from autobuild.predictor.config import cpu_threads
 from autobuild.predictor.engines.loop import epoch_batches
 
@@ -127,9 +129,29 @@ def full_profile_seconds(path: Path | None = None) -> dict | None:
 
 
 #: torch.profiler op names, by what the time is spent on
-OP_KINDS = {"matrix products": ("bmm", "baddbmm", "addmm", "mm", "matmul", "linear"),
+OP_KINDS = {"matrix products": ("bmm", "baddbmm", "baddbmm_", "addmm", "addmm_", "mm", "matmul", "linear"),
             "soft ranks": ("SoftRank", "SoftRankBackward", "sort"),
             "optimiser": ("_fused_adamw_", "Optimizer")}
+
+
+def _matrix_flops(event, name: str) -> int:
+    """FLOPs of a dense matrix-product event: torch.profiler's count (mm, addmm, bmm, baddbmm; matmul and
+    linear call those and count 0 themselves), or 2 x b x m x k x n from the recorded shapes of an
+    in-place ``baddbmm_``/``addmm_``, which it does not count."""
+    if event.flops or name not in ("baddbmm_", "addmm_"):
+        return event.flops
+    (*batch, m, k), n = event.input_shapes[1], event.input_shapes[2][-1]
+    return 2 * math.prod(batch) * m * k * n
+
+
+def _within(event, region: str) -> bool:
+    """Whether a profiler event ran inside the ``record_function`` region named ``region``."""
+    parent = event.cpu_parent
+    while parent is not None:
+        if parent.name == region:
+            return True
+        parent = parent.cpu_parent
+    return False
 
 
 def trained_batches(n_train: int, batch_size: int) -> list[int]:
@@ -172,22 +194,24 @@ def profile_step(table: GraphTable, vocab: dict, y: np.ndarray, config: TrainCon
         synchronize(device)
         step_ms = (time.perf_counter() - start) / steps * 1e3
         activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
-        with profile(activities=activities, with_flops=True) as prof:
+        with profile(activities=activities, with_flops=True, record_shapes=True) as prof:
             for idx in batches[3 + steps:]:
                 training.step(idx)
             synchronize(device)
-    kinds = dict.fromkeys([*OP_KINDS, "element-wise and copies"], 0.0)
+    kinds = dict.fromkeys([*OP_KINDS, "sparse pooling", "element-wise and copies"], 0.0)
     flop = 0
-    for event in prof.key_averages():
+    for event in prof.events():
         if not event.key.startswith("aten::") and not any(event.key.startswith(k) for k in OP_KINDS["soft ranks"]):
             continue
         name = event.key.removeprefix("aten::")
         kind = next((k for k, names in OP_KINDS.items() if name in names), "element-wise and copies")
+        if _within(event, MEAN_POOLING):   # a sparse product: the profiler counts its FLOPs as if dense
+            kind = "sparse pooling"
         # the time of the device that computes it (a GPU's kernels, not the CPU that launched them)
         us = event.self_device_time_total if device.type == "cuda" else event.self_cpu_time_total
         kinds[kind] += us / 1e3 / steps
         if kind == "matrix products":
-            flop += event.flops  # counted for mm/addmm/bmm/baddbmm; matmul and linear (0) call them
+            flop += _matrix_flops(event, name)
     total = sum(kinds.values()) or 1.0
     saved_mb = sum(saved) / n / 2**20
     return {"step_ms": round(step_ms, 2), "saved_mb_per_predictor": round(saved_mb, 1),

@@ -242,11 +242,16 @@ def authors_hop(h, w_lr, b_lr, att, bias, gamma, beta, starts, padding, count, r
                              residual, stats)
 
 
+#: the profiler region of every sparse pooling product (a profile's dense FLOP count must skip them)
+MEAN_POOLING = "sparse mean pooling"
+
+
 def _mean_pool(pool: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
     """``pool @ h`` ``[n, B, d]`` for node embeddings ``h`` ``[n, P, d]`` and the sparse pooling matrix
     ``pool`` ``[n * B, n * P]`` (1/|G| at each node of G): every graph's mean embedding."""
-    out = h.new_zeros(pool.shape[0], h.shape[-1])   # zeros: a build of torch without MKL scales it by beta
-    return torch.addmm(out, pool, _rows(h.contiguous()), beta=0, out=out).view(h.shape[0], -1, h.shape[-1])
+    with torch.profiler.record_function(MEAN_POOLING):
+        out = h.new_zeros(pool.shape[0], h.shape[-1])   # zeros: a build of torch without MKL scales it by beta
+        return torch.addmm(out, pool, _rows(h.contiguous()), beta=0, out=out).view(h.shape[0], -1, h.shape[-1])
 
 
 def _pooled_grad(grad: torch.Tensor | None, index: torch.Tensor, inv_len: torch.Tensor, h: torch.Tensor) -> torch.Tensor:

@@ -126,7 +126,10 @@ def authors_ranking_loss(graph_embs: list[torch.Tensor], target: torch.Tensor, s
 
 
 def _ranks(y: torch.Tensor) -> torch.Tensor:
-    return torch.argsort(torch.argsort(y, dim=1), dim=1).to(y.dtype)
+    """Each row's ranks 0..B-1 (one sort: the rank of the i-th smallest is i)."""
+    order = torch.argsort(y, dim=1)
+    ranks = torch.arange(y.shape[1], dtype=y.dtype, device=y.device).expand_as(y)
+    return torch.empty_like(y).scatter_(1, order, ranks)
 
 
 def stacked_ranking_loss(graph_embs: list[torch.Tensor], target: torch.Tensor, strength: float,
