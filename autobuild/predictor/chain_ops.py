@@ -91,7 +91,6 @@ class _CompanionHops(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, h0, starts, pool, pool_index, inv_len, slope, stop, *weights):
-        n, B = inv_len.shape[:2]
         hops = [weights[i:i + 4] for i in range(0, len(weights), 4)]
         hs, convs, means = [h0], [], [_mean_pool(pool, h0)]
         for weight, bias_l, bias, skip in hops:
