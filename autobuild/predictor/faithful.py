@@ -169,7 +169,7 @@ def authors_chain_forward(params: dict, buffers: dict, model: FaithfulPredictor,
     :func:`~autobuild.predictor.chain_ops.authors_hop` (hand-written gradients).
     ``params``: stacked parameters, ``lin_l``/``lin_r`` as the groups of :func:`authors_chain_groups`.
     """
-    x = chains.x
+    x = chains.x.long()   # gather's index
     n, fe = x.shape[0], model.fe_mlp
     scalars = []
     for f in range(len(model.feature_vocab)):

@@ -136,7 +136,7 @@ def companion_fe_scalars(params: dict, model: "AutoBuildPredictor", x: torch.Ten
                            params["fe.0.weight"].reshape(n * F_, -1, e).transpose(1, 2))
     table = torch.baddbmm(params["fe.2.bias"].reshape(n * F_, 1, 1), F.leaky_relu(hidden),
                           params["fe.2.weight"].reshape(n * F_, 1, -1).transpose(1, 2))   # [n * F, V, 1]
-    codes = x + torch.arange(0, F_ * width, width, device=x.device)                      # row in the table
+    codes = x + torch.arange(0, F_ * width, width, device=x.device)   # row in the table (int64, as gather wants)
     return torch.gather(table.view(n, F_ * width), 1, codes.view(n, -1)).view(x.shape)
 
 
