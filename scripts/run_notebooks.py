@@ -62,7 +62,7 @@ TRAILING_BLANKS = re.compile(r"[ \t\r]+$")
 QUIET_PROGRESS = {"TQDM_DISABLE": "1", "TQDM_DELAY": "1e9"}
 #: What a stored notebook's outputs depend on besides its own cells (globs under the checkout): the
 #: package, the embedded data, and the results that scripts store for the book to read.
-INPUTS = ("autobuild/**/*.py", "data/**/*", "figures/fig5_nas_hypervolume_full.csv",
+INPUTS = ("autobuild/**/*.py", "autobuild/**/*.cpp", "data/**/*", "figures/fig5_nas_hypervolume_full.csv",
           "figures/predictor_variants*.csv", "figures/macro_*.csv")
 #: The environment variable that bounds a kernel's CPU threads (autobuild.predictor.config.THREADS_ENV).
 THREADS_ENV = "AUTOBUILD_CPU_THREADS"

@@ -13,11 +13,24 @@ models' batches hold different numbers of nodes): they never reach a valid row, 
 only flow forward and padding comes last. ``W`` is ``[n, o, d]``. Each graph's mean embedding
 (Eq. 2) is one sparse product with the chains' pooling matrix (1/|G| at each node of G): on a
 CPU several times faster than ``index_add``, which adds row after row on one thread.
+
+On a CPU the hops' element-wise passes run in the compiled kernels of
+:mod:`~autobuild.predictor.chain_kernels` (the same functions in one or two sweeps over each model's
+rows, pooling included; ``tests/predictor/test_chain_kernels.py`` checks them against the Python
+passes here, which a GPU runs).
 """
 from __future__ import annotations
 
 import torch
 import torch.nn.functional as F
+
+from autobuild.predictor import chain_kernels
+
+
+def _fused_kernels(h: torch.Tensor):
+    """The compiled kernels for a hop whose input is ``h`` (:func:`~autobuild.predictor.chain_kernels.cpu_kernels`),
+    or None: on a GPU, where they did not build, and inside ``torch.compile`` (dynamo cannot trace them)."""
+    return None if torch.compiler.is_compiling() else chain_kernels.cpu_kernels(h)
 
 
 def _shifted(n: int, rows: int, width: int, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -26,6 +39,13 @@ def _shifted(n: int, rows: int, width: int, like: torch.Tensor) -> tuple[torch.T
     the boundary of two models (row 0 of a model starts a chain, so it is overwritten or zero)."""
     buf = like.new_empty(n * rows + 1, width)
     return buf[:-1].view(n, rows, width), buf[1:].view(n, rows, width)
+
+
+def _outer_sum(g: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    r"""A weight's gradient :math:`\sum_r g_r h_r^T` ``[n, o, k]`` for ``g`` ``[n, P, o]`` and inputs ``h``
+    ``[n, P, k]``, as the transpose of :math:`h^T g`: MKL runs that product several times faster when
+    k is small (the first hop's k = 6 features: 0.23 ms instead of 1.33 ms at n = 20, 2 threads)."""
+    return torch.bmm(h.transpose(1, 2), g).transpose(1, 2)
 
 
 def _rows(t: torch.Tensor) -> torch.Tensor:
@@ -49,21 +69,26 @@ def _predecessor_hop(h, weight, bias_l, bias, skip, starts, slope):
     return out, conv
 
 
-def _predecessor_hop_backward(grad, h, conv, weight, skip, starts, slope, input_grad: bool):
-    r"""The gradients of :func:`_predecessor_hop` for ``grad`` = dL/dh' (overwritten): one pass for
-    LeakyReLU's derivative (into a buffer read one row ahead), two GEMMs (the skip's gradient fused
-    into the input-gradient GEMM) and two reductions for the biases. Returns dL/dh (None unless
-    ``input_grad``), dL/dW, dL/db_l, dL/db and dL/dS (None without a skip)."""
-    n, P, _ = h.shape
-    o = weight.shape[1]
-    g, ahead = _shifted(n, P, o, h)    # g = dL/dc; ahead[m, r] = g[m, r + 1]
+def _conv_grad(grad, conv, starts, slope):
+    r"""dL/dc of :func:`_predecessor_hop` for ``grad`` = dL/dh': one pass for LeakyReLU's derivative
+    (into a buffer read one row ahead), two reductions for the biases. Returns ``ahead``
+    (``ahead[m, r]`` = dL/dc at row r + 1, zero where row r + 1 starts a chain), dL/db_l and dL/db."""
+    n, P, o = conv.shape
+    g, ahead = _shifted(n, P, o, conv)    # g = dL/dc; ahead[m, r] = g[m, r + 1]
     torch.ops.aten.leaky_relu_backward.grad_input(grad, conv, slope, False, grad_input=g)
     ahead[-1, -1] = 0                                       # the buffer's extra row
     g_bias = g.sum(1)
     g_bias_l = g_bias - _rows(g).index_select(0, starts).view(n, -1, o).sum(1)   # starts saw no b_l
     _rows(g).index_fill_(0, starts, 0)                      # nor any predecessor
-    g_weight = torch.bmm(ahead.transpose(1, 2), h)          # sum_r dL/dc_{r+1} h_r^T
-    g_skip = None if skip is None else torch.bmm(grad.transpose(1, 2), h)
+    return ahead, g_bias_l, g_bias
+
+
+def _hop_input_grads(grad, ahead, h, weight, skip, input_grad: bool):
+    r"""The GEMMs of a companion hop's backward, from ``grad`` = dL/dh' (overwritten) and ``ahead``
+    (:func:`_conv_grad`): dL/dh (None unless ``input_grad``), dL/dW and dL/dS (None without a skip),
+    the skip's gradient fused into the input-gradient GEMM."""
+    g_weight = _outer_sum(ahead, h)                         # sum_r dL/dc_{r+1} h_r^T
+    g_skip = None if skip is None else _outer_sum(grad, h)
     g_h = None
     if not input_grad:                # h^0 behind a stop-gradient
         pass
@@ -71,7 +96,17 @@ def _predecessor_hop_backward(grad, h, conv, weight, skip, starts, slope, input_
         g_h = grad.baddbmm_(ahead, weight)
     else:                             # dL/dh_r = S^T dL/dh'_r + W^T dL/dc_{r+1}
         g_h = torch.bmm(grad, skip).baddbmm_(ahead, weight)
-    return g_h, g_weight, g_bias_l, g_bias, g_skip
+    return g_h, g_weight, g_skip
+
+
+def _fused_predecessor_hop(kernels, h, weight, bias_l, bias, skip, starts, pool_index, inv_len, slope):
+    """:func:`_predecessor_hop` and the pooling of its output through the compiled kernels: the GEMMs
+    here, the conv, LeakyReLU, skip and mean in one sweep. Returns ``(h', c, h_G)``."""
+    conv = torch.bmm(h, weight.transpose(1, 2))
+    out = torch.empty_like(conv) if skip is None else torch.bmm(h, skip.transpose(1, 2))
+    mean = kernels.companion_hop_forward(conv, bias_l, bias, out, h if skip is None else None, starts, pool_index,
+                                         inv_len, slope)
+    return out, conv, mean
 
 
 class _CompanionHops(torch.autograd.Function):
@@ -92,14 +127,20 @@ class _CompanionHops(torch.autograd.Function):
     @staticmethod
     def forward(ctx, h0, starts, pool, pool_index, inv_len, slope, stop, *weights):
         hops = [weights[i:i + 4] for i in range(0, len(weights), 4)]
+        kernels = _fused_kernels(h0)
         hs, convs, means = [h0], [], [_mean_pool(pool, h0)]
         for weight, bias_l, bias, skip in hops:
-            out, conv = _predecessor_hop(hs[-1], weight, bias_l, bias, skip, starts, slope)
-            means.append(_mean_pool(pool, out))
+            if kernels is None:
+                out, conv = _predecessor_hop(hs[-1], weight, bias_l, bias, skip, starts, slope)
+                mean = _mean_pool(pool, out)
+            else:
+                out, conv, mean = _fused_predecessor_hop(kernels, hs[-1], weight, bias_l, bias, skip, starts,
+                                                         pool_index, inv_len, slope)
+            means.append(mean)
             hs.append(out)
             convs.append(conv)
         ctx.save_for_backward(pool_index, inv_len, starts, *hs, *convs, *(t for w in hops for t in (w[0], w[3])))
-        ctx.slope, ctx.stop = slope, stop
+        ctx.slope, ctx.stop, ctx.kernels = slope, stop, kernels
         ctx.set_materialize_grads(False)
         return (*means, *hs[1:])
 
@@ -117,13 +158,19 @@ class _CompanionHops(torch.autograd.Function):
         g_weights = []
         carry = None          # dL/dh^m through the hops above m
         for m in range(M, 0, -1):
-            grad = pooled_grad(m)
-            if carry is not None:
-                grad.add_(carry)
+            if ctx.kernels is None:
+                grad = pooled_grad(m)
+                if carry is not None:
+                    grad.add_(carry)
+                ahead, g_bias_l, g_bias = _conv_grad(grad, convs[m - 1], starts, ctx.slope)
+            else:             # the same sums and dL/dc in one sweep
+                g_node = None if g_nodes[m - 1] is None else g_nodes[m - 1].contiguous()
+                grad, ahead, g_bias_l, g_bias = ctx.kernels.companion_hop_backward(
+                    g_means[m], g_node, carry, convs[m - 1], starts, pool_index, inv_len, ctx.slope)
             weight, skip = weights[2 * m - 2:2 * m]
-            carry, *g_hop = _predecessor_hop_backward(grad, hs[m - 1], convs[m - 1], weight, skip, starts,
-                                                      ctx.slope, input_grad=m > 1 or not ctx.stop)
-            g_weights[:0] = g_hop
+            carry, g_weight, g_skip = _hop_input_grads(grad, ahead, hs[m - 1], weight, skip,
+                                                       input_grad=m > 1 or not ctx.stop)
+            g_weights[:0] = (g_weight, g_bias_l, g_bias, g_skip)
         g_h0 = pooled_grad(0)
         if carry is not None:
             g_h0.add_(carry)
@@ -185,11 +232,7 @@ class _AuthorsHop(torch.autograd.Function):
         inv_std = torch.rsqrt(var + 1e-5)
         scale = gamma * inv_std
         out = torch.addcmul(beta[:, None], xc, scale[:, None]).relu_()
-        if stats is not None:          # running statistics, as BatchNorm1d keeps them
-            running_mean, running_var, tracked, momentum = stats
-            running_mean.mul_(1 - momentum).add_(momentum * (mean + bias))
-            running_var.mul_(1 - momentum).add_(momentum * var * (count / (count - 1)))
-            tracked.add_(1)
+        _update_running_stats(stats, mean + bias, var, count)
         ctx.save_for_backward(h, w_lr, att, xl, lu, lv, dl, a, xc, out, inv_std, gamma, starts, padding, count)
         ctx.residual = residual
         return out + h if residual else out
@@ -223,7 +266,7 @@ class _AuthorsHop(torch.autograd.Function):
         g_xl = g_u.addcmul_(g_c, a)                                             # in place from here on
         g_xl[:-1].sub_(g_v.addcmul_(g_c, a - 1)[1:])                           # what row r sends to r - 1
         g_xl = g_xl.view(n, P, d)
-        g_w = torch.cat([torch.bmm(g_xl.transpose(1, 2), h), torch.bmm(g_xr.transpose(1, 2), h)], 1)
+        g_w = torch.cat([_outer_sum(g_xl, h), _outer_sum(g_xr, h)], 1)
         g_b = torch.cat([g_xl.sum(1), g_xr.sum(1)], 1)
         g_h = torch.baddbmm(grad, g_xl, w_lr[:, :d]) if ctx.residual else torch.bmm(g_xl, w_lr[:, :d])
         g_h.baddbmm_(g_xr, w_lr[:, d:])
@@ -237,8 +280,51 @@ def authors_hop(h, w_lr, b_lr, att, bias, gamma, beta, starts, padding, count, r
     ``gamma``, ``beta`` ``[n, d]``-sized; ``padding``: the flat rows ``m * P + r`` of padding,
     ``count`` ``[n, 1]`` nodes per model; ``stats``: (running mean, running var, batches tracked,
     momentum) to update, or None."""
-    return _AuthorsHop.apply(h.contiguous(), w_lr, b_lr, att, bias, gamma, beta, starts, padding, count,
-                             residual, stats)
+    h = h.contiguous()
+    if _fused_kernels(h) is not None:
+        return _FusedAuthorsHop.apply(h, w_lr, b_lr, att, bias, gamma, beta, starts, count, residual, stats)
+    return _AuthorsHop.apply(h, w_lr, b_lr, att, bias, gamma, beta, starts, padding, count, residual, stats)
+
+
+def _update_running_stats(stats, mean: torch.Tensor, var: torch.Tensor, count: torch.Tensor) -> None:
+    """BatchNorm1d's running statistics after a batch of mean ``mean`` and biased variance ``var``
+    ``[n, d]`` over ``count`` ``[n, 1]`` nodes; ``stats``: (running mean, running var, batches
+    tracked, momentum), or None."""
+    if stats is not None:
+        running_mean, running_var, tracked, momentum = stats
+        running_mean.mul_(1 - momentum).add_(momentum * mean)
+        running_var.mul_(1 - momentum).add_(momentum * var * (count / (count - 1)))
+        tracked.add_(1)
+
+
+class _FusedAuthorsHop(torch.autograd.Function):
+    r""":class:`_AuthorsHop` with its element-wise work in the compiled kernels
+    (:mod:`~autobuild.predictor.chain_kernels`): one GEMM gives :math:`[x^l; x^r]`, one kernel call the
+    attention, conv, batch norm, ReLU and residual, and in the backward one kernel call gives
+    :math:`G = [\partial L/\partial x^l; \partial L/\partial x^r]`, from which two GEMMs give the
+    gradients of ``w_lr`` and ``h``. Same arguments as :class:`_AuthorsHop` but ``padding`` (the
+    kernels read each model's node count)."""
+
+    @staticmethod
+    def forward(ctx, h, w_lr, b_lr, att, bias, gamma, beta, starts, count, residual, stats):
+        kernels = ctx.kernels = _fused_kernels(h)
+        xlr = torch.bmm(h, w_lr.transpose(1, 2))   # the kernel adds b_lr
+        out, a, xc, mean, var, inv_std = kernels.authors_hop_forward(xlr, b_lr, att, gamma, beta, starts, count,
+                                                                     h if residual else None, 1e-5)
+        _update_running_stats(stats, mean + bias, var, count)
+        ctx.save_for_backward(h, w_lr, xlr, a, xc, inv_std, att, gamma, beta, starts, count)
+        ctx.residual = residual
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        h, w_lr, xlr, a, xc, inv_std, att, gamma, beta, starts, count = ctx.saved_tensors
+        g_xlr, g_b, g_att, g_bias, g_gamma, g_beta = ctx.kernels.authors_hop_backward(
+            grad.contiguous(), xlr, a, xc, inv_std, att, gamma, beta, starts, count)
+        g_w = _outer_sum(g_xlr, h)
+        g_h = torch.baddbmm(grad, g_xlr, w_lr) if ctx.residual else torch.bmm(g_xlr, w_lr)
+        return (g_h, g_w, g_b, g_att.view_as(att), g_bias, g_gamma.view_as(gamma), g_beta.view_as(beta),
+                None, None, None, None)
 
 
 #: the profiler region of every sparse pooling product (a profile's dense FLOP count must skip them)

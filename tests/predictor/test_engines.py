@@ -5,20 +5,33 @@ import torch
 from torch.func import stack_module_state
 
 from autobuild.graphs import GraphTable
-from autobuild.predictor import TrainConfig, train_many, train_predictor, train_predictor_on_table
+from autobuild.predictor import TrainConfig, chain_kernels, train_many, train_predictor, train_predictor_on_table
 from autobuild.predictor.engines.dense import ChainBatch, FlatParameters, is_chain_table, stacked_forward
 from autobuild.predictor.variants import get_variant, make_model
 from autobuild.spaces import MBV3, PN
 
 #: every engine test that compares the dense path with PyG or with itself runs on each device present
 DEVICES = ["cpu", pytest.param("cuda", marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="no GPU"))]
+#: ... and those that check the hops' hand-written gradients run on the CPU both through the compiled
+#: kernels (the default there) and through the Python passes (a GPU's path; ``cpu-python``)
+HOP_PATHS = ["cpu", "cpu-python", *DEVICES[1:]]
 
 
-@pytest.mark.parametrize("device", DEVICES)
+def _hop_path(path: str, monkeypatch) -> str:
+    """The torch device of ``path`` (:data:`HOP_PATHS`), its hops' path set: on ``cpu`` the compiled
+    kernels must have built, on ``cpu-python`` they are switched off."""
+    if path == "cpu":
+        assert chain_kernels.cpu_kernels(torch.zeros(1)) is not None, "the fused CPU kernels did not build"
+    monkeypatch.setenv(chain_kernels.FUSED_ENV, "0" if path == "cpu-python" else "1")
+    return path.split("-")[0]
+
+
+@pytest.mark.parametrize("path", HOP_PATHS)
 @pytest.mark.parametrize("kind", ["companion", "authors"])
 @pytest.mark.parametrize("training", [False, True], ids=["eval", "train"])
 @pytest.mark.parametrize("space", [MBV3, PN], ids=["mbv3", "pn"])
-def test_dense_forward_equals_pyg_on_chains(space, training, kind, device):
+def test_dense_forward_equals_pyg_on_chains(space, training, kind, path, monkeypatch):
+    device = _hop_path(path, monkeypatch)
     archs = space.sample(96, seed=5)
     table = GraphTable.from_architectures(space, archs).to(device)
     assert len(set(table.n_nodes.tolist())) > 3  # graphs of many lengths
@@ -47,10 +60,12 @@ def test_dense_forward_equals_pyg_on_chains(space, training, kind, device):
             torch.testing.assert_close(buffers[name][i], buf, atol=1e-6, rtol=1e-5)
 
 
-@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("path", HOP_PATHS)
 @pytest.mark.parametrize("kind,stop_gradient", [("companion", True), ("companion", False), ("authors", False)])
-def test_dense_gradients_equal_pyg_on_chains(kind, stop_gradient, device):
-    """The dense path's hand-written backward (chain_ops) gives every parameter PyG's gradient."""
+def test_dense_gradients_equal_pyg_on_chains(kind, stop_gradient, path, monkeypatch):
+    """The dense path's hand-written backward (chain_ops, and on a CPU the compiled kernels) gives
+    every parameter PyG's gradient."""
+    device = _hop_path(path, monkeypatch)
     archs = MBV3.sample(96, seed=5)
     table = GraphTable.from_architectures(MBV3, archs).to(device)
     models = []
