@@ -4,7 +4,7 @@ On a CPU a hop of the stacked predictors is bound by memory traffic, not arithme
 element-wise op of :mod:`~autobuild.predictor.chain_ops` streams a whole ``[n, P, d]`` tensor.
 The C++ kernels do a hop's element-wise work model by model in one or two sweeps over rows that
 stay in cache; the matrix products stay with MKL. ``torch.utils.cpp_extension`` compiles them
-once per machine (about a minute, cached in ``TORCH_EXTENSIONS_DIR``). Where no compiler is found,
+once per machine (about half a minute; cached in ``TORCH_EXTENSIONS_DIR``). Where no compiler is found,
 or ``AUTOBUILD_FUSED_KERNELS=0`` is set, :func:`cpu_kernels` returns None and the hops run the
 Python passes of :mod:`~autobuild.predictor.chain_ops`, which compute the same functions (to
 float rounding; ``tests/predictor/test_chain_kernels.py``). A GPU always runs the Python passes.

@@ -5,9 +5,10 @@
 // (one model per task of ATen's thread pool), in one or two sweeps over a model's rows, what
 // chain_ops.py's Python does in a few dozen full-tensor passes. A model's block (P x d floats,
 // a few hundred KB) stays in cache between the sweeps. The matrix products stay in Python (MKL).
-// Sums run in double. Built with -fno-trapping-math (so that the compiler may vectorise loops with
-// branches) and -ffp-contract=off, so the batch norm's output, computed in the
-// forward and again in the backward (for ReLU's mask), is the same float both times.
+// Sums over a model's rows run in double (a graph's mean, over its few nodes, in float). Built with
+// -fno-trapping-math (so that the compiler may vectorise loops with branches) and -ffp-contract=off,
+// so the batch norm's output, computed in the forward and again in the backward (for ReLU's mask),
+// is the same float both times.
 #include <torch/extension.h>
 
 #include <ATen/Parallel.h>
@@ -63,7 +64,6 @@ void check_float(const at::Tensor& t, const char* name) {
               name, " must be a contiguous float32 CPU tensor");
 }
 
-
 // One row's gradients through the attention and the conv (authors_hop_backward): u = x^l + x^r,
 // v = p + x^r, dL/de = gs; writes dL/dx^l (less what the row below sends) and dL/dx^r, and what this
 // row sends to its predecessor; adds to the sums of dL/d att and of both outputs.
@@ -84,13 +84,11 @@ inline void attention_backward(const float* __restrict xl, const float* __restri
   }
 }
 
-
 // x[r] += b for each of the rows of x [rows, width].
 inline void add_bias(float* __restrict x, const float* __restrict b, int64_t rows, int64_t width) {
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t k = 0; k < width; ++k) x[r * width + k] += b[k];
 }
-
 
 // c[k] = p[k] + b[k] (c may be p's successor row in the same buffer, never p itself)
 inline void shift_add(float* __restrict c, const float* __restrict p, const float* __restrict b, int64_t d) {
@@ -123,14 +121,13 @@ inline void leaky_grad(const float* __restrict g, const float* __restrict c, flo
 }  // namespace
 
 // The authors' hop after its one GEMM xlr = h [W_l; W_r]^T (chain_ops._AuthorsHop, training mode),
-// which it turns into [x^l, x^r] in place by adding their biases b_lr (a broadcast copy of the bias
-// into the GEMM's output runs far below memory speed):
+// which it turns into [x^l, x^r] in place by adding their biases b_lr (sparing baddbmm's copy of the
+// broadcast bias into its output):
 // attention a_r = sigmoid(att . (LReLU(x^l_r + x^r_r) - LReLU(x^l_{r-1} + x^r_r))) (1 at a start),
 // c_r = x^l_{r-1} + a_r (x^l_r - x^l_{r-1}), batch norm over the valid rows, ReLU, [+ h].
 // Returns out, a [n, P], xc = c - mean (0 at padding), mean, var (biased), 1 / sqrt(var + eps).
 std::vector<at::Tensor> authors_hop_forward(at::Tensor& xlr, const at::Tensor& b_lr, const at::Tensor& att,
-                                            const at::Tensor& gamma,
-                                            const at::Tensor& beta, const at::Tensor& starts,
+                                            const at::Tensor& gamma, const at::Tensor& beta, const at::Tensor& starts,
                                             const at::Tensor& count, const c10::optional<at::Tensor>& residual,
                                             double eps) {
   check_float(xlr, "xlr");
@@ -142,7 +139,8 @@ std::vector<at::Tensor> authors_hop_forward(at::Tensor& xlr, const at::Tensor& b
   const float* h = nullptr;
   if (residual) {
     check_float(*residual, "h");
-    TORCH_CHECK(residual->size(2) == d, "the residual must have the hop's width");
+    TORCH_CHECK(residual->dim() == 3 && residual->size(0) == n && residual->size(1) == P && residual->size(2) == d,
+                "the residual must have the hop's output shape");
     h = residual->data_ptr<float>();
   }
   const auto marks = start_marks(starts, n * P);
