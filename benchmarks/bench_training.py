@@ -25,6 +25,9 @@ smaller last batch by its size) divided by the rate of ``torch.bmm`` measured in
 same device and threads at the shapes of a hop's products in a step: forward ``[n, P, d] @ [n, d, d]``,
 weight gradient ``[n, d, P] @ [n, P, d]``, input gradient ``[n, P, d] @ [n, d, d]``, with d the
 hidden size and P the nodes of a batch (mean chain length x batch size; chains are packed).
+Beside it, the rate the same products reach inside a profiled step (their FLOPs over their profiled
+time, ``matrix_in_step_gflops``), and so the least floor ratio a step reaches while it calls them as it
+does (``matrix_alone_floor_ratio``: the floor's rate over theirs; everything else in the step comes on top).
 
 Targets (issue 24): one companion predictor >= 8x faster than the authors' code; n at once >= 4x
 faster than one after another, their mean test SRCCs within 0.01; n at once <= 1.5x their
@@ -216,7 +219,8 @@ def profile_step(table: GraphTable, vocab: dict, y: np.ndarray, config: TrainCon
     saved_mb = sum(saved) / n / 2**20
     return {"step_ms": round(step_ms, 2), "saved_mb_per_predictor": round(saved_mb, 1),
             "share": {k: round(v / total, 3) for k, v in kinds.items()},
-            "matrix_flop_per_step": flop / steps, "n_train": len(trains[0])}
+            "matrix_flop_per_step": flop / steps, "matrix_ms_per_step": kinds["matrix products"],
+            "n_train": len(trains[0])}
 
 
 def bmm_flops_per_s(n: int, nodes: int, d: int, threads: int, device, repeats: int = 7) -> float:
@@ -264,8 +268,12 @@ def arithmetic_floor(table: GraphTable, profiled: dict, config: TrainConfig, n: 
     print(f"arithmetic floor of {n} at once: {matrix_flop / 1e12:.3f} TFLOP of matrix products "
           f"({config.epochs} epochs x {len(batches)} steps per epoch) at {rate / 1e9:.1f} GFLOP/s (torch.bmm at "
           f"[n={n}, P={nodes}, d={config.hidden}], {threads} thread(s), {config.device}) = {matrix_flop / rate:.2f} s")
+    in_step = profiled["matrix_flop_per_step"] / (profiled["matrix_ms_per_step"] / 1e3)
+    print(f"the same matrix products inside a profiled step run at {in_step / 1e9:.1f} GFLOP/s: on their own they "
+          f"take x{rate / in_step:.2f} the floor (the least floor ratio of any step that calls them as they are)")
     return {"floor_s": matrix_flop / rate, "bmm_gflops": rate / 1e9, "matrix_tflop": matrix_flop / 1e12,
-            "batch_nodes": nodes, "steps": len(batches) * config.epochs}
+            "batch_nodes": nodes, "steps": len(batches) * config.epochs, "in_step_gflops": in_step / 1e9,
+            "matrix_alone_ratio": rate / in_step}
 
 
 def print_targets(values: dict) -> None:
@@ -361,7 +369,7 @@ def main() -> None:
     print_targets(ratios)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     for p in profiles.values():
-        p["matrix_flop_per_step"] = round(p["matrix_flop_per_step"])
+        p["matrix_flop_per_step"], p["matrix_ms_per_step"] = round(p["matrix_flop_per_step"]), round(p["matrix_ms_per_step"], 2)
     print(json.dumps({"one_predictor_s": round(one[("companion", "dense")], 2),
                       "one_predictor_authors_variant_s": round(one[("authors", "dense")], 2),
                       "authors_s": None if authors is None else round(authors, 2),
@@ -371,6 +379,8 @@ def main() -> None:
                       "srcc_at_once": round(srcc_many, 4), "srcc_sequential": None if srcc_seq is None else round(srcc_seq, 4),
                       "floor_s": round(floor["floor_s"], 3), "bmm_gflops": round(floor["bmm_gflops"], 2),
                       "matrix_tflop": round(floor["matrix_tflop"], 4),
+                      "matrix_in_step_gflops": round(floor["in_step_gflops"], 2),
+                      "matrix_alone_floor_ratio": round(floor["matrix_alone_ratio"], 3),
                       **{k: None if v is None else round(v, 4) for k, v in ratios.items()},
                       "targets": {k: f"{op} {bound:g}" for k, (_, op, bound, _) in TARGETS.items()},
                       "full_profile_03_s": full, "step_profile": profiles, "threads": args.threads,
