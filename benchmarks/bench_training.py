@@ -4,7 +4,7 @@ and how far the N at once are from their arithmetic floor.
     .venv/bin/python benchmarks/bench_training.py [--data embedded|PATH] [--device cpu|cuda]
         [--n 20] [--epochs 200] [--threads 1] [--authors-code DIR [--authors-deps DIR]] [--skip-sequential]
 
-Every figure is measured in this run, on the same data (3k MBv3 architectures, target ``acc``,
+Every figure is measured in this run (the fused CPU kernels built first, outside every timing), on the same data (3k MBv3 architectures, target ``acc``,
 batch 128): one predictor of each variant (the dense chain path, and PyG's for reference);
 ``--n`` companion predictors trained at once (seeds 0..n-1) beside the same predictors trained
 one after another, with their mean test SRCC. A predictor trained alone runs on one thread (the
@@ -57,7 +57,7 @@ from autobuild import _paths
 from autobuild.data.load import load_dataset
 from autobuild.experiments import nas_runs
 from autobuild.graphs.table import GraphTable
-from autobuild.predictor import TrainConfig, split_indices, train_many, train_predictor
+from autobuild.predictor import TrainConfig, chain_kernels, split_indices, train_many, train_predictor
 from autobuild.predictor.chain_ops import MEAN_POOLING
 from autobuild.predictor.config import cpu_threads
 from autobuild.predictor.engines.loop import epoch_batches
@@ -316,6 +316,11 @@ def main() -> None:
     print(f"data: {len(y)} MBv3 architectures from {data.source}; {args.epochs} epochs, batch 128, {device}, "
           f"{args.threads} CPU thread(s)")
     print(f"load average before: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores; torch {torch.__version__}")
+    if device == "cpu":   # built (or loaded from the cache) before any timing: a first build takes ~30 s
+        start = time.perf_counter()
+        built = chain_kernels.cpu_kernels(torch.zeros(1)) is not None
+        print(f"fused CPU kernels: {'ready' if built else 'not built (Python passes)'} "
+              f"in {time.perf_counter() - start:.1f} s")
 
     one = {}
     for model in ("companion", "authors"):
