@@ -21,8 +21,8 @@ The arithmetic floor of the n at once: the FLOPs of their dense matrix products 
 addmm, matmul, linear; not the sparse pooling products, whose 2 x nodes x d FLOPs the profiler
 would count as dense; counted by torch.profiler over a few training steps, scaled to the run's
 optimiser steps: epochs x batches per epoch, a last batch of fewer than 2 graphs skipped, a
-smaller last batch by its size) divided by the rate of ``torch.bmm`` measured in this run on the
-same device and threads at the shapes of a hop's products in a step: forward ``[n, P, d] @ [n, d, d]``,
+smaller last batch by its size) divided by the rate of ``torch.bmm`` measured in this run (at its
+start and at its end; the better of the two) on the same device and threads at the shapes of a hop's products in a step: forward ``[n, P, d] @ [n, d, d]``,
 weight gradient ``[n, d, P] @ [n, P, d]``, input gradient ``[n, P, d] @ [n, d, d]``, with d the
 hidden size and P the nodes of a batch (mean chain length x batch size; chains are packed).
 Beside it, the rate the same products reach inside a profiled step (their FLOPs over their profiled
@@ -256,22 +256,33 @@ def bmm_flops_per_s(n: int, nodes: int, d: int, threads: int, device, repeats: i
     return 3 * 2 * n * nodes * d * d / best
 
 
-def arithmetic_floor(table: GraphTable, profiled: dict, config: TrainConfig, n: int, threads: int) -> dict:
+def batch_nodes(table: GraphTable, config: TrainConfig) -> int:
+    """The nodes P of a training batch: mean chain length of the training graphs x batch size."""
+    train_idx, _ = split_indices(len(table), config.test_fraction, 0)
+    return round(float(table.n_nodes[torch.as_tensor(train_idx)].float().mean()) * config.batch_size)
+
+
+def arithmetic_floor(table: GraphTable, profiled: dict, config: TrainConfig, n: int, threads: int,
+                     earlier_rate: float) -> dict:
     """The matrix-product FLOPs of training ``n`` predictors of ``config`` (the profiled FLOPs per
     graph of a step x the graphs of the run's optimiser steps) and the seconds ``torch.bmm`` needs
-    for them at the training shapes."""
+    for them at the training shapes, at the better of its rate now and ``earlier_rate`` (measured
+    at the start of the run: the machine's speed drifts, and the floor takes its best)."""
     batches = trained_batches(profiled["n_train"], config.batch_size)
     matrix_flop = profiled["matrix_flop_per_step"] / config.batch_size * sum(batches) * config.epochs
-    train_idx, _ = split_indices(len(table), config.test_fraction, 0)
-    nodes = round(float(table.n_nodes[torch.as_tensor(train_idx)].float().mean()) * config.batch_size)
-    rate = bmm_flops_per_s(n, nodes, config.hidden, threads, config.device)
+    nodes = batch_nodes(table, config)
+    late_rate = bmm_flops_per_s(n, nodes, config.hidden, threads, config.device)
+    rate = max(earlier_rate, late_rate)
+    print(f"torch.bmm at the training shapes: {earlier_rate / 1e9:.1f} GFLOP/s at the start of the run, "
+          f"{late_rate / 1e9:.1f} at the end")
     print(f"arithmetic floor of {n} at once: {matrix_flop / 1e12:.3f} TFLOP of matrix products "
           f"({config.epochs} epochs x {len(batches)} steps per epoch) at {rate / 1e9:.1f} GFLOP/s (torch.bmm at "
           f"[n={n}, P={nodes}, d={config.hidden}], {threads} thread(s), {config.device}) = {matrix_flop / rate:.2f} s")
     in_step = profiled["matrix_flop_per_step"] / (profiled["matrix_ms_per_step"] / 1e3)
     print(f"the same matrix products inside a profiled step run at {in_step / 1e9:.1f} GFLOP/s: on their own they "
           f"take x{rate / in_step:.2f} the floor (the least floor ratio of any step that calls them as they are)")
-    return {"floor_s": matrix_flop / rate, "bmm_gflops": rate / 1e9, "matrix_tflop": matrix_flop / 1e12,
+    return {"floor_s": matrix_flop / rate, "bmm_gflops": rate / 1e9,
+            "bmm_gflops_start_end": (earlier_rate / 1e9, late_rate / 1e9), "matrix_tflop": matrix_flop / 1e12,
             "batch_nodes": nodes, "steps": len(batches) * config.epochs, "in_step_gflops": in_step / 1e9,
             "matrix_alone_ratio": rate / in_step}
 
@@ -321,6 +332,8 @@ def main() -> None:
         built = chain_kernels.cpu_kernels(torch.zeros(1)) is not None
         print(f"fused CPU kernels: {'ready' if built else 'not built (Python passes)'} "
               f"in {time.perf_counter() - start:.1f} s")
+    shapes = TrainConfig(device=device)   # the floor's bmm shapes, at the start of the run (and again at its end)
+    start_rate = bmm_flops_per_s(args.n, batch_nodes(table, shapes), shapes.hidden, args.threads, device)
 
     one = {}
     for model in ("companion", "authors"):
@@ -362,7 +375,7 @@ def main() -> None:
         print(f"one step of {args.n} {model} predictors at once: {p['step_ms']:.1f} ms; "
               + ", ".join(f"{k} {v:.0%}" for k, v in p["share"].items())
               + f"; {p['saved_mb_per_predictor']:.1f} MB of activations saved per predictor")
-    floor = arithmetic_floor(table, profiles["companion"], configs[0], args.n, args.threads)
+    floor = arithmetic_floor(table, profiles["companion"], configs[0], args.n, args.threads, start_rate)
     ratios = {"authors_speedup": None if authors is None else authors / one[("companion", "dense")],
               "at_once_speedup": None if seq_wall is None else seq_wall / n_wall,
               "srcc_gap": None if srcc_seq is None else abs(srcc_many - srcc_seq),
@@ -383,6 +396,7 @@ def main() -> None:
                       "n_sequential_s": None if seq_wall is None else round(seq_wall, 2),
                       "srcc_at_once": round(srcc_many, 4), "srcc_sequential": None if srcc_seq is None else round(srcc_seq, 4),
                       "floor_s": round(floor["floor_s"], 3), "bmm_gflops": round(floor["bmm_gflops"], 2),
+                      "bmm_gflops_start_end": [round(r, 2) for r in floor["bmm_gflops_start_end"]],
                       "matrix_tflop": round(floor["matrix_tflop"], 4),
                       "matrix_in_step_gflops": round(floor["in_step_gflops"], 2),
                       "matrix_alone_floor_ratio": round(floor["matrix_alone_ratio"], 3),
