@@ -4,30 +4,32 @@ and how far the N at once are from their arithmetic floor.
     .venv/bin/python benchmarks/bench_training.py [--data embedded|PATH] [--device cpu|cuda]
         [--n 20] [--epochs 200] [--threads 1] [--authors-code DIR [--authors-deps DIR]] [--skip-sequential]
 
-Every figure is measured in this run (the fused CPU kernels built first, outside every timing), on the same data (3k MBv3 architectures, target ``acc``,
-batch 128): one predictor of each variant (the dense chain path, and PyG's for reference);
-``--n`` companion predictors trained at once (seeds 0..n-1) beside the same predictors trained
-one after another, with their mean test SRCC. A predictor trained alone runs on one thread (the
-default: more threads slow a single small predictor down); the n at once run on ``--threads``;
-with ``--authors-code`` (an unpacked copy of github.com/Ascend-Research/AutoBuild, run as in
-``shared/peer/README.md``) the authors' ``train_predictor.py`` for the same epochs, with
-``OMP_NUM_THREADS`` = ``--threads``. The wall time of the full profile of section 03 at 8 seeds is
-read from the run's own record (``figures/fig5_nas_hypervolume_full.csv``, or ``--full-profile FILE``,
-a scratch file ``scripts/run_full_nas.py --out FILE`` wrote) when one exists.
-Then, per variant, where one step of the n at once spends its time (torch.profiler, by kind of
-operation) and how many MB of activations one predictor keeps per step for its backward.
+Every figure is measured in this run (the fused CPU kernels built first, outside every timing), on
+the same data (3k MBv3 architectures, target ``acc``, batch 128): one predictor of each variant (the
+dense chain path, and PyG's for reference); ``--n`` companion predictors trained at once (seeds
+0..n-1) beside the same predictors trained one after another, with their mean test SRCC. A predictor
+trained alone runs on one thread (the default: more threads slow a single small predictor down); the
+n at once run on ``--threads``; with ``--authors-code`` (an unpacked copy of
+github.com/Ascend-Research/AutoBuild, run as in ``shared/peer/README.md``) the authors'
+``train_predictor.py`` for the same epochs, with ``OMP_NUM_THREADS`` = ``--threads``. The wall time
+of the full profile of section 03 at 8 seeds is read from the run's own record
+(``figures/fig5_nas_hypervolume_full.csv``, or ``--full-profile FILE``, a scratch file
+``scripts/run_full_nas.py --out FILE`` wrote) when one exists. Then, per variant, where one step of
+the n at once spends its time (torch.profiler, by kind of operation) and how many MB of activations
+one predictor keeps per step for its backward.
 
 The arithmetic floor of the n at once: the FLOPs of their dense matrix products (bmm, baddbmm, mm,
-addmm, matmul, linear; not the sparse pooling products, whose 2 x nodes x d FLOPs the profiler
-would count as dense; counted by torch.profiler over a few training steps, scaled to the run's
-optimiser steps: epochs x batches per epoch, a last batch of fewer than 2 graphs skipped, a
-smaller last batch by its size) divided by the rate of ``torch.bmm`` measured in this run (at its
-start and at its end; the better of the two) on the same device and threads at the shapes of a hop's products in a step: forward ``[n, P, d] @ [n, d, d]``,
-weight gradient ``[n, d, P] @ [n, P, d]``, input gradient ``[n, P, d] @ [n, d, d]``, with d the
-hidden size and P the nodes of a batch (mean chain length x batch size; chains are packed).
-Beside it, the rate the same products reach inside a profiled step (their FLOPs over their profiled
-time, ``matrix_in_step_gflops``), and so the least floor ratio a step reaches while it calls them as it
-does (``matrix_alone_floor_ratio``: the floor's rate over theirs; everything else in the step comes on top).
+addmm, matmul, linear; not the sparse pooling products, whose 2 x nodes x d FLOPs the profiler would
+count as dense; counted by torch.profiler over a few training steps, scaled to the run's optimiser
+steps: epochs x batches per epoch, a last batch of fewer than 2 graphs skipped, a smaller last batch
+by its size) divided by the rate of ``torch.bmm`` measured in this run (at its start and at its end;
+the better of the two) on the same device and threads at the shapes of a hop's products in a step:
+forward ``[n, P, d] @ [n, d, d]``, weight gradient ``[n, d, P] @ [n, P, d]``, input gradient
+``[n, P, d] @ [n, d, d]``, with d the hidden size and P the nodes of a batch (mean chain length x batch
+size; chains are packed). Beside it, the rate the same products reach inside a profiled step (their
+FLOPs over their profiled time, ``matrix_in_step_gflops``), and so the least floor ratio a step
+reaches while it calls them as it does (``matrix_alone_floor_ratio``: the floor's rate over theirs;
+everything else in the step comes on top).
 
 Targets (issue 24): one companion predictor >= 8x faster than the authors' code; n at once >= 4x
 faster than one after another, their mean test SRCCs within 0.01; n at once <= 1.5x their
@@ -262,6 +264,11 @@ def batch_nodes(table: GraphTable, config: TrainConfig) -> int:
     return round(float(table.n_nodes[torch.as_tensor(train_idx)].float().mean()) * config.batch_size)
 
 
+def floor_bmm_rate(table: GraphTable, config: TrainConfig, n: int, threads: int) -> float:
+    """:func:`bmm_flops_per_s` at the training shapes of ``n`` predictors of ``config``."""
+    return bmm_flops_per_s(n, batch_nodes(table, config), config.hidden, threads, config.device)
+
+
 def arithmetic_floor(table: GraphTable, profiled: dict, config: TrainConfig, n: int, threads: int,
                      earlier_rate: float) -> dict:
     """The matrix-product FLOPs of training ``n`` predictors of ``config`` (the profiled FLOPs per
@@ -271,7 +278,7 @@ def arithmetic_floor(table: GraphTable, profiled: dict, config: TrainConfig, n: 
     batches = trained_batches(profiled["n_train"], config.batch_size)
     matrix_flop = profiled["matrix_flop_per_step"] / config.batch_size * sum(batches) * config.epochs
     nodes = batch_nodes(table, config)
-    late_rate = bmm_flops_per_s(n, nodes, config.hidden, threads, config.device)
+    late_rate = floor_bmm_rate(table, config, n, threads)
     rate = max(earlier_rate, late_rate)
     print(f"torch.bmm at the training shapes: {earlier_rate / 1e9:.1f} GFLOP/s at the start of the run, "
           f"{late_rate / 1e9:.1f} at the end")
@@ -332,8 +339,9 @@ def main() -> None:
         built = chain_kernels.cpu_kernels(torch.zeros(1)) is not None
         print(f"fused CPU kernels: {'ready' if built else 'not built (Python passes)'} "
               f"in {time.perf_counter() - start:.1f} s")
-    shapes = TrainConfig(device=device)   # the floor's bmm shapes, at the start of the run (and again at its end)
-    start_rate = bmm_flops_per_s(args.n, batch_nodes(table, shapes), shapes.hidden, args.threads, device)
+    configs = [TrainConfig(epochs=args.epochs, device=device, seed=s, progress=False, cpu_threads=args.threads)
+               for s in range(args.n)]
+    start_rate = floor_bmm_rate(table, configs[0], args.n, args.threads)   # and again at the end (the floor)
 
     one = {}
     for model in ("companion", "authors"):
@@ -344,8 +352,6 @@ def main() -> None:
             print(f"one predictor, {model:9s} {path:5s}: {wall:6.1f} s wall, {cpu:6.1f} s CPU, "
                   f"test SRCC {t.metrics['srcc']:.3f}")
 
-    configs = [TrainConfig(epochs=args.epochs, device=device, seed=s, progress=False, cpu_threads=args.threads)
-               for s in range(args.n)]
     many, n_wall, n_cpu = timed(lambda: train_many(table, data.space.feature_vocab, [y] * args.n, configs), device)
     srcc_many = float(np.mean([t.metrics["srcc"] for t in many]))
     gpu_target = device.startswith("cuda") and args.epochs == 200 and args.n == 20
@@ -387,7 +393,8 @@ def main() -> None:
     print_targets(ratios)
     print(f"load average after: {os.getloadavg()[0]:.2f}")
     for p in profiles.values():
-        p["matrix_flop_per_step"], p["matrix_ms_per_step"] = round(p["matrix_flop_per_step"]), round(p["matrix_ms_per_step"], 2)
+        p["matrix_flop_per_step"] = round(p["matrix_flop_per_step"])
+        p["matrix_ms_per_step"] = round(p["matrix_ms_per_step"], 2)
     print(json.dumps({"one_predictor_s": round(one[("companion", "dense")], 2),
                       "one_predictor_authors_variant_s": round(one[("authors", "dense")], 2),
                       "authors_s": None if authors is None else round(authors, 2),
